@@ -1,0 +1,44 @@
+# cs231n_cnn: everything runs inside ./.venv, created on first use.
+#   make lab    set up .venv and open JupyterLab on notebooks/
+#   make test   set up .venv and run the whole test suite (unit tests, then the notebooks under nbval)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: help venv lab test test-fast bench clean
+
+help:
+	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
+	@echo "make test       set up .venv and run the whole test suite"
+	@echo "make test-fast  unit tests only, skipping tests marked slow"
+	@echo "make bench      timing of naive vs fast layers (benchmarks/)"
+	@echo "make clean      remove .venv and caches"
+
+# Re-install whenever the dependency list changes.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "error: cs231n_cnn needs Python >= 3.10 (found $$($(PYTHON) --version 2>&1)); set PYTHON=python3.x"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || \
+		{ echo "error: could not create $(VENV); on Debian/Ubuntu install the python3-venv package"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+test: $(STAMP)
+	CS231N_SMALL=1 MPLBACKEND=Agg $(PY) -m pytest
+
+test-fast: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m pytest -m "not slow" tests/unit
+
+bench: $(STAMP)
+	$(PY) benchmarks/timing_cell.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,63 @@
+"""The ``cs231n-cnn`` command line.
+
+Each subcommand lives in ``cs231n_cnn/commands/<name>.py`` and provides
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+Modules are imported only when their subcommand runs, so ``--help`` stays
+fast and a broken optional dependency of one command cannot break the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+# name -> (module, one-line help). Kept here so `--help` needs no imports.
+COMMANDS: dict[str, tuple[str, str]] = {
+}
+
+
+class CommandError(Exception):
+    """An error for the user: printed as one line, exit code 1, no traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cs231n-cnn",
+        description="ConvNets in NumPy for teaching: layers, architecture calculator, training and grading.",
+    )
+    parser.add_argument("--version", action="version", version=f"cs231n-cnn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_, add_help=False)
+        p.set_defaults(_module=module)
+        # Arguments are added lazily in main() for the chosen command only.
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # First pass: find the subcommand without failing on its (not yet known) options.
+    args, _ = parser.parse_known_args(argv)
+    if getattr(args, "command", None) is None:
+        parser.print_help()
+        return 0
+    module = importlib.import_module(f".commands.{COMMANDS[args.command][0]}", __package__)
+    sub = argparse.ArgumentParser(prog=f"cs231n-cnn {args.command}", description=COMMANDS[args.command][1])
+    module.add_arguments(sub)
+    sub_args = sub.parse_args(argv[argv.index(args.command) + 1:])
+    try:
+        return int(module.run(sub_args) or 0)
+    except (CommandError, ValueError, FileNotFoundError) as exc:
+        print(f"cs231n-cnn {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"cs231n-cnn {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
