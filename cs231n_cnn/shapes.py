@@ -138,7 +138,8 @@ def check_array(a, name: str, ndim: int | None = None, *, layer: str = "layer",
         raise ValueError(f"{layer}: {name} must have {ndim} dimensions, got shape {a.shape} ({a.ndim}-D)")
     if shape is not None:
         if len(shape) != a.ndim or any(s is not None and s != t for s, t in zip(shape, a.shape)):
-            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            dims = ["*" if s is None else str(s) for s in shape]
+            want = f"({dims[0]},)" if len(dims) == 1 else "(" + ", ".join(dims) + ")"
             raise ValueError(f"{layer}: {name} must have shape {want}, got {a.shape}")
     return a
 

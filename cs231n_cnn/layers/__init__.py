@@ -1,0 +1,75 @@
+"""Forward/backward pairs for ConvNet layers (CS231n conventions).
+
+Conventions
+-----------
+* Arrays are NCHW: ``x`` has shape (N, C, H, W); conv weights ``w`` have
+  shape (F, C, HH, WW) and biases ``b`` shape (F,).
+* ``*_forward(...) -> (out, cache)``; ``*_backward(dout, cache) -> grads``
+  where ``grads`` has one entry per differentiable input, in input order.
+* ``conv_param = {'stride': S, 'pad': P}``;
+  ``pool_param = {'pool_height': PH, 'pool_width': PW, 'stride': S}``.
+* Output sizes follow ``(W - F + 2P)/S + 1`` and must be integers; see
+  :mod:`cs231n_cnn.shapes`, which every layer uses for validation.
+* Fast paths keep the input dtype (float32 stays float32) and never modify
+  their inputs.
+
+Glossary: N images, C input channels, H/W height/width, F filters (output
+channels), HH/WW filter height/width, S stride, P zero-padding, ``dout``
+upstream gradient.
+"""
+
+from .conv import (
+    conv_backward_fast,
+    conv_backward_naive,
+    conv_forward_fast,
+    conv_forward_naive,
+)
+from .fc import (
+    affine_backward,
+    affine_forward,
+    relu_backward,
+    relu_forward,
+)
+from .losses import (
+    softmax_loss,
+    svm_loss,
+)
+from .norm import (
+    batchnorm_backward,
+    batchnorm_forward,
+    lrn_backward,
+    lrn_forward,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+)
+from .dropout import (
+    dropout_backward,
+    dropout_forward,
+)
+from .pool import (
+    avg_pool_backward,
+    avg_pool_forward,
+    l2_pool_backward,
+    l2_pool_forward,
+    max_pool_backward_fast,
+    max_pool_backward_naive,
+    max_pool_forward_fast,
+    max_pool_forward_naive,
+)
+from .local import (
+    locally_connected_backward,
+    locally_connected_forward,
+)
+from .local import (
+    locally_connected_backward,
+    locally_connected_forward,
+)
+from .sandwich import (
+    affine_relu_backward,
+    affine_relu_forward,
+    conv_relu_backward,
+    conv_relu_forward,
+    conv_relu_pool_backward,
+    conv_relu_pool_forward,
+    sandwich,
+)

@@ -1,0 +1,400 @@
+"""Normalization layers: local response normalization and batch normalization.
+
+* :func:`lrn_forward` / :func:`lrn_backward`: AlexNet-style local response
+  normalization across channels, with exactly the definition of
+  ``torch.nn.functional.local_response_norm``.
+* :func:`batchnorm_forward` / :func:`batchnorm_backward`: batch normalization
+  of (N, D) activations, with the course's ``bn_param`` API.
+* :func:`spatial_batchnorm_forward` / :func:`spatial_batchnorm_backward`:
+  batch normalization of NCHW feature maps, one mean and variance per channel.
+
+State
+-----
+Layers here are pure functions except for one documented exception required
+by the course API: in train mode :func:`batchnorm_forward` (and so
+:func:`spatial_batchnorm_forward`) stores updated running statistics in the
+``bn_param`` dict it is given. It rebinds ``bn_param['running_mean']`` and
+``bn_param['running_var']`` to new arrays; the old arrays are never modified.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..shapes import (
+    check_array,
+    check_choice,
+    check_int,
+    check_param_dict,
+    check_real,
+    check_same_dtype,
+)
+
+__all__ = [
+    "lrn_forward",
+    "lrn_backward",
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "spatial_batchnorm_forward",
+    "spatial_batchnorm_backward",
+]
+
+# ---------------------------------------------------------------------------
+# Local response normalization
+# ---------------------------------------------------------------------------
+
+#: Defaults for the optional ``lrn_param`` entries: those of PyTorch.
+LRN_DEFAULTS = {"alpha": 1e-4, "beta": 0.75, "k": 1.0}
+
+
+def _lrn_params(lrn_param, *, layer: str) -> tuple[int, float, float, float]:
+    """Return ``(size, alpha, beta, k)`` from ``lrn_param``, validated."""
+    check_param_dict(lrn_param, "lrn_param", ("size",), layer=layer)
+    size = check_int(lrn_param["size"], "lrn_param['size']", minimum=1, layer=layer)
+    alpha = check_real(lrn_param.get("alpha", LRN_DEFAULTS["alpha"]), "lrn_param['alpha']", low=0, layer=layer)
+    beta = check_real(lrn_param.get("beta", LRN_DEFAULTS["beta"]), "lrn_param['beta']", layer=layer)
+    # k > 0 and alpha >= 0 keep the base of the power positive, so scale**(-beta) is finite.
+    k = check_real(lrn_param.get("k", LRN_DEFAULTS["k"]), "lrn_param['k']", low=0, low_open=True, layer=layer)
+    return size, alpha, beta, k
+
+
+def _channel_window_sum(a, before: int, after: int):
+    """``s[:, c] = sum(a[:, c - before : c + after + 1])`` over channels, zero padded.
+
+    One shifted add per window offset: ``before + after + 1`` vectorized passes
+    over ``a`` (N, C, H, W), summed in the same order as a loop would.
+    """
+    C = a.shape[1]
+    padded = np.pad(a, ((0, 0), (before, after), (0, 0), (0, 0)))   # (N, C + before + after, H, W)
+    total = padded[:, 0:C].copy()
+    for d in range(1, before + after + 1):
+        total += padded[:, d:d + C]
+    return total
+
+
+def lrn_forward(x, lrn_param):
+    """Local response normalization across channels, forward pass.
+
+    For each image, position and channel c::
+
+        out[:, c] = x[:, c] / (k + alpha/size * sum_{c' in window(c)} x[:, c']**2) ** beta
+
+    where ``window(c)`` is the ``size`` channels ``c - size//2, ...,
+    c + (size-1)//2``, with zeros for channels outside ``0..C-1``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    lrn_param : dict
+        ``'size'`` (int >= 1): number of channels in the window;
+        ``'alpha'`` (>= 0, default 1e-4), ``'beta'`` (default 0.75),
+        ``'k'`` (> 0, default 1.0). The defaults are PyTorch's.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H, W), dtype of x
+    cache : tuple
+        ``(x, scale, lrn_param)`` where ``scale`` (N, C, H, W) is the
+        denominator's base ``k + alpha/size * window sum``.
+
+    Raises
+    ------
+    ValueError
+        If x is not a 4-D floating array or a hyperparameter is out of range.
+
+    Notes
+    -----
+    This is exactly ``torch.nn.functional.local_response_norm(x, size, alpha,
+    beta, k)``: PyTorch averages the squares over the zero-padded window
+    (hence ``alpha/size``) and pads ``size//2`` channels before and
+    ``(size-1)//2`` after, so an even ``size`` reaches one channel further
+    back than forward. The AlexNet paper (Krizhevsky et al., 2012, section
+    3.3) writes the same formula with ``alpha`` not divided by ``size``; its
+    ``alpha = 1e-4`` corresponds to ``alpha = 5e-4`` here for ``size = 5``.
+    """
+    layer = "lrn_forward"
+    check_array(x, "x", 4, layer=layer)
+    size, alpha, beta, k = _lrn_params(lrn_param, layer=layer)
+    out = scale = None
+    ### BEGIN SOLUTION
+    window_sq = _channel_window_sum(x * x, size // 2, (size - 1) // 2)   # (N, C, H, W)
+    scale = k + (alpha / size) * window_sq
+    out = x * scale ** (-beta)
+    ### END SOLUTION
+    cache = (x, scale, lrn_param)
+    return out, cache
+
+
+def lrn_backward(dout, cache):
+    """Local response normalization, backward pass.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H, W)
+        Upstream gradient.
+    cache : tuple
+        ``(x, scale, lrn_param)`` from :func:`lrn_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W), dtype of x
+
+    Notes
+    -----
+    With ``s_c = scale[:, c]`` and ``out_c = x_c * s_c**(-beta)``, channel j
+    enters its own output directly and every ``s_c`` whose window holds j::
+
+        dx_j = dout_j * s_j**(-beta)
+               - (2*alpha*beta/size) * x_j * sum_{c : j in window(c)} dout_c * x_c * s_c**(-beta-1)
+
+    ``j in window(c)`` means ``c - size//2 <= j <= c + (size-1)//2``, i.e.
+    ``j - (size-1)//2 <= c <= j + size//2``: the same sliding sum with the
+    padding mirrored, which matters for even ``size``.
+    """
+    layer = "lrn_backward"
+    x, scale, lrn_param = cache
+    check_array(x, "x (cache)", 4, layer=layer)
+    size, alpha, beta, k = _lrn_params(lrn_param, layer=layer)
+    check_array(dout, "dout", 4, layer=layer, shape=x.shape)
+    check_same_dtype(layer, x=x, dout=dout)
+    dx = None
+    ### BEGIN SOLUTION
+    scale_pow = scale ** (-beta)                              # s**(-beta)
+    through_scale = dout * x * scale_pow / scale              # dout_c * x_c * s_c**(-beta-1)
+    window = _channel_window_sum(through_scale, (size - 1) // 2, size // 2)
+    dx = dout * scale_pow - (2 * alpha * beta / size) * x * window
+    ### END SOLUTION
+    return dx
+
+
+# ---------------------------------------------------------------------------
+# Batch normalization
+# ---------------------------------------------------------------------------
+
+
+def _bn_params(bn_param, D: int, dtype, *, layer: str):
+    """Return ``(mode, eps, momentum, running_mean, running_var)``, validated.
+
+    Running statistics absent from ``bn_param`` are returned as ``None``.
+    """
+    check_param_dict(bn_param, "bn_param", ("mode",), layer=layer)
+    mode = check_choice(bn_param["mode"], "bn_param['mode']", ("train", "test"), layer=layer)
+    eps = check_real(bn_param.get("eps", 1e-5), "bn_param['eps']", low=0, low_open=True, layer=layer)
+    momentum = check_real(bn_param.get("momentum", 0.9), "bn_param['momentum']", low=0, high=1, layer=layer)
+    running = []
+    for key in ("running_mean", "running_var"):
+        value = bn_param.get(key)
+        if value is not None:
+            check_array(value, f"bn_param['{key}']", 1, layer=layer, shape=(D,))
+            if value.dtype != dtype:
+                raise ValueError(
+                    f"{layer}: bn_param['{key}'] has dtype {value.dtype} but x has dtype {dtype}; "
+                    f"running statistics must match the activations (convert them with .astype)"
+                )
+        elif mode == "test":
+            raise ValueError(
+                f"{layer}: test mode needs bn_param['{key}'], which is missing; run the layer in "
+                f"train mode first (it stores the running statistics in bn_param)"
+            )
+        running.append(value)
+    return mode, eps, momentum, running[0], running[1]
+
+
+def _check_bn_inputs(x, gamma, beta, *, ndim: int, layer: str) -> int:
+    """Validate x and per-feature gamma, beta; return the number of features D (or C)."""
+    check_array(x, "x", ndim, layer=layer)
+    D = x.shape[1]
+    check_array(gamma, "gamma", 1, layer=layer, shape=(D,))
+    check_array(beta, "beta", 1, layer=layer, shape=(D,))
+    check_same_dtype(layer, x=x, gamma=gamma, beta=beta)
+    return D
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    """Batch normalization forward pass for (N, D) activations.
+
+    In train mode each feature is normalized with the mean and (biased)
+    variance of the minibatch; in test mode with the running averages::
+
+        x_hat = (x - mean) / sqrt(var + eps)
+        out   = gamma * x_hat + beta
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, D)
+    gamma : ndarray, shape (D,)
+        Scale.
+    beta : ndarray, shape (D,)
+        Shift.
+    bn_param : dict
+        ``'mode'``: ``'train'`` or ``'test'`` (required);
+        ``'eps'`` (> 0, default 1e-5); ``'momentum'`` (in [0, 1], default 0.9);
+        ``'running_mean'``, ``'running_var'``: arrays of shape (D,) in the
+        dtype of x. Zeros are used in train mode when absent; test mode
+        requires them.
+
+    Returns
+    -------
+    out : ndarray, shape (N, D), dtype of x
+    cache : tuple
+        ``(mode, x_hat, gamma, std)`` with ``x_hat`` (N, D) and
+        ``std = sqrt(var + eps)`` (D,).
+
+    Raises
+    ------
+    ValueError
+        For bad shapes, dtypes or hyperparameters, an empty train batch, or
+        test mode without running statistics.
+
+    Notes
+    -----
+    **This function mutates** ``bn_param``, as the course API requires: in
+    train mode it sets ::
+
+        bn_param['running_mean'] = momentum * running_mean + (1 - momentum) * mean
+        bn_param['running_var']  = momentum * running_var  + (1 - momentum) * var
+
+    as *new* arrays (arrays previously stored there are left unchanged).
+    Test mode leaves the running statistics as they are.
+
+    References
+    ----------
+    Ioffe and Szegedy, "Batch Normalization: Accelerating Deep Network
+    Training by Reducing Internal Covariate Shift", ICML 2015.
+    """
+    layer = "batchnorm_forward"
+    D = _check_bn_inputs(x, gamma, beta, ndim=2, layer=layer)
+    mode, eps, momentum, running_mean, running_var = _bn_params(bn_param, D, x.dtype, layer=layer)
+    if mode == "train" and x.shape[0] == 0:
+        raise ValueError(f"{layer}: train mode needs at least one example to compute batch statistics, got shape {x.shape}")
+    if running_mean is None:
+        running_mean = np.zeros(D, dtype=x.dtype)
+    if running_var is None:
+        running_var = np.zeros(D, dtype=x.dtype)
+    out = cache = None
+    ### BEGIN SOLUTION
+    if mode == "train":
+        mean = x.mean(axis=0)
+        var = x.var(axis=0)
+        running_mean = momentum * running_mean + (1 - momentum) * mean
+        running_var = momentum * running_var + (1 - momentum) * var
+    else:
+        mean, var = running_mean, running_var
+    std = np.sqrt(var + eps)
+    x_hat = (x - mean) / std
+    out = gamma * x_hat + beta
+    cache = (mode, x_hat, gamma, std)
+    ### END SOLUTION
+    bn_param["running_mean"] = running_mean
+    bn_param["running_var"] = running_var
+    return out, cache
+
+
+def batchnorm_backward(dout, cache):
+    """Batch normalization backward pass, in closed form.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, D)
+        Upstream gradient.
+    cache : tuple
+        ``(mode, x_hat, gamma, std)`` from :func:`batchnorm_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, D)
+    dgamma : ndarray, shape (D,)
+    dbeta : ndarray, shape (D,)
+
+    Notes
+    -----
+    In train mode the mean and variance depend on every example, and the
+    chain rule through them collapses to (with ``g = dout * gamma``)::
+
+        dx = (g - mean(g, axis=0) - x_hat * mean(g * x_hat, axis=0)) / std
+
+    In test mode mean and variance are constants, so ``dx = dout * gamma / std``.
+    In both modes ``dgamma = sum(dout * x_hat, axis=0)`` and
+    ``dbeta = sum(dout, axis=0)``.
+    """
+    layer = "batchnorm_backward"
+    mode, x_hat, gamma, std = cache
+    check_array(x_hat, "x_hat (cache)", 2, layer=layer)
+    check_array(dout, "dout", 2, layer=layer, shape=x_hat.shape)
+    check_same_dtype(layer, x_hat=x_hat, dout=dout)
+    dx = dgamma = dbeta = None
+    ### BEGIN SOLUTION
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma                                          # gradient w.r.t. x_hat
+    if mode == "train":
+        dx = (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0)) / std
+    else:
+        dx = g / std
+    ### END SOLUTION
+    return dx, dgamma, dbeta
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+    """Spatial batch normalization forward pass for NCHW feature maps.
+
+    Each channel is normalized with one mean and variance taken over the N
+    images and all H*W positions, by treating every pixel as an example of
+    :func:`batchnorm_forward` with D = C features.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    gamma : ndarray, shape (C,)
+    beta : ndarray, shape (C,)
+    bn_param : dict
+        As for :func:`batchnorm_forward`, with running statistics of shape
+        (C,). **Mutated in train mode**, like there.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H, W), dtype of x
+    cache : tuple
+        ``(x_shape, bn_cache)`` where ``bn_cache`` comes from the (N*H*W, C)
+        call of :func:`batchnorm_forward`.
+    """
+    layer = "spatial_batchnorm_forward"
+    C = _check_bn_inputs(x, gamma, beta, ndim=4, layer=layer)
+    _bn_params(bn_param, C, x.dtype, layer=layer)
+    out = bn_cache = None
+    ### BEGIN SOLUTION
+    N, C, H, W = x.shape
+    x_rows = x.transpose(0, 2, 3, 1).reshape(-1, C)           # (N*H*W, C): one row per pixel
+    out_rows, bn_cache = batchnorm_forward(x_rows, gamma, beta, bn_param)
+    out = np.ascontiguousarray(out_rows.reshape(N, H, W, C).transpose(0, 3, 1, 2))
+    ### END SOLUTION
+    cache = (x.shape, bn_cache)
+    return out, cache
+
+
+def spatial_batchnorm_backward(dout, cache):
+    """Spatial batch normalization backward pass.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H, W)
+    cache : tuple
+        ``(x_shape, bn_cache)`` from :func:`spatial_batchnorm_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    dgamma : ndarray, shape (C,)
+    dbeta : ndarray, shape (C,)
+    """
+    layer = "spatial_batchnorm_backward"
+    x_shape, bn_cache = cache
+    check_array(dout, "dout", 4, layer=layer, shape=tuple(x_shape))
+    dx = dgamma = dbeta = None
+    ### BEGIN SOLUTION
+    N, C, H, W = x_shape
+    dout_rows = dout.transpose(0, 2, 3, 1).reshape(-1, C)     # (N*H*W, C), rows ordered like x_rows
+    dx_rows, dgamma, dbeta = batchnorm_backward(dout_rows, bn_cache)
+    dx = np.ascontiguousarray(dx_rows.reshape(N, H, W, C).transpose(0, 3, 1, 2))
+    ### END SOLUTION
+    return dx, dgamma, dbeta
