@@ -16,6 +16,8 @@ from . import __version__
 
 # name -> (module, one-line help). Kept here so `--help` needs no imports.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "data": ("data", "download CIFAR-10 (verified, resumable) and show what is present"),
+    "describe": ("describe", "sizes, parameters, memory and receptive fields of an architecture spec or a ZOO name"),
 }
 
 
