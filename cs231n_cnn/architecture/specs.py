@@ -231,7 +231,8 @@ class LocalSpec(ConvSpec):
     """``LOCAL{F}-{K}``: like CONV but without parameter sharing.
 
     Every output position has its own filters: weights
-    ``(K, H_out, W_out, D, F, F)`` and biases ``(K, H_out, W_out)``.
+    ``(H_out, W_out, K, D, F, F)`` and biases ``(H_out, W_out, K)``, the
+    shapes ``locally_connected_forward`` takes.
     """
 
     kind: ClassVar[str] = "local"
@@ -241,14 +242,14 @@ class LocalSpec(ConvSpec):
         if self.input_shape is None or self.output_shape is None:
             return None
         h, w, k = self.output_shape
-        return (k, h, w, self.input_shape[2], self.filter_size, self.filter_size)
+        return (h, w, k, self.input_shape[2], self.filter_size, self.filter_size)
 
     @property
     def bias_shape(self):
         if self.output_shape is None:
             return None
         h, w, k = self.output_shape
-        return (k, h, w)
+        return (h, w, k)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -131,7 +131,7 @@ def test_layer_specs_carry_what_a_model_builder_needs():
     assert pool.pool_param == {"pool_height": 2, "pool_width": 2, "stride": 2}
     # LOCAL: one filter and bias per output position.
     assert local.output_shape == (2, 2, 5)
-    assert local.weight_shape == (5, 2, 2, 16, 3, 3) and local.bias_shape == (5, 2, 2)
+    assert local.weight_shape == (2, 2, 5, 16, 3, 3) and local.bias_shape == (2, 2, 5)
     # FC flattens the volume before it.
     assert fc.input_shape == (2, 2, 5) and fc.weight_shape == (2 * 2 * 5, 20) and fc.in_features == 20
     assert (bn2.spatial, bn2.weight_shape) == (False, (20,))
