@@ -175,10 +175,15 @@ def grad_check_sparse(f: Callable[[np.ndarray], float], x: np.ndarray, analytic_
 
 
 def check_gradient(analytic, numeric, *, tol: float = 1e-7, name: str = "gradient",
-                   eps: float = 1e-8) -> float:
+                   eps: float = 1e-8, atol: float = 0.0) -> float:
     """Assert that two gradients agree to relative error ``tol``.
 
-    Returns the maximum relative error. On failure raises
+    Elements whose absolute difference is at most ``atol`` count as agreeing:
+    a gradient that is exactly zero in theory (a bias followed by batch norm)
+    comes out as rounding noise of ~1e-10 numerically, and the relative error
+    of two noise values is meaningless.
+
+    Returns the maximum relative error (over the elements not excused by ``atol``). On failure raises
     :class:`GradientCheckError` naming the worst element: its index and both
     values, which is usually enough to spot a transposed axis or a missing
     term.
@@ -193,6 +198,8 @@ def check_gradient(analytic, numeric, *, tol: float = 1e-7, name: str = "gradien
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(analytic))[0])
         raise GradientCheckError(f"{name}: analytic gradient is not finite at index {idx}: {analytic[idx]!r}")
     errs = _elementwise_rel_error(analytic, numeric, eps)
+    if atol > 0:
+        errs = np.where(np.abs(analytic.astype(np.float64) - numeric) <= atol, 0.0, errs)
     worst = np.unravel_index(int(np.argmax(errs)), errs.shape)
     worst_err = float(errs[worst])
     if worst_err > tol:

@@ -83,3 +83,12 @@ def test_check_gradient_rejects_nan_and_shape_mismatch():
         check_gradient(np.array([np.nan]), np.array([1.0]))
     with pytest.raises(GradientCheckError, match="analytic shape"):
         check_gradient(np.zeros(2), np.zeros(3))
+
+
+def test_check_gradient_atol_excuses_rounding_noise_around_zero():
+    analytic, numeric = np.array([4e-16, 1.0]), np.array([-2e-10, 1.0])
+    with pytest.raises(GradientCheckError, match=r"at index \(0,\)"):
+        check_gradient(analytic, numeric)
+    assert check_gradient(analytic, numeric, atol=1e-8) == 0.0
+    with pytest.raises(GradientCheckError):  # atol does not excuse real differences
+        check_gradient(np.array([0.0, 1.0]), np.array([0.0, 1.1]), atol=1e-8)

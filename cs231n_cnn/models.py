@@ -1,0 +1,262 @@
+"""Trainable ConvNets built from the architecture notation.
+
+:class:`ConvNet` turns a spec such as
+``INPUT[32x32x3] -> [CONV3-32 -> RELU]*2 -> POOL2 -> FC-256 -> RELU -> FC``
+into a network on the fast layers, with the interface the course's Solver
+expects: a ``params`` dict of arrays and ``loss(X, y=None)``, which returns
+class scores at test time, or ``(loss, grads)`` when labels are given.
+
+Parameter names
+---------------
+Layers with parameters are numbered from 1 in order: CONV, LOCAL and FC
+layers own ``W{i}`` and ``b{i}``, batch norm layers ``gamma{i}`` and
+``beta{i}``. So the classic three-layer net has ``W1, b1`` (conv),
+``W2, b2`` (hidden FC) and ``W3, b3`` (output FC), as in the course.
+
+Initialisation
+--------------
+Weights are drawn from N(0, s^2) with ``s = weight_scale`` when given, and
+otherwise He et al.'s ``s = sqrt(2 / fan_in)``, which keeps the variance of
+activations roughly constant through ReLU layers (fan_in is C*HH*WW for a
+filter and D for an FC layer). Biases and BN shifts start at 0, BN scales at 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import layers as L
+from .architecture import ZOO, lookup, parse
+from .architecture.specs import (
+    Architecture,
+    BatchNormSpec,
+    ConvSpec,
+    DropoutSpec,
+    FCSpec,
+    LocalSpec,
+    NormSpec,
+    PoolSpec,
+    ReluSpec,
+)
+
+__all__ = ["ConvNet", "ThreeLayerConvNet"]
+
+_POOL_LAYERS = {
+    "max": (L.max_pool_forward_fast, L.max_pool_backward_fast),
+    "avg": (L.avg_pool_forward, L.avg_pool_backward),
+    "l2": (L.l2_pool_forward, L.l2_pool_backward),
+}
+
+
+class ConvNet:
+    """A ConvNet from a layer-pattern spec, trained with softmax loss.
+
+    Parameters
+    ----------
+    spec : str or Architecture
+        A spec in the course notation, a ZOO name, or a parsed Architecture.
+        It must start with ``INPUT[HxWxD]`` and end with an ``FC`` layer.
+    num_classes : int
+        Outputs of a bare final ``FC``.
+    weight_scale : float or None
+        Standard deviation of the initial weights; None for He initialisation.
+    reg : float
+        L2 regularization strength; the loss adds ``0.5 * reg * sum(W**2)``
+        over weight matrices (not biases or BN parameters).
+    dtype : numpy dtype
+        float32 to train fast, float64 for gradient checks.
+    seed : int, Generator or None
+        Seeds the initial weights and the dropout masks.
+
+    Attributes
+    ----------
+    params : dict of str -> ndarray
+        Learnable parameters (see the module docstring for names).
+    architecture : Architecture
+        The parsed spec, with every layer's input and output shape.
+    bn_params : dict of int -> dict
+        Running statistics of each batch norm layer (updated in training mode).
+    dropout_seed : int or None
+        When set, every dropout layer uses this seed on every call, so the
+        same masks are drawn each time: needed for numerical gradient checks.
+    """
+
+    def __init__(self, spec, num_classes: int = 10, weight_scale: float | None = None,
+                 reg: float = 0.0, dtype=np.float32, seed=None):
+        if isinstance(spec, str) and lookup(spec) is not None:
+            spec = ZOO[lookup(spec)]
+        arch = spec if isinstance(spec, Architecture) else parse(spec, num_classes=num_classes)
+        if not isinstance(arch.layers[-1], FCSpec):
+            raise ValueError(
+                f"ConvNet: the spec must end with an FC layer that gives the class scores, "
+                f"but it ends with {arch.layers[-1].notation}; add '-> FC'"
+            )
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise ValueError(f"ConvNet: dtype must be float32 or float64, got {dtype}")
+        if weight_scale is not None and not weight_scale > 0:
+            raise ValueError(f"ConvNet: weight_scale must be positive (or None for He initialisation), got {weight_scale}")
+        if not reg >= 0:
+            raise ValueError(f"ConvNet: reg must be >= 0, got {reg}")
+        self.architecture = arch
+        self.num_classes = arch.output_shape[2]
+        self.reg = float(reg)
+        self.dtype = dtype
+        self.rng = np.random.default_rng(seed)
+        self.dropout_seed: int | None = None
+        self.params: dict[str, np.ndarray] = {}
+        self.bn_params: dict[int, dict] = {}
+        # (layer spec, index of its parameters or None) for every layer after INPUT
+        self._plan: list[tuple[object, int | None]] = []
+        n = 0
+        for layer in arch.layers[1:]:
+            idx = None
+            if isinstance(layer, (ConvSpec, FCSpec)):  # LocalSpec is a ConvSpec
+                n += 1
+                idx = n
+                fan_in = int(np.prod(layer.weight_shape[-3:])) if isinstance(layer, ConvSpec) else layer.in_features
+                std = weight_scale if weight_scale is not None else np.sqrt(2.0 / fan_in)
+                self.params[f"W{n}"] = (std * self.rng.standard_normal(layer.weight_shape)).astype(dtype)
+                self.params[f"b{n}"] = np.zeros(layer.bias_shape, dtype=dtype)
+            elif isinstance(layer, BatchNormSpec):
+                n += 1
+                idx = n
+                self.params[f"gamma{n}"] = np.ones(layer.weight_shape, dtype=dtype)
+                self.params[f"beta{n}"] = np.zeros(layer.bias_shape, dtype=dtype)
+                self.bn_params[n] = {"mode": "train"}
+            elif not isinstance(layer, (ReluSpec, NormSpec, PoolSpec, DropoutSpec)):
+                raise ValueError(f"ConvNet: layer {layer.notation} is not supported by the model builder")
+            self._plan.append((layer, idx))
+
+    def __repr__(self) -> str:
+        return f"ConvNet('{self.architecture}', dtype={self.dtype.name}, params={self.num_params:,})"
+
+    @property
+    def num_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    # ------------------------------------------------------------------ passes
+
+    def _forward_layer(self, layer, idx, x, mode):
+        p = self.params
+        if isinstance(layer, LocalSpec):
+            return L.locally_connected_forward(x, p[f"W{idx}"], p[f"b{idx}"], layer.conv_param)
+        if isinstance(layer, ConvSpec):
+            return L.conv_forward_fast(x, p[f"W{idx}"], p[f"b{idx}"], layer.conv_param)
+        if isinstance(layer, FCSpec):
+            return L.affine_forward(x, p[f"W{idx}"], p[f"b{idx}"])
+        if isinstance(layer, ReluSpec):
+            return L.relu_forward(x)
+        if isinstance(layer, PoolSpec):
+            return _POOL_LAYERS[layer.mode][0](x, layer.pool_param)
+        if isinstance(layer, NormSpec):
+            return L.lrn_forward(x, layer.lrn_param)
+        if isinstance(layer, BatchNormSpec):
+            bn_param = self.bn_params[idx]
+            bn_param["mode"] = mode
+            forward = L.spatial_batchnorm_forward if x.ndim == 4 else L.batchnorm_forward
+            return forward(x, p[f"gamma{idx}"], p[f"beta{idx}"], bn_param)
+        if isinstance(layer, DropoutSpec):
+            seed = self.dropout_seed if self.dropout_seed is not None else self.rng
+            return L.dropout_forward(x, {**layer.dropout_param, "mode": mode, "seed": seed})
+        raise AssertionError(f"unhandled layer {layer!r}")  # the constructor rejects these
+
+    @staticmethod
+    def _backward_layer(layer, dout, cache, x_ndim):
+        if isinstance(layer, LocalSpec):
+            return L.locally_connected_backward(dout, cache)
+        if isinstance(layer, ConvSpec):
+            return L.conv_backward_fast(dout, cache)
+        if isinstance(layer, FCSpec):
+            return L.affine_backward(dout, cache)
+        if isinstance(layer, ReluSpec):
+            return L.relu_backward(dout, cache)
+        if isinstance(layer, PoolSpec):
+            return _POOL_LAYERS[layer.mode][1](dout, cache)
+        if isinstance(layer, NormSpec):
+            return L.lrn_backward(dout, cache)
+        if isinstance(layer, BatchNormSpec):
+            backward = L.spatial_batchnorm_backward if x_ndim == 4 else L.batchnorm_backward
+            return backward(dout, cache)
+        if isinstance(layer, DropoutSpec):
+            return L.dropout_backward(dout, cache)
+        raise AssertionError(f"unhandled layer {layer!r}")
+
+    def loss(self, X, y=None):
+        """Class scores, or the loss and its gradients.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, D, H, W)
+            Images in NCHW layout matching the spec's ``INPUT[HxWxD]``; cast
+            to the model's dtype.
+        y : ndarray of int, shape (N,), optional
+            Labels in ``[0, num_classes)``.
+
+        Returns
+        -------
+        scores : ndarray, shape (N, num_classes)
+            If ``y`` is None (test mode: dropout off, BN uses running statistics).
+        (loss, grads) : (float, dict of str -> ndarray)
+            Otherwise (training mode); ``grads[k]`` has the shape of ``params[k]``.
+        """
+        X = np.asarray(X)
+        H, W, D = self.architecture.input_shape
+        if X.ndim != 4 or X.shape[1:] != (D, H, W):
+            raise ValueError(
+                f"ConvNet.loss: X must have shape (N, {D}, {H}, {W}) for INPUT[{H}x{W}x{D}] (NCHW), got {X.shape}"
+            )
+        X = X.astype(self.dtype, copy=False)
+        mode = "test" if y is None else "train"
+        out = X
+        caches = []
+        for layer, idx in self._plan:
+            x_ndim = out.ndim
+            out, cache = self._forward_layer(layer, idx, out, mode)
+            caches.append((cache, x_ndim))
+        scores = out
+        if y is None:
+            return scores
+
+        loss, dout = L.softmax_loss(scores, np.asarray(y))
+        weights = [k for k in self.params if k.startswith("W")]
+        loss += 0.5 * self.reg * sum(float(np.sum(self.params[k] ** 2)) for k in weights)
+        grads: dict[str, np.ndarray] = {}
+        for (layer, idx), (cache, x_ndim) in zip(reversed(self._plan), reversed(caches)):
+            result = self._backward_layer(layer, dout, cache, x_ndim)
+            if idx is None:
+                dout = result
+                continue
+            dout, d1, d2 = result
+            if isinstance(layer, BatchNormSpec):
+                grads[f"gamma{idx}"], grads[f"beta{idx}"] = d1, d2
+            else:
+                grads[f"W{idx}"] = d1 + self.reg * self.params[f"W{idx}"]
+                grads[f"b{idx}"] = d2
+        return loss, grads
+
+
+class ThreeLayerConvNet(ConvNet):
+    """The course's classic net: conv - relu - 2x2 max pool - affine - relu - affine - softmax.
+
+    A thin wrapper over :class:`ConvNet` with the spec
+    ``INPUT[HxWxC] -> CONV{filter_size}-{num_filters} -> RELU -> POOL2 -> FC-{hidden_dim} -> RELU -> FC``
+    (the conv keeps the spatial size: stride 1, pad (filter_size - 1)/2).
+
+    Parameters
+    ----------
+    input_dim : tuple (C, H, W)
+    num_filters, filter_size, hidden_dim, num_classes : int
+    weight_scale : float or None
+        The course's default is 1e-3; None selects He initialisation.
+    reg : float
+    dtype : numpy dtype
+    seed : int or None
+    """
+
+    def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
+                 num_classes=10, weight_scale=1e-3, reg=0.0, dtype=np.float32, seed=None):
+        C, H, W = input_dim
+        spec = (f"INPUT[{H}x{W}x{C}] -> CONV{filter_size}-{num_filters} -> RELU -> POOL2 "
+                f"-> FC-{hidden_dim} -> RELU -> FC")
+        super().__init__(spec, num_classes=num_classes, weight_scale=weight_scale, reg=reg, dtype=dtype, seed=seed)
