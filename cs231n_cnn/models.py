@@ -65,8 +65,8 @@ class ConvNet:
         over weight matrices (not biases or BN parameters).
     dtype : numpy dtype
         float32 to train fast, float64 for gradient checks.
-    seed : int, Generator or None
-        Seeds the initial weights and the dropout masks.
+    seed : int or None
+        Seeds the initial weights and the dropout masks (None: fresh entropy).
 
     Attributes
     ----------
@@ -74,8 +74,11 @@ class ConvNet:
         Learnable parameters (see the module docstring for names).
     architecture : Architecture
         The parsed spec, with every layer's input and output shape.
-    bn_params : dict of int -> dict
-        Running statistics of each batch norm layer (updated in training mode).
+    bn_params : dict of str -> dict
+        Running statistics of batch norm layer ``i`` under key ``str(i)``
+        (updated in training mode).
+    dropout_state : dict
+        ``{'entropy', 'calls'}``: where the next dropout masks come from.
     dropout_seed : int or None
         When set, every dropout layer uses this seed on every call, so the
         same masks are drawn each time: needed for numerical gradient checks.
@@ -102,7 +105,14 @@ class ConvNet:
         self.num_classes = arch.output_shape[2]
         self.reg = float(reg)
         self.dtype = dtype
-        self.rng = np.random.default_rng(seed)
+        if seed is not None and not isinstance(seed, (int, np.integer)):
+            raise ValueError(f"ConvNet: seed must be an int or None, got {seed!r}")
+        seeds = np.random.SeedSequence(seed)  # None: fresh entropy from the OS
+        self.rng = np.random.default_rng(seeds)  # initial weights only
+        # Dropout masks come from (entropy, call number), so the model's whole
+        # random state is this small dict: the Solver checkpoints it and a
+        # resumed run draws exactly the masks an uninterrupted one would.
+        self.dropout_state = {"entropy": int(seeds.entropy), "calls": 0}
         self.dropout_seed: int | None = None
         self.params: dict[str, np.ndarray] = {}
         self.bn_params: dict[int, dict] = {}
@@ -123,7 +133,7 @@ class ConvNet:
                 idx = n
                 self.params[f"gamma{n}"] = np.ones(layer.weight_shape, dtype=dtype)
                 self.params[f"beta{n}"] = np.zeros(layer.bias_shape, dtype=dtype)
-                self.bn_params[n] = {"mode": "train"}
+                self.bn_params[str(n)] = {"mode": "train"}
             elif not isinstance(layer, (ReluSpec, NormSpec, PoolSpec, DropoutSpec)):
                 raise ValueError(f"ConvNet: layer {layer.notation} is not supported by the model builder")
             self._plan.append((layer, idx))
@@ -152,12 +162,15 @@ class ConvNet:
         if isinstance(layer, NormSpec):
             return L.lrn_forward(x, layer.lrn_param)
         if isinstance(layer, BatchNormSpec):
-            bn_param = self.bn_params[idx]
+            bn_param = self.bn_params[str(idx)]
             bn_param["mode"] = mode
             forward = L.spatial_batchnorm_forward if x.ndim == 4 else L.batchnorm_forward
             return forward(x, p[f"gamma{idx}"], p[f"beta{idx}"], bn_param)
         if isinstance(layer, DropoutSpec):
-            seed = self.dropout_seed if self.dropout_seed is not None else self.rng
+            seed = self.dropout_seed
+            if seed is None:
+                seed = np.random.default_rng(np.random.SeedSequence(
+                    self.dropout_state["entropy"], spawn_key=(self.dropout_state["calls"],)))
             return L.dropout_forward(x, {**layer.dropout_param, "mode": mode, "seed": seed})
         raise AssertionError(f"unhandled layer {layer!r}")  # the constructor rejects these
 
@@ -208,6 +221,8 @@ class ConvNet:
             )
         X = X.astype(self.dtype, copy=False)
         mode = "test" if y is None else "train"
+        if mode == "train":
+            self.dropout_state["calls"] += 1
         out = X
         caches = []
         for layer, idx in self._plan:

@@ -55,7 +55,9 @@ def _as_int(value, name: str, *, minimum: int) -> int:
     value = int(value)
     if value < minimum:
         rule = "positive" if minimum == 1 else f">= {minimum}"
-        raise ValueError(f"{name} must be {rule}, got {name}={value}")
+        # "conv: stride S" -> "S": the symbol the formula uses, without the prefix
+        symbol = name.rsplit(": ", 1)[-1].split()[-1]
+        raise ValueError(f"{name} must be {rule}, got {symbol}={value}")
     return value
 
 

@@ -1,0 +1,857 @@
+"""The Solver: minibatch training with histories, checkpoints and exact resume.
+
+A :class:`Solver` trains a model with any update rule of
+:mod:`cs231n_cnn.optim`. It follows the course's Solver (same constructor
+options, same ``train()``/``check_accuracy()``/history attributes) and fixes
+the things that cost learners CPU hours:
+
+* **Epochs are epochs.** Each epoch draws one permutation of the training
+  set and walks it in minibatches, so every example is seen exactly once
+  per epoch (the course sampled minibatches with replacement).
+* **Own, seeded randomness.** All randomness (the permutations and the
+  subsampling in :meth:`Solver.check_accuracy`) comes from one
+  ``np.random.Generator`` owned by the solver (``seed=``); global
+  ``np.random`` state is never touched.
+* **Divergence stops training** with a :class:`TrainingDiverged` error
+  naming the iteration and epoch, instead of hours of NaN.
+* **Checkpoints and exact resume.** A checkpoint holds everything the next
+  step depends on, is written atomically, and ``resume=`` continues so that
+  an interrupted (even killed) run ends with bit-identical parameters.
+* **Progress** is a live line in a terminal or notebook, and plain,
+  line-oriented output (no carriage returns) in logs, CI and nbval.
+
+The model interface is the course's:
+
+* ``model.params``: dict mapping names to float arrays;
+* ``model.loss(X)``: class scores of shape (N, C) (test mode);
+* ``model.loss(X, y)``: ``(loss, grads)``, ``grads`` a dict with the keys of
+  ``model.params`` and arrays of their shapes (training mode).
+
+Examples
+--------
+>>> solver = Solver(model, data, update_rule="adam",
+...                 optim_config={"learning_rate": 1e-3}, lr_decay=0.95,
+...                 num_epochs=5, batch_size=100, seed=0,
+...                 checkpoint_name="runs/convnet")       # doctest: +SKIP
+>>> solver.train()                                       # doctest: +SKIP
+>>> # after a crash or kill, with the same arguments:
+>>> Solver(model, data, ..., resume="runs/convnet.npz").train()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import numbers
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from . import optim
+from .shapes import check_int, check_real
+
+__all__ = [
+    "Solver",
+    "TrainingDiverged",
+    "load_checkpoint",
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+]
+
+CHECKPOINT_FORMAT = "cs231n_cnn.solver.checkpoint"
+CHECKPOINT_VERSION = 1
+
+# Histories saved in checkpoints, in one place so save and load agree.
+HISTORY_NAMES = (
+    "loss_history",           # loss of every minibatch, one per iteration
+    "loss_time_history",      # seconds of training when each loss was recorded
+    "train_acc_history",      # accuracy checks: after iteration 1 and after each epoch
+    "val_acc_history",
+    "acc_iteration_history",  # iteration count at each accuracy check
+    "acc_time_history",       # seconds of training at each accuracy check
+)
+
+# Bit generators a checkpoint may name; the state is restored into a fresh one.
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+_ARRAY = "__ndarray__"  # JSON placeholder: {"__ndarray__": "a3"} -> arrays["a3"]
+
+
+class TrainingDiverged(ValueError):
+    """Training produced a non-finite loss or non-finite parameters.
+
+    Attributes
+    ----------
+    iteration : int
+        1-based index of the iteration that diverged.
+    epoch : int
+        1-based index of the epoch it belongs to.
+    loss : float or None
+        The offending loss, if the loss was what became non-finite.
+    """
+
+    def __init__(self, message: str, *, iteration: int, epoch: int, loss: float | None = None):
+        super().__init__(message)
+        self.iteration = iteration
+        self.epoch = epoch
+        self.loss = loss
+
+
+class Solver:
+    """Train a classification model with minibatch gradient descent.
+
+    Parameters
+    ----------
+    model : object
+        Has ``params`` (dict of float arrays) and ``loss(X, y=None)``; see
+        the module docstring.
+    data : dict
+        ``'X_train'`` (N_train, ...), ``'y_train'`` (N_train,) integer labels,
+        ``'X_val'`` (N_val, ...), ``'y_val'`` (N_val,).
+    update_rule : str or callable, default 'sgd'
+        A name in :data:`cs231n_cnn.optim.UPDATE_RULES` or a function with
+        the signature ``update(w, dw, config) -> (next_w, config)``.
+    optim_config : dict, default {}
+        Hyperparameters for the update rule. Every parameter array gets its
+        own deep copy, so optimizer state is never shared between them.
+    lr_decay : float, default 1.0
+        After every epoch, each ``learning_rate`` is multiplied by this.
+    batch_size : int, default 100
+        Minibatch size. The last minibatch of an epoch holds the remaining
+        ``N_train % batch_size`` examples when that is not zero.
+    num_epochs : int, default 10
+        Total number of epochs :meth:`train` runs to (counting resumed ones).
+    num_train_samples : int or None, default 1000
+        Training examples used to estimate training accuracy (None: all).
+    num_val_samples : int or None, default None
+        Validation examples used for validation accuracy (None: all).
+    checkpoint_name : str or path or None, default None
+        Checkpoint file; ``.npz`` is appended if missing. Written after every
+        epoch (and every ``checkpoint_every`` iterations), replacing the
+        previous one atomically. Unlike the course (one pickle per epoch),
+        there is one file, the latest state.
+    checkpoint_every : int or None, default None
+        Also checkpoint every this many iterations (mid-epoch).
+    print_every : int, default 10
+        In line-oriented output, print the loss every this many iterations.
+    verbose : bool, default True
+        False: print nothing.
+    progress : {'auto', True, False}, default 'auto'
+        True: a live progress line rewritten in place (``\\r``) plus one
+        line per accuracy check. False: line-oriented output (``print_every``
+        lines and one line per accuracy check, never ``\\r``). 'auto': live
+        when ``stream`` is a terminal or the code runs in a Jupyter kernel,
+        unless the ``CI`` environment variable is set; the environment
+        variable ``CS231N_PROGRESS=1``/``0`` overrides 'auto' either way
+        (set it to 0 when running notebooks under nbval).
+    stream : file-like or None, default None
+        Where progress goes (None: ``sys.stdout`` at the time of printing).
+    restore_best : bool, default True
+        At the end of :meth:`train` (and when training diverges), put the
+        parameters with the best validation accuracy back into
+        ``model.params``; see Notes.
+    seed : int, np.random.Generator or None, default None
+        Seed of the solver's random generator (None: fresh OS entropy).
+        A Generator passed in is used (and advanced) as is.
+    resume : str or path or None, default None
+        Checkpoint to continue from; see :meth:`resume`.
+
+    Attributes
+    ----------
+    epoch, iteration : int
+        Epochs and iterations (minibatch updates) completed so far.
+    loss_history, loss_time_history : list of float
+        Per iteration: minibatch loss, and seconds of training so far.
+    train_acc_history, val_acc_history, acc_iteration_history, acc_time_history : list
+        Per accuracy check (after the first iteration, as in the course, and
+        after every epoch): accuracies, iteration count, seconds of training.
+    best_val_acc : float
+        Best validation accuracy seen; ``best_params`` holds copies of the
+        parameters that reached it (first reached, on ties) and
+        ``best_iteration`` when.
+    optim_configs : dict
+        Parameter name -> its update rule's config (hyperparameters and state).
+    rng : np.random.Generator
+        The solver's generator.
+
+    Notes
+    -----
+    **Best-validation parameters.** After each accuracy check the solver
+    keeps a copy of the parameters if validation accuracy improved. As in
+    the course, :meth:`train` ends by copying these best parameters into
+    ``model.params``, so after training the model is the best one seen, not
+    the last one. Pass ``restore_best=False`` to keep the last parameters.
+    Checkpoints always hold the *last* parameters (and the best ones
+    separately), so resuming continues the trajectory; calling :meth:`train`
+    again on the same solver after it restored the best parameters continues
+    from those instead.
+
+    **Model state besides params.** The attributes named in
+    :attr:`MODEL_STATE_ATTRS` (the course's ``bn_params``, which hold
+    batch-norm running averages, and :class:`~cs231n_cnn.models.ConvNet`'s
+    ``dropout_state``, where its next dropout masks come from) are
+    checkpointed and snapshotted with the best parameters too.
+
+    **Exact resume.** Resuming reproduces the uninterrupted run bit for bit
+    when the model's loss is a deterministic function of its params, its
+    model state and the minibatch (a model with its own random generator,
+    e.g. for dropout, must reseed it per call or keep it in its state), and
+    when BLAS uses the same number of threads.
+
+    **Divergence.** A non-finite loss or non-finite parameters after an
+    update raise :class:`TrainingDiverged`, as does a layer's
+    "non-finite" ``ValueError`` (e.g. softmax scores overflowing).
+    """
+
+    #: Model attributes that are state but not parameters (checkpointed, snapshotted).
+    MODEL_STATE_ATTRS: tuple[str, ...] = ("bn_params", "dropout_state")
+
+    def __init__(self, model, data, **kwargs):
+        self.model = model
+        _check_model(model)
+        self.X_train, self.y_train, self.X_val, self.y_val = _check_data(data)
+
+        update_rule = kwargs.pop("update_rule", "sgd")
+        self.optim_config = kwargs.pop("optim_config", {})
+        self.lr_decay = kwargs.pop("lr_decay", 1.0)
+        self.batch_size = kwargs.pop("batch_size", 100)
+        self.num_epochs = kwargs.pop("num_epochs", 10)
+        self.num_train_samples = kwargs.pop("num_train_samples", 1000)
+        self.num_val_samples = kwargs.pop("num_val_samples", None)
+        self.checkpoint_name = kwargs.pop("checkpoint_name", None)
+        self.checkpoint_every = kwargs.pop("checkpoint_every", None)
+        self.print_every = kwargs.pop("print_every", 10)
+        self.verbose = kwargs.pop("verbose", True)
+        self.progress = kwargs.pop("progress", "auto")
+        self.stream = kwargs.pop("stream", None)
+        self.restore_best = kwargs.pop("restore_best", True)
+        seed = kwargs.pop("seed", None)
+        resume = kwargs.pop("resume", None)
+        if kwargs:
+            extra = ", ".join(repr(k) for k in kwargs)
+            raise ValueError(f"Solver: unrecognized arguments {extra}")
+
+        self.update_rule = optim.get_update_rule(update_rule)
+        self.update_rule_name = update_rule if isinstance(update_rule, str) else getattr(
+            update_rule, "__name__", type(update_rule).__name__)
+        if not isinstance(self.optim_config, dict):
+            raise ValueError(f"Solver: optim_config must be a dict, got {type(self.optim_config).__name__}")
+        layer = "Solver"
+        self.lr_decay = check_real(self.lr_decay, "lr_decay", low=0.0, low_open=True, layer=layer)
+        self.batch_size = check_int(self.batch_size, "batch_size", minimum=1, layer=layer)
+        self.num_epochs = check_int(self.num_epochs, "num_epochs", minimum=0, layer=layer)
+        for name in ("num_train_samples", "num_val_samples", "checkpoint_every"):
+            if getattr(self, name) is not None:
+                setattr(self, name, check_int(getattr(self, name), name, minimum=1, layer=layer))
+        self.print_every = check_int(self.print_every, "print_every", minimum=1, layer=layer)
+        if self.progress not in ("auto", True, False):
+            raise ValueError(f"Solver: progress must be 'auto', True or False, got {self.progress!r}")
+
+        self.rng = np.random.default_rng(seed)
+        self._reset()
+        if resume is not None:
+            self.resume(resume)
+
+    # ------------------------------------------------------------------ state
+
+    def _reset(self) -> None:
+        """Set up the bookkeeping for a fresh run (not called by :meth:`train`)."""
+        self.epoch = 0
+        self.iteration = 0
+        self.best_val_acc = 0.0
+        self.best_params = {}
+        self.best_model_state = {}
+        self.best_iteration = None
+        for name in HISTORY_NAMES:
+            setattr(self, name, [])
+        self.optim_configs = {p: copy.deepcopy(self.optim_config) for p in self.model.params}
+        self._perm = None     # this epoch's permutation of range(N_train), None between epochs
+        self._pos = 0         # how many entries of _perm have been trained on
+        self._elapsed = 0.0   # seconds of training before the current train() call
+
+    @property
+    def num_train(self) -> int:
+        return self.X_train.shape[0]
+
+    @property
+    def iterations_per_epoch(self) -> int:
+        """``ceil(N_train / batch_size)``: the last minibatch may be smaller."""
+        return -(-self.num_train // self.batch_size)
+
+    @property
+    def checkpoint_path(self) -> str | None:
+        """The checkpoint file (``checkpoint_name`` with ``.npz``), or None."""
+        if self.checkpoint_name is None:
+            return None
+        path = os.fspath(self.checkpoint_name)
+        return path if path.endswith(".npz") else path + ".npz"
+
+    def _model_state(self) -> dict:
+        return {a: copy.deepcopy(getattr(self.model, a))
+                for a in self.MODEL_STATE_ATTRS if hasattr(self.model, a)}
+
+    def _set_model_state(self, state: dict) -> None:
+        for attr, value in state.items():
+            setattr(self.model, attr, copy.deepcopy(value))
+
+    def _restore_best_params(self) -> None:
+        for k, v in self.best_params.items():
+            self.model.params[k] = v.copy()
+        self._set_model_state(self.best_model_state)
+
+    # --------------------------------------------------------------- training
+
+    def _step(self, idx: np.ndarray) -> None:
+        """One update on the minibatch ``X_train[idx]``; raise if it diverges."""
+        X_batch, y_batch = self.X_train[idx], self.y_train[idx]
+        try:
+            loss, grads = self.model.loss(X_batch, y_batch)
+        except ValueError as exc:
+            # A layer that sees overflowing scores reports "non-finite" values
+            # (shapes.check_finite); that is divergence, not a bug in the data.
+            if "non-finite" in str(exc):
+                raise self._diverged(f"a layer saw non-finite values ({exc})", None) from exc
+            raise
+        loss = float(loss)
+        if not math.isfinite(loss):
+            raise self._diverged(f"the loss is {loss}", loss)
+        # Compute every update before committing any, so a divergence leaves
+        # the parameters of one consistent iteration.
+        updates = {}
+        for p, w in self.model.params.items():
+            if p not in grads:
+                raise ValueError(f"Solver: model.loss returned no gradient for parameter {p!r}")
+            # Overflow is reported below as divergence; numpy's warnings would only add noise.
+            with np.errstate(over="ignore", invalid="ignore"):
+                next_w, next_config = self.update_rule(w, grads[p], self.optim_configs[p])
+            if not isinstance(next_w, np.ndarray) or next_w.shape != w.shape or next_w.dtype != w.dtype:
+                got = (f"shape {next_w.shape}, dtype {next_w.dtype}" if isinstance(next_w, np.ndarray)
+                       else type(next_w).__name__)
+                raise ValueError(
+                    f"Solver: update rule {self.update_rule_name!r} returned {got} for parameter {p!r}; "
+                    f"expected shape {w.shape} and dtype {w.dtype}"
+                )
+            if not _all_finite(next_w):
+                raise self._diverged(f"parameter {p!r} became non-finite after the update", None)
+            updates[p] = (next_w, next_config)
+        for p, (next_w, next_config) in updates.items():
+            self.model.params[p] = next_w
+            self.optim_configs[p] = next_config
+        self.loss_history.append(loss)
+
+    def _diverged(self, what: str, loss: float | None) -> TrainingDiverged:
+        """Put back the best parameters (if asked) and return the error for the iteration being run."""
+        iteration = self.iteration + 1
+        epoch = self.epoch + 1
+        batch = self._pos // self.batch_size + 1
+        lrs = [c["learning_rate"] for c in self.optim_configs.values()
+               if isinstance(c, dict) and "learning_rate" in c]
+        lr = f" (it is {lrs[0]:g})" if lrs else ""
+        if self.restore_best and self.best_params:
+            self._restore_best_params()
+            kept = (f"; model.params now hold the best parameters so far "
+                    f"(val acc {self.best_val_acc:.4f} at iteration {self.best_iteration})")
+        elif self.best_params:
+            kept = "; the best parameters so far are in solver.best_params"
+        else:
+            kept = ""
+        return TrainingDiverged(
+            f"training diverged at iteration {iteration} (epoch {epoch} of {self.num_epochs}, "
+            f"minibatch {batch} of {self.iterations_per_epoch}): {what}; "
+            f"lower the learning rate{lr}{kept}",
+            iteration=iteration, epoch=epoch, loss=loss,
+        )
+
+    def check_accuracy(self, X, y, num_samples=None, batch_size=100) -> float:
+        """Classification accuracy of the model on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, ...)
+            Inputs.
+        y : ndarray of int, shape (N,)
+            Labels.
+        num_samples : int or None
+            If given and smaller than N, evaluate on ``num_samples`` examples
+            drawn without replacement with the solver's generator (so the
+            subsample is reproducible from the seed).
+        batch_size : int
+            Examples per call of ``model.loss`` (bounds memory).
+
+        Returns
+        -------
+        float
+            Fraction of examples whose highest score is the true label.
+        """
+        N = X.shape[0]
+        if N == 0:
+            raise ValueError("check_accuracy: X has no examples")
+        if y.shape != (N,):
+            raise ValueError(f"check_accuracy: y must have shape ({N},) to match X, got {y.shape}")
+        batch_size = check_int(batch_size, "batch_size", minimum=1, layer="check_accuracy")
+        if num_samples is not None and N > num_samples:
+            idx = self.rng.choice(N, size=num_samples, replace=False)
+            X, y, N = X[idx], y[idx], num_samples
+        y_pred = np.empty(N, dtype=np.int64)
+        for start in range(0, N, batch_size):
+            scores = self.model.loss(X[start:start + batch_size])
+            y_pred[start:start + batch_size] = np.argmax(scores, axis=1)
+        return float(np.mean(y_pred == y))
+
+    def _record_accuracy(self, seconds: float) -> tuple[float, float]:
+        train_acc = self.check_accuracy(self.X_train, self.y_train, num_samples=self.num_train_samples)
+        val_acc = self.check_accuracy(self.X_val, self.y_val, num_samples=self.num_val_samples)
+        self.train_acc_history.append(train_acc)
+        self.val_acc_history.append(val_acc)
+        self.acc_iteration_history.append(self.iteration)
+        self.acc_time_history.append(seconds)
+        if val_acc > self.best_val_acc or not self.best_params:
+            self.best_val_acc = val_acc
+            self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+            self.best_model_state = self._model_state()
+            self.best_iteration = self.iteration
+        return train_acc, val_acc
+
+    def train(self) -> None:
+        """Train until ``num_epochs`` epochs are complete.
+
+        Continues from the current state (e.g. after :meth:`resume`); does
+        nothing more if ``num_epochs`` epochs are already done. Each epoch
+        walks one fresh permutation of the training set in minibatches of
+        ``batch_size`` (``iterations_per_epoch`` of them). Accuracy is
+        checked after the first iteration and after every epoch; the
+        learning rate decays and a checkpoint is written after every epoch.
+
+        Raises
+        ------
+        TrainingDiverged
+            If the loss or the parameters become NaN or infinite.
+        """
+        N, bs = self.num_train, self.batch_size
+        report = _Progress(self, self.num_epochs * self.iterations_per_epoch)
+        start, elapsed0 = time.perf_counter(), self._elapsed
+
+        def seconds() -> float:
+            return elapsed0 + (time.perf_counter() - start)
+
+        try:
+            while self.epoch < self.num_epochs:
+                if self._perm is None:
+                    self._perm = self.rng.permutation(N)
+                    self._pos = 0
+                idx = self._perm[self._pos:self._pos + bs]
+                self._step(idx)
+                self._pos += idx.shape[0]
+                self.iteration += 1
+                self.loss_time_history.append(seconds())
+                epoch_end = self._pos >= N
+                if epoch_end:
+                    self.epoch += 1
+                    self._perm, self._pos = None, 0
+                    for config in self.optim_configs.values():
+                        if "learning_rate" in config:
+                            config["learning_rate"] *= self.lr_decay
+                report.iteration()
+                if self.iteration == 1 or epoch_end:
+                    report.accuracy(*self._record_accuracy(seconds()))
+                self._elapsed = seconds()
+                if self.checkpoint_name is not None and (
+                        epoch_end or (self.checkpoint_every and self.iteration % self.checkpoint_every == 0)):
+                    self.save_checkpoint()
+        finally:
+            self._elapsed = seconds()
+            report.close()
+        if self.restore_best and self.best_params:
+            self._restore_best_params()
+
+    # ------------------------------------------------------------ checkpoints
+
+    def _checkpoint_state(self) -> dict:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "settings": {
+                "update_rule": self.update_rule_name,
+                "batch_size": self.batch_size,
+                "num_train": self.num_train,
+                "lr_decay": self.lr_decay,
+                "num_epochs": self.num_epochs,
+                "optim_config": self.optim_config,
+            },
+            "params": dict(self.model.params),
+            "model_state": self._model_state(),
+            "optim_configs": self.optim_configs,
+            "rng_state": self.rng.bit_generator.state,
+            "epoch": self.epoch,
+            "iteration": self.iteration,
+            "perm": self._perm,
+            "pos": self._pos,
+            "elapsed": self._elapsed,
+            "best_val_acc": self.best_val_acc,
+            "best_iteration": self.best_iteration,
+            "best_params": self.best_params,
+            "best_model_state": self.best_model_state,
+            "history": {name: getattr(self, name) for name in HISTORY_NAMES},
+        }
+
+    def save_checkpoint(self, path=None) -> str:
+        """Write the complete training state to ``path`` (default: :attr:`checkpoint_path`), atomically.
+
+        The file is an ``.npz`` archive: arrays as ``.npy`` members and
+        everything else as UTF-8 JSON (member ``meta``), so loading never runs code.
+        It is written to a temporary file in the same directory, flushed and
+        fsynced, then renamed over the old checkpoint: a crash at any moment
+        leaves either the old or the new checkpoint, never a broken one.
+
+        Returns
+        -------
+        str
+            The path written.
+        """
+        path = os.fspath(path) if path is not None else self.checkpoint_path
+        if path is None:
+            raise ValueError("Solver: no checkpoint path: pass checkpoint_name=... or a path")
+        arrays: dict[str, np.ndarray] = {}
+        meta = _encode(self._checkpoint_state(), arrays, "checkpoint")
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+        _atomic_savez(path, arrays)
+        return path
+
+    def resume(self, path) -> "Solver":
+        """Load the training state saved in a checkpoint; :meth:`train` then continues it.
+
+        Restores the model's parameters (and model state), every optimizer
+        config (learning rates after decay, momentum/Adam state), the random
+        generator, the epoch/iteration counters and the position inside the
+        current epoch's permutation, the histories and the best parameters.
+        Options given to the constructor (``num_epochs``, ``print_every``,
+        ``checkpoint_name``, ...) are kept, so a run can be extended by
+        resuming with a larger ``num_epochs``. ``batch_size``, the update
+        rule, the number of training examples and the parameters' names,
+        shapes and dtypes must match the checkpoint.
+
+        Returns
+        -------
+        Solver
+            ``self``.
+        """
+        ck = load_checkpoint(path)
+        where = f"resume: checkpoint {os.fspath(path)!r}"
+        s = ck["settings"]
+        for key, mine in (("num_train", self.num_train), ("batch_size", self.batch_size),
+                          ("update_rule", self.update_rule_name)):
+            if s[key] != mine:
+                raise ValueError(f"{where} was written with {key}={s[key]!r} but this solver has "
+                                 f"{key}={mine!r}; an exact continuation needs the same value")
+        params = ck["params"]
+        mine = {k: (v.shape, v.dtype.str) for k, v in self.model.params.items()}
+        theirs = {k: (v.shape, v.dtype.str) for k, v in params.items()}
+        if mine != theirs:
+            raise ValueError(f"{where} holds parameters {theirs} but the model has {mine}")
+        perm, pos = ck["perm"], ck["pos"]
+        if perm is not None and (perm.shape != (self.num_train,) or not 0 <= pos < self.num_train):
+            raise ValueError(f"{where} has an invalid epoch position ({pos} of {self.num_train})")
+        for k, v in params.items():
+            self.model.params[k] = v
+        self._set_model_state(ck["model_state"])
+        self.optim_configs = ck["optim_configs"]
+        self.rng = _generator_from_state(ck["rng_state"], where)
+        self.epoch, self.iteration = ck["epoch"], ck["iteration"]
+        self._perm, self._pos = perm, pos
+        self._elapsed = ck["elapsed"]
+        self.best_val_acc, self.best_iteration = ck["best_val_acc"], ck["best_iteration"]
+        self.best_params, self.best_model_state = ck["best_params"], ck["best_model_state"]
+        for name in HISTORY_NAMES:
+            setattr(self, name, list(ck["history"][name]))
+        if self.verbose:
+            print(f"Resumed from {os.fspath(path)}: {self.epoch} epochs, {self.iteration} iterations done",
+                  file=self.stream if self.stream is not None else sys.stdout, flush=True)
+        return self
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _check_model(model) -> None:
+    params = getattr(model, "params", None)
+    if not isinstance(params, dict):
+        raise ValueError(f"Solver: model.params must be a dict of arrays, got {type(params).__name__}")
+    if not callable(getattr(model, "loss", None)):
+        raise ValueError("Solver: model must have a method loss(X, y=None)")
+    for k, v in params.items():
+        if not isinstance(v, np.ndarray) or v.dtype.kind != "f":
+            what = v.dtype if isinstance(v, np.ndarray) else type(v).__name__
+            raise ValueError(f"Solver: model.params[{k!r}] must be a floating-point array, got {what}")
+
+
+def _check_data(data):
+    if not isinstance(data, dict):
+        raise ValueError(f"Solver: data must be a dict, got {type(data).__name__}")
+    keys = ("X_train", "y_train", "X_val", "y_val")
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise ValueError(f"Solver: data is missing {missing}; it needs the keys {list(keys)}")
+    out = []
+    for split in ("train", "val"):
+        X, y = data[f"X_{split}"], data[f"y_{split}"]
+        if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
+            raise ValueError(f"Solver: X_{split} and y_{split} must be numpy arrays")
+        if y.ndim != 1 or y.dtype.kind not in "iu":
+            raise ValueError(f"Solver: y_{split} must be a 1-D array of integer labels, "
+                             f"got shape {y.shape}, dtype {y.dtype}")
+        if X.shape[0] != y.shape[0] or X.shape[0] == 0:
+            raise ValueError(f"Solver: X_{split} has {X.shape[0]} examples and y_{split} {y.shape[0]} labels; "
+                             f"they must agree and be at least 1")
+        out += [X, y]
+    return tuple(out)
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """True if ``a`` has no NaN/inf; one reduction in the common case (as shapes.check_finite)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(a, axis=None)):
+            return True
+    return bool(np.isfinite(a).all())
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def _encode(obj, arrays: dict, where: str):
+    """Turn nested dicts/lists of scalars and arrays into JSON, moving arrays into ``arrays``."""
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.hasobject:
+            raise ValueError(f"cannot checkpoint {where}: object arrays would need pickle")
+        key = f"a{len(arrays)}"
+        arrays[key] = obj
+        return {_ARRAY: key}
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, str) or k == _ARRAY:
+                raise ValueError(f"cannot checkpoint {where}: key {k!r} is not a usable string")
+            out[k] = _encode(v, arrays, f"{where}[{k!r}]")
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, numbers.Integral):
+        return int(obj)
+    if isinstance(obj, numbers.Real):
+        return float(obj)  # repr round-trips exactly through JSON
+    raise ValueError(f"cannot checkpoint {where} of type {type(obj).__name__}: only arrays, numbers, "
+                     f"strings, None and dicts/lists of them can be stored without pickle")
+
+
+def _decode(obj, arrays: dict):
+    if isinstance(obj, dict):
+        if set(obj) == {_ARRAY}:
+            return arrays[obj[_ARRAY]]
+        return {k: _decode(v, arrays) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v, arrays) for v in obj]
+    return obj
+
+
+def _write_npz(fileobj, arrays: dict) -> None:
+    """Write ``arrays`` as an uncompressed npz to an open binary file."""
+    np.savez(fileobj, **arrays)
+
+
+def _atomic_savez(path: str, arrays: dict) -> None:
+    """Write an npz to ``path`` so that readers see the old file or the complete new one."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_npz(f, arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    # Make the rename itself durable; not possible on every platform.
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def load_checkpoint(path) -> dict:
+    """Read a checkpoint written by :meth:`Solver.save_checkpoint`.
+
+    Nothing in the file is executed (``allow_pickle=False``).
+
+    Returns
+    -------
+    dict
+        ``params``, ``optim_configs``, ``rng_state``, ``epoch``,
+        ``iteration``, ``perm``, ``pos``, ``history`` (dict of lists),
+        ``best_params``, ``best_val_acc``, ``settings``, ... with arrays
+        restored.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a readable checkpoint of this format.
+    """
+    path = os.fspath(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile, ValueError, OSError, EOFError ...
+        raise ValueError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
+    if "meta" not in arrays:
+        raise ValueError(f"{path} is not a cs231n_cnn checkpoint (no 'meta' entry)")
+    try:
+        meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
+    except ValueError as exc:
+        raise ValueError(f"{path} has unreadable metadata: {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a cs231n_cnn Solver checkpoint")
+    if meta.get("version") != CHECKPOINT_VERSION:
+        raise ValueError(f"{path} has checkpoint version {meta.get('version')!r}; "
+                         f"this cs231n_cnn reads version {CHECKPOINT_VERSION}")
+    try:
+        return _decode(meta, arrays)
+    except KeyError as exc:
+        raise ValueError(f"{path} is damaged: array {exc} is missing") from exc
+
+
+def _generator_from_state(state, where: str) -> np.random.Generator:
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if name not in _BIT_GENERATORS:
+        raise ValueError(f"{where} has an unknown random generator {name!r}")
+    bit_generator = getattr(np.random, name)()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
+
+
+# ------------------------------------------------------------------ progress
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython's ZMQ shell); never imports IPython."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    try:
+        shell = ipython.get_ipython()
+    except Exception:
+        return False
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _live_progress(setting, stream) -> bool:
+    if setting is not True and setting is not False:  # 'auto'
+        env = os.environ.get("CS231N_PROGRESS", "").strip().lower()
+        if env in ("1", "true", "yes", "on"):
+            return True
+        if env in ("0", "false", "no", "off"):
+            return False
+        if os.environ.get("CI"):
+            return False
+        isatty = getattr(stream, "isatty", None)
+        try:
+            tty = bool(isatty()) if isatty is not None else False
+        except (ValueError, OSError):  # closed stream
+            tty = False
+        return tty or _in_notebook()
+    return setting
+
+
+def _fmt_seconds(s: float) -> str:
+    s = int(round(s))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+class _Progress:
+    """Training output: a live line rewritten with ``\\r``, or plain lines, or nothing.
+
+    Plain lines are the course's ``(Iteration i / n) loss: ...`` every
+    ``print_every`` iterations and ``(Epoch e / E) train acc: ...; val_acc:
+    ...`` per accuracy check; they hold no timings, so logs of seeded runs
+    are reproducible. The live line adds speed and time left.
+    """
+
+    MIN_INTERVAL = 0.1  # seconds between redraws of the live line
+
+    def __init__(self, solver: Solver, total: int):
+        self.s = solver
+        self.total = total
+        self.stream = solver.stream if solver.stream is not None else sys.stdout
+        self.mode = "off" if not solver.verbose else ("live" if _live_progress(solver.progress, self.stream)
+                                                     else "lines")
+        self.start = time.perf_counter()
+        self.start_iteration = solver.iteration
+        self.last_draw = -math.inf
+        self.width = 0
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+    def _clear(self) -> None:
+        if self.width:
+            self._write("\r" + " " * self.width + "\r")
+            self.width = 0
+
+    def iteration(self) -> None:
+        s = self.s
+        if self.mode == "lines":
+            if (s.iteration - 1) % s.print_every == 0:
+                self._write(f"(Iteration {s.iteration} / {self.total}) loss: {s.loss_history[-1]:f}\n")
+        elif self.mode == "live":
+            now = time.perf_counter()
+            if now - self.last_draw < self.MIN_INTERVAL and s.iteration < self.total:
+                return
+            self.last_draw = now
+            done = s.iteration - self.start_iteration
+            rate = done / max(now - self.start, 1e-9)
+            ipe = s.iterations_per_epoch
+            epoch, in_epoch = divmod(s.iteration - 1, ipe)
+            filled = int(20 * (in_epoch + 1) / ipe)
+            eta = _fmt_seconds((self.total - s.iteration) / rate) if rate > 0 else "?"
+            line = (f"epoch {epoch + 1}/{s.num_epochs} [{'=' * filled}{'.' * (20 - filled)}] "
+                    f"it {s.iteration}/{self.total} loss {s.loss_history[-1]:.4f} "
+                    f"{rate:.1f} it/s ({rate * s.batch_size:.0f} img/s) eta {eta}")
+            self._write("\r" + line.ljust(self.width))
+            self.width = len(line)
+
+    def accuracy(self, train_acc: float, val_acc: float) -> None:
+        if self.mode == "off":
+            return
+        s = self.s
+        line = f"(Epoch {s.epoch} / {s.num_epochs}) train acc: {train_acc:f}; val_acc: {val_acc:f}"
+        if self.mode == "live":
+            self._clear()
+            line += f"  [{_fmt_seconds(s.acc_time_history[-1])}]"
+        self._write(line + "\n")
+
+    def close(self) -> None:
+        if self.mode == "live":
+            self._clear()
