@@ -7,13 +7,15 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv lab test test-fast bench clean
+.PHONY: help venv lab test test-fast bench bench-train data clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
 	@echo "make test       set up .venv and run the whole test suite"
 	@echo "make test-fast  unit tests only, skipping tests marked slow"
 	@echo "make bench      timing of naive vs fast layers (benchmarks/)"
+	@echo "make data       download CIFAR-10 into data/ (mirror: CS231N_CIFAR10_URL, CS231N_CIFAR10_MD5)"
+	@echo "make bench-train  train on CIFAR-10 within time budgets (about 15 minutes)"
 	@echo "make clean      remove .venv and caches"
 
 # Re-install whenever the dependency list changes.
@@ -39,6 +41,12 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/timing_cell.py
+
+data: $(STAMP)
+	$(PY) -m cs231n_cnn data download --dest data
+
+bench-train: data
+	$(PY) benchmarks/train_cifar.py --data data
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -52,6 +52,7 @@ import time
 import numpy as np
 
 from . import optim
+from .augment import get_augmentation
 from .shapes import check_int, check_real
 
 __all__ = [
@@ -157,6 +158,11 @@ class Solver:
     seed : int, np.random.Generator or None, default None
         Seed of the solver's random generator (None: fresh OS entropy).
         A Generator passed in is used (and advanced) as is.
+    augment : str, callable or None, default None
+        Applied to every training minibatch: a name from
+        :data:`cs231n_cnn.augment.AUGMENTATIONS` (``'flip'``, ``'crop'``,
+        ``'flip-crop'``) or a function ``(X_batch, rng) -> X_batch`` that
+        draws its randomness from the solver's generator ``rng``.
     resume : str or path or None, default None
         Checkpoint to continue from; see :meth:`resume`.
 
@@ -229,6 +235,7 @@ class Solver:
         self.progress = kwargs.pop("progress", "auto")
         self.stream = kwargs.pop("stream", None)
         self.restore_best = kwargs.pop("restore_best", True)
+        self.augment = get_augmentation(kwargs.pop("augment", None))
         seed = kwargs.pop("seed", None)
         resume = kwargs.pop("resume", None)
         if kwargs:
@@ -308,6 +315,9 @@ class Solver:
     def _step(self, idx: np.ndarray) -> None:
         """One update on the minibatch ``X_train[idx]``; raise if it diverges."""
         X_batch, y_batch = self.X_train[idx], self.y_train[idx]
+        if self.augment is not None:
+            # The solver's generator: augmented runs are reproducible and resume exactly.
+            X_batch = self.augment(X_batch, self.rng)
         try:
             loss, grads = self.model.loss(X_batch, y_batch)
         except ValueError as exc:

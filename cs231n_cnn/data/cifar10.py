@@ -346,7 +346,7 @@ def _count(value, name: str, minimum: int) -> int:
 
 
 def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
-                     subtract_mean=True, dtype=np.float32, root=None):
+                     subtract_mean=True, dtype=np.float32, root=None, normalize=False):
     """Load CIFAR-10 and split it the course's way, as NCHW arrays.
 
     The first ``num_training`` training images form the training set, the
@@ -356,9 +356,10 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
 
     Parameters
     ----------
-    num_training, num_validation, num_test : int
+    num_training, num_validation, num_test : int or None
         Sizes of the three sets. ``num_training >= 1``; the others may be
-        0. ``num_training + num_validation`` must not exceed the number of
+        0. ``num_training=None`` takes every training image not held out for
+        validation, ``num_test=None`` every test image. ``num_training + num_validation`` must not exceed the number of
         training images available (50,000 officially, 10,000 in the CI
         mirror) and ``num_test`` the number of test images.
     subtract_mean : bool
@@ -367,6 +368,12 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
     dtype : floating dtype, default float32
     root : path-like or None
         Where the data is; see :func:`find_dataset_dir`.
+    normalize : bool, default False
+        Also divide every set by the per-channel standard deviation of the
+        training set (after mean subtraction), so pixels have unit scale.
+        He initialisation assumes inputs of unit scale; raw pixels minus the
+        mean have a standard deviation of about 60, which makes the first
+        scores huge. The course's default (False) keeps raw pixel units.
 
     Returns
     -------
@@ -385,14 +392,15 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
     FileNotFoundError
         If the data is missing (the message says how to download it).
     """
-    num_training = _count(num_training, "num_training", 1)
     num_validation = _count(num_validation, "num_validation", 0)
-    num_test = _count(num_test, "num_test", 0)
     dt = _check_dtype(dtype, "float")
 
     directory = find_dataset_dir(root)
     train_data, train_labels = _load_split(directory, TRAIN_BATCHES)
     n_train = train_data.shape[0]
+    if num_training is None:  # everything not held out for validation
+        num_training = max(n_train - num_validation, 1)
+    num_training = _count(num_training, "num_training", 1)
     if num_training + num_validation > n_train:
         raise ValueError(
             f"requested num_training + num_validation = {num_training:,} + {num_validation:,} = "
@@ -400,6 +408,7 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
             f"{n_train:,}; ask for at most {n_train:,} in total")
     test_data, test_labels = _load_split(directory, (TEST_BATCH,))
     n_test = test_data.shape[0]
+    num_test = n_test if num_test is None else _count(num_test, "num_test", 0)
     if num_test > n_test:
         raise ValueError(f"requested num_test = {num_test:,} test images, but {directory} has only "
                          f"{n_test:,}")
@@ -416,6 +425,13 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
         X_train -= mean_image
         X_val -= mean_image
         X_test -= mean_image
+    if normalize:
+        centred = X_train if subtract_mean else X_train - X_train.mean(axis=(0, 2, 3), keepdims=True)
+        std = centred.std(axis=(0, 2, 3), dtype=np.float64, keepdims=True)[0]  # (3, 1, 1)
+        std = np.where(std > 0, std, 1.0).astype(dt)
+        X_train /= std
+        X_val /= std
+        X_test /= std
     return {
         "X_train": X_train, "y_train": train_labels[:num_training].copy(),
         "X_val": X_val, "y_val": train_labels[num_training:stop_val].copy(),

@@ -281,3 +281,19 @@ def test_fake_dataset_writer_round_trips(tmp_path):
     np.testing.assert_array_equal(Yte, batches["test_batch"][1])
     meta = pickle.loads((d / "batches.meta").read_bytes(), encoding="latin1")
     assert meta["label_names"] == list(class_names)
+
+
+def test_get_CIFAR10_data_none_means_everything_available(tmp_path):
+    _make_dataset(tmp_path, sizes=(3, 5, 2, 4, 1), n_test=6)
+    out = get_CIFAR10_data(num_training=None, num_validation=4, num_test=None, root=tmp_path)
+    assert out["X_train"].shape[0] == 15 - 4 and out["X_val"].shape[0] == 4 and out["X_test"].shape[0] == 6
+
+
+def test_get_CIFAR10_data_normalize_gives_unit_channel_std(tmp_path):
+    _make_dataset(tmp_path, sizes=(4, 4, 4, 4, 4), n_test=6)
+    raw = get_CIFAR10_data(num_training=16, num_validation=2, num_test=3, dtype=np.float64, root=tmp_path)
+    out = get_CIFAR10_data(num_training=16, num_validation=2, num_test=3, dtype=np.float64, root=tmp_path,
+                           normalize=True)
+    std = raw["X_train"].std(axis=(0, 2, 3))  # independent: per-channel std of the centred training set
+    np.testing.assert_allclose(out["X_train"].std(axis=(0, 2, 3)), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(out["X_test"], raw["X_test"] / std[None, :, None, None], rtol=1e-10)

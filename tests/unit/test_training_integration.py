@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from cs231n_cnn.models import ConvNet
 from cs231n_cnn.solver import Solver
@@ -21,15 +22,17 @@ SETTINGS = dict(update_rule="adam", optim_config={"learning_rate": 1e-2}, batch_
                 verbose=False, restore_best=False, num_train_samples=None)
 
 
-def test_convnet_with_bn_and_dropout_resumes_bit_identically(tmp_path):
+@pytest.mark.parametrize("augment", [None, "flip-crop"])
+def test_convnet_with_bn_and_dropout_resumes_bit_identically(tmp_path, augment):
+    settings = {**SETTINGS, "augment": augment}
     reference = ConvNet(SPEC, num_classes=3, dtype=np.float64, seed=1)
-    Solver(reference, make_data(), num_epochs=3, **SETTINGS).train()
+    Solver(reference, make_data(), num_epochs=3, **settings).train()
 
     first = ConvNet(SPEC, num_classes=3, dtype=np.float64, seed=1)
-    Solver(first, make_data(), num_epochs=2, checkpoint_name=tmp_path / "ck", **SETTINGS).train()
+    Solver(first, make_data(), num_epochs=2, checkpoint_name=tmp_path / "ck", **settings).train()
     # A fresh process builds a differently initialised model; resume must overwrite all of it.
     fresh = ConvNet(SPEC, num_classes=3, dtype=np.float64, seed=2)
-    resumed = Solver(fresh, make_data(), num_epochs=3, resume=tmp_path / "ck.npz", **SETTINGS)
+    resumed = Solver(fresh, make_data(), num_epochs=3, resume=tmp_path / "ck.npz", **settings)
     resumed.train()
 
     assert set(fresh.params) == set(reference.params)
