@@ -7,12 +7,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv lab test test-fast bench bench-train data clean
+.PHONY: help venv lab test test-fast bench bench-train data notebooks clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
 	@echo "make test       set up .venv and run the whole test suite"
 	@echo "make test-fast  unit tests only, skipping tests marked slow"
+	@echo "make notebooks  re-execute the notebooks in place (full length)"
 	@echo "make bench      timing of naive vs fast layers (benchmarks/)"
 	@echo "make data       download CIFAR-10 into data/ (mirror: CS231N_CIFAR10_URL, CS231N_CIFAR10_MD5)"
 	@echo "make bench-train  train on CIFAR-10 within time budgets (about 15 minutes)"
@@ -33,8 +34,14 @@ venv: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-test: $(STAMP)
-	CS231N_SMALL=1 MPLBACKEND=Agg $(PY) -m pytest
+# Unit and functional tests, then every notebook under nbval (see README, "Notebooks").
+NBVAL := --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-current-env
+test: $(STAMP) data
+	CS231N_SMALL=1 CS231N_STRICT=1 CS231N_PROGRESS=0 MPLBACKEND=Agg $(PY) -m pytest tests notebooks $(NBVAL)
+
+# Re-execute the notebooks in place, full length, and record what they ran.
+notebooks: $(STAMP) data
+	CS231N_PROGRESS=0 $(PY) -m cs231n_cnn.nbtools run notebooks/*.ipynb
 
 test-fast: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -m "not slow" tests/unit
@@ -42,7 +49,14 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/timing_cell.py
 
+# CIFAR-10 into data/. Where the official site cannot be reached (CI), a copy of
+# the archive next to the checkout (../shared/data) serves as a file:// mirror;
+# CS231N_CIFAR10_URL / CS231N_CIFAR10_MD5 choose any other mirror.
+MIRROR     := $(abspath ../shared/data/cifar-10-mini-python.tar.gz)
+MIRROR_MD5 := 9ccea26eb1ab49ef4913197ff00116ef
 data: $(STAMP)
+	@if [ -z "$$CS231N_CIFAR10_URL" ] && [ -f "$(MIRROR)" ]; then \
+		export CS231N_CIFAR10_URL="file://$(MIRROR)" CS231N_CIFAR10_MD5="$(MIRROR_MD5)"; fi; \
 	$(PY) -m cs231n_cnn data download --dest data
 
 bench-train: data

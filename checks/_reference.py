@@ -1,0 +1,116 @@
+"""Independent references for the checks: loops, scipy.signal, numerical gradients.
+
+Nothing here calls the library's layers, so a check compares the student's
+code with a different computation, not with itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import signal
+
+from cs231n_cnn.gradient_check import eval_numerical_gradient_array
+
+
+def conv(x, w, b, stride, pad):
+    """Cross-correlation per image and filter with scipy; x (N,C,H,W), w (F,C,HH,WW)."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out = np.array([[signal.correlate(xp[n], w[f], mode="valid", method="direct")[0][::stride, ::stride] + b[f]
+                     for f in range(w.shape[0])] for n in range(x.shape[0])])
+    return out
+
+
+def im2col(x, HH, WW, stride, pad):
+    """Columns built one receptive field at a time: (C*HH*WW, N*H_out*W_out)."""
+    N, C, H, W = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    H_out, W_out = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
+    return np.array([xp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW].ravel()
+                     for n in range(N) for i in range(H_out) for j in range(W_out)]).T
+
+
+def pool(x, ph, pw, stride, reduce):
+    """Pooling by a reduction over sliding windows; reduce is 'max', 'avg' or 'l2'."""
+    win = sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::stride, ::stride]
+    if reduce == "max":
+        return win.max(axis=(-2, -1))
+    if reduce == "avg":
+        return win.mean(axis=(-2, -1))
+    return np.sqrt((win ** 2).sum(axis=(-2, -1)))
+
+
+def local(x, w, b, stride, pad):
+    """Locally connected layer by loops: w (H_out, W_out, F, C, HH, WW), b (H_out, W_out, F)."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    H_out, W_out, F, C, HH, WW = w.shape
+    out = np.zeros((x.shape[0], F, H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            patch = xp[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+            out[:, :, i, j] = np.tensordot(patch, w[i, j], axes=([1, 2, 3], [1, 2, 3])) + b[i, j]
+    return out
+
+
+def lrn(x, size, alpha, beta, k):
+    """Local response normalization across channels (torch's definition), by a loop over channels."""
+    C = x.shape[1]
+    out = np.empty_like(x)
+    for c in range(C):
+        lo, hi = max(0, c - size // 2), min(C, c + (size - 1) // 2 + 1)
+        s = (x[:, lo:hi] ** 2).sum(axis=1)
+        out[:, c] = x[:, c] / (k + alpha / size * s) ** beta
+    return out
+
+
+def softmax_loss(x, y):
+    """Mean cross-entropy, computed in float64 with logsumexp."""
+    shifted = x - x.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -logp[np.arange(len(y)), y].mean()
+
+
+def svm_loss(x, y):
+    """Mean multiclass hinge loss with margin 1, by a loop over examples."""
+    total = 0.0
+    for i in range(len(y)):
+        for j in range(x.shape[1]):
+            if j != y[i]:
+                total += max(0.0, x[i, j] - x[i, y[i]] + 1)
+    return total / len(y)
+
+
+def numerical_grads(f, args, dout, which, h=1e-6):
+    """Numerical gradients of sum(f(*args) * dout) with respect to args[i] for i in ``which``."""
+    args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    grads = []
+    for i in which:
+        def fi(v, i=i):
+            call = list(args)
+            call[i] = v
+            return f(*call)
+        grads.append(eval_numerical_gradient_array(fi, args[i], dout, h=h))
+    return grads
+
+
+def numerical_grad_scalar(f, x, h=1e-6):
+    """Numerical gradient of a scalar function of one array."""
+    x = x.copy()
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        ix = it.multi_index
+        old = x[ix]
+        x[ix] = old + h
+        fp = f(x)
+        x[ix] = old - h
+        fm = f(x)
+        x[ix] = old
+        grad[ix] = (fp - fm) / (2 * h)
+    return grad
+
+
+def distinct(rng, shape, spacing=0.1):
+    """Values that are all different and at least ``spacing`` apart (no ties, no kinks for h << spacing)."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n).reshape(shape) - n / 2) * spacing

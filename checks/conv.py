@@ -1,0 +1,159 @@
+"""Checks for the convolutional layer: naive and fast, forward and backward, im2col/col2im."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cs231n_cnn.grading import CheckFailure, check
+
+from . import _reference as ref
+
+# (label, x shape, w shape, stride, pad); every case fits the output-size formula.
+FORWARD_CASES = [
+    ("3x3 filters, stride 1, pad 1", (2, 3, 5, 5), (4, 3, 3, 3), 1, 1),
+    ("course timing-cell shape, stride 2", (2, 3, 7, 7), (3, 3, 3, 3), 2, 1),
+    ("non-square input and filters", (2, 2, 6, 5), (3, 2, 3, 2), 1, 0),
+    ("1x1 filters, stride 2", (3, 4, 5, 5), (2, 4, 1, 1), 2, 0),
+]
+BACKWARD_CASES = [
+    ("stride 2, pad 1", (2, 3, 5, 5), (2, 3, 3, 3), 2, 1),
+    ("non-square, stride 1", (1, 2, 4, 5), (3, 2, 2, 3), 1, 0),
+]
+
+
+def _inputs(t, xs, ws):
+    return t.rng.standard_normal(xs), t.rng.standard_normal(ws), t.rng.standard_normal(ws[0])
+
+
+def _forward_check(t, fn):
+    for label, xs, ws, s, p in FORWARD_CASES:
+        with t.part(label):
+            x, w, b = _inputs(t, xs, ws)
+            out, _ = t.call(fn, x, w, b, {"stride": s, "pad": p})
+            t.assert_close(out, ref.conv(x, w, b, s, p), tol=1e-7, name="out")
+
+
+def _backward_check(t, forward, backward):
+    for label, xs, ws, s, p in BACKWARD_CASES:
+        x, w, b = _inputs(t, xs, ws)
+        cp = {"stride": s, "pad": p}
+        dout = t.rng.standard_normal(ref.conv(x, w, b, s, p).shape)
+        dx_num, dw_num, db_num = ref.numerical_grads(lambda *a: ref.conv(*a, s, p), [x, w, b], dout, [0, 1, 2])
+        grads = None
+        with t.part(f"{label}: dx"):
+            _, cache = t.call(forward, x, w, b, cp)
+            grads = t.call(backward, dout, cache)
+            if not isinstance(grads, tuple) or len(grads) != 3:
+                raise CheckFailure("backward must return (dx, dw, db)")
+            t.assert_close(grads[0], dx_num, tol=1e-6, name="dx")
+        for i, (name, num) in enumerate((("dw", dw_num), ("db", db_num)), start=1):
+            with t.part(f"{label}: {name}"):
+                if grads is None:
+                    raise CheckFailure("the forward or backward pass failed (see dx)")
+                t.assert_close(grads[i], num, tol=1e-6, name=name)
+
+
+@check("conv_forward_naive", points=4)
+def conv_forward_naive(t):
+    """Naive convolution forward pass against scipy.signal.correlate."""
+    _forward_check(t, "layers.conv_forward_naive")
+
+
+@check("conv_backward_naive", points=6)
+def conv_backward_naive(t):
+    """Naive convolution backward pass against numerical gradients: dx, dw, db."""
+    _backward_check(t, "layers.conv_forward_naive", "layers.conv_backward_naive")
+
+
+@check("conv_output_size_error", points=2)
+def conv_output_size_error(t):
+    """A conv whose output size is not an integer raises ValueError showing the formula."""
+    with t.part("W=10, F=3, P=0, S=2 raises"):
+        t.assert_raises("layers.conv_forward_naive", np.zeros((1, 1, 10, 10)), np.zeros((1, 1, 3, 3)),
+                        np.zeros(1), {"stride": 2, "pad": 0}, match="4.5")
+    with t.part("W=5, F=3, P=1, S=3 raises"):
+        t.assert_raises("layers.conv_forward_fast", np.zeros((1, 1, 5, 5)), np.zeros((1, 1, 3, 3)),
+                        np.zeros(1), {"stride": 3, "pad": 1}, match="not an integer")
+
+
+@check("im2col", points=3)
+def im2col(t):
+    """im2col against columns built one receptive field at a time."""
+    for label, xs, (HH, WW), s, p in [("3x3, stride 1, pad 1", (2, 3, 4, 4), (3, 3), 1, 1),
+                                      ("2x3, stride 2", (1, 2, 5, 7), (3, 3), 2, 0),
+                                      ("1x1", (2, 2, 3, 3), (1, 1), 1, 0)]:
+        with t.part(label):
+            x = t.rng.standard_normal(xs)
+            cols = t.call("im2col.im2col", x, HH, WW, s, p)
+            t.assert_close(cols, ref.im2col(x, HH, WW, s, p), tol=0, name="cols")
+
+
+@check("col2im", points=3)
+def col2im(t):
+    """col2im is the adjoint of im2col: <im2col(x), c> == <x, col2im(c)> for every x."""
+    for label, xs, (HH, WW), s, p in [("3x3, stride 1, pad 1 (overlaps)", (2, 3, 4, 4), (3, 3), 1, 1),
+                                      ("3x3, stride 2", (1, 2, 5, 7), (3, 3), 2, 0),
+                                      ("2x2, stride 2, pad 1", (2, 1, 4, 6), (2, 2), 2, 1)]:
+        with t.part(label):
+            c = t.rng.standard_normal(ref.im2col(np.zeros(xs), HH, WW, s, p).shape)
+            got = t.call("im2col.col2im", c, xs, HH, WW, s, p)
+            # The adjoint, element by element: x[i] = <im2col(e_i), c>.
+            expected = np.zeros(xs)
+            for idx in np.ndindex(*xs):
+                e = np.zeros(xs)
+                e[idx] = 1
+                expected[idx] = np.sum(ref.im2col(e, HH, WW, s, p) * c)
+            t.assert_close(got, expected, tol=1e-10, name="col2im(c)")
+
+
+@check("conv_forward_fast", points=4)
+def conv_forward_fast(t):
+    """Fast (im2col) convolution forward pass against scipy.signal.correlate."""
+    _forward_check(t, "layers.conv_forward_fast")
+
+
+@check("conv_backward_fast", points=6)
+def conv_backward_fast(t):
+    """Fast convolution backward pass against numerical gradients: dx, dw, db."""
+    _backward_check(t, "layers.conv_forward_fast", "layers.conv_backward_fast")
+
+
+@check("conv_fast_float32", points=2)
+def conv_fast_float32(t):
+    """The fast layer keeps float32 (no silent upcast) and gets float32-accurate results."""
+    x = t.rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
+    w = t.rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    b = t.rng.standard_normal(4).astype(np.float32)
+    cp = {"stride": 1, "pad": 1}
+    cache = None
+    with t.part("forward float32"):
+        out, cache = t.call("layers.conv_forward_fast", x, w, b, cp)
+        t.assert_array(out, dtype=np.float32, name="out")
+        t.assert_close(out, ref.conv(x.astype(np.float64), w, b, 1, 1), tol=1e-4, atol=1e-5, name="out")
+    with t.part("backward float32"):
+        if cache is None:
+            raise CheckFailure("the forward pass failed")
+        dx, dw, db = t.call("layers.conv_backward_fast", np.ones((2, 4, 6, 6), np.float32), cache)
+        for name, g in (("dx", dx), ("dw", dw), ("db", db)):
+            t.assert_array(g, dtype=np.float32, name=name)
+
+
+### BEGIN HIDDEN TESTS
+@check("conv_hidden_shapes", points=4, hidden=True)
+def conv_hidden_shapes(t):
+    """Hidden: fast conv on shapes the public checks do not use (stride 3, large pad, F = padded input)."""
+    cases = [("stride 3, pad 2", (2, 2, 7, 9), (3, 2, 5, 4), 3, 2),
+             ("filter as large as the padded input", (1, 3, 3, 4), (2, 3, 5, 6), 1, 1)]
+    for label, xs, ws, s, p in cases:
+        x, w, b = _inputs(t, xs, ws)
+        cp = {"stride": s, "pad": p}
+        with t.part(f"{label}: forward"):
+            out, _ = t.call("layers.conv_forward_fast", x, w, b, cp)
+            t.assert_close(out, ref.conv(x, w, b, s, p), tol=1e-7)
+        with t.part(f"{label}: backward dx"):
+            dout = t.rng.standard_normal(ref.conv(x, w, b, s, p).shape)
+            _, cache = t.call("layers.conv_forward_fast", x, w, b, cp)
+            dx = t.call("layers.conv_backward_fast", dout, cache)[0]
+            (dx_num,) = ref.numerical_grads(lambda *a: ref.conv(*a, s, p), [x, w, b], dout, [0])
+            t.assert_close(dx, dx_num, tol=1e-6, name="dx")
+### END HIDDEN TESTS

@@ -1,0 +1,56 @@
+"""Graded checks: definitions in ``checks/``, run by notebooks, tests and the grader.
+
+Notebook use::
+
+    from cs231n_cnn.grading import run_check
+    run_check("conv_forward_naive")      # prints e.g. "PASS conv_forward_naive 4/4"
+
+With the environment variable ``CS231N_STRICT=1`` a failing check raises
+:class:`CheckFailed`, so an automated run of the notebooks (CI) stops there.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .framework import REGISTRY, Check, CheckFailure, CheckResult, PartResult, Tester, check, run_check_def
+from .loader import find_checks_dir, load_checks
+from .student import Handle, InProcessStudent, StudentError
+
+__all__ = [
+    "check", "Check", "CheckFailure", "CheckResult", "PartResult", "Tester", "Handle", "StudentError",
+    "InProcessStudent", "load_checks", "find_checks_dir", "run_check", "run_checks", "CheckFailed", "STRICT_ENV",
+]
+
+STRICT_ENV = "CS231N_STRICT"
+
+
+class CheckFailed(AssertionError):
+    """Raised by :func:`run_check` in strict mode when a check does not score full marks."""
+
+
+def run_checks(names=None, *, student=None, include_hidden: bool = True, directory=None) -> list[CheckResult]:
+    """Run checks (all, or those named) against the student's code; return their results."""
+    checks = load_checks(directory)
+    if names is None:
+        selected = [c for c in checks.values() if include_hidden or not c.hidden]
+    else:
+        unknown = [n for n in names if n not in checks]
+        if unknown:
+            raise KeyError(f"unknown check(s) {unknown}; known: {', '.join(sorted(checks))}")
+        selected = [checks[n] for n in names]
+    student = student or InProcessStudent()
+    return [run_check_def(c, student) for c in selected]
+
+
+def run_check(name: str, *, verbose: bool = False) -> CheckResult:
+    """Run one check in this process, print its line, and return the result.
+
+    ``verbose=True`` also prints one line per part. In strict mode
+    (``CS231N_STRICT=1``) a failure raises :class:`CheckFailed`.
+    """
+    (result,) = run_checks([name])
+    print(result.report() if verbose else result.line())
+    if not result.passed and os.environ.get(STRICT_ENV, "") not in ("", "0"):
+        raise CheckFailed(result.line())
+    return result

@@ -1,0 +1,74 @@
+"""The committed notebooks: executed, current, clean, and wired to the graded checks.
+
+nbval (run by `make test` after this file) re-executes them; these tests
+check what is committed, which nbval cannot see.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cs231n_cnn.grading import load_checks
+from cs231n_cnn.nbtools import problems, source_hash
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+REPO = str(Path(__file__).resolve().parents[2])
+
+
+def _load(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _code(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _src(cell):
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
+def test_there_are_seven_notebooks_in_reading_order():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_executed_current_and_clean(path):
+    assert problems(_load(path), extra_paths=[REPO]) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_check_cells_use_the_shared_checks_and_are_compared_by_nbval(path):
+    known = load_checks()
+    check_cells = [c for c in _code(_load(path)) if "run_check(" in _src(c)]
+    if path.name.startswith("01"):
+        pytest.skip("the first notebook has nothing to implement")
+    assert check_cells, "every notebook after the first has graded check cells"
+    for cell in check_cells:
+        src = _src(cell)
+        assert src.lstrip().startswith("# NBVAL_CHECK_OUTPUT"), f"check cell not compared by nbval:\n{src}"
+        for line in src.splitlines():
+            if "run_check(" in line:
+                name = line.split("run_check(")[1].split(")")[0].strip("'\" ")
+                assert name in known, f"unknown check {name!r}"
+        printed = "".join(o.get("text", "") for o in cell.get("outputs", []) if isinstance(o.get("text", ""), str))
+        assert printed.startswith(("PASS ", "FAIL ")), f"check cell output is not a check line: {printed!r}"
+        assert "FAIL" not in printed, f"the committed notebook fails a check: {printed}"
+
+
+def test_problems_detects_stale_unexecuted_error_and_path():
+    cell = {"cell_type": "code", "source": "print(1)", "execution_count": 1, "metadata": {},
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": f"saved to {REPO}/x.png\n"}]}
+    nb = {"metadata": {"kernelspec": {"name": "python3"}}, "cells": [cell]}
+    found = problems(nb, extra_paths=[REPO])
+    assert any("stale" in p for p in found) and any("absolute path" in p for p in found)
+    cell["metadata"] = {"cs231n": {"source_sha256": source_hash("print(1)")}}
+    cell["outputs"] = [{"output_type": "error", "ename": "ValueError", "evalue": "boom", "traceback": []}]
+    assert problems(nb) == ["cell 0 has an error output: ValueError: boom"]
+    cell["execution_count"] = None
+    assert problems(nb) == ["cell 0 was not executed"]
+    nb["metadata"]["kernelspec"]["name"] = "myenv"
+    assert "kernelspec name is 'myenv'" in problems(nb)[0]
