@@ -14,7 +14,7 @@ help:
 	@echo "make test       set up .venv and run the whole test suite"
 	@echo "make test-fast  unit tests only, skipping tests marked slow"
 	@echo "make notebooks  re-execute the notebooks in place (full length)"
-	@echo "make bench      timing of naive vs fast layers (benchmarks/)"
+	@echo "make bench      benchmark suite: fast layers vs naive, baseline and PyTorch (benchmarks/results/)"
 	@echo "make data       download CIFAR-10 into data/ (mirror: CS231N_CIFAR10_URL, CS231N_CIFAR10_MD5)"
 	@echo "make bench-train  train on CIFAR-10 within time budgets (about 15 minutes)"
 	@echo "make clean      remove .venv and caches"
@@ -47,7 +47,7 @@ test-fast: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -m "not slow" tests/unit
 
 bench: $(STAMP)
-	$(PY) benchmarks/timing_cell.py
+	$(PY) benchmarks/suite.py
 
 # CIFAR-10 into data/. Where the official site cannot be reached (CI), a copy of
 # the archive next to the checkout (../shared/data) serves as a file:// mirror;

@@ -18,6 +18,7 @@ from . import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("data", "download CIFAR-10 (verified, resumable) and show what is present"),
     "describe": ("describe", "sizes, parameters, memory and receptive fields of an architecture spec or a ZOO name"),
+    "bench": ("bench", "benchmark the fast layers against baselines and PyTorch (benchmarks/suite.py)"),
     "train": ("train", "train a ConvNet from a spec on CIFAR-10, with checkpoints and exact resume"),
 }
 
