@@ -114,3 +114,91 @@ def distinct(rng, shape, spacing=0.1):
     """Values that are all different and at least ``spacing`` apart (no ties, no kinks for h << spacing)."""
     n = int(np.prod(shape))
     return (rng.permutation(n).reshape(shape) - n / 2) * spacing
+
+
+def max_pool_backward(x, dout, ph, pw, stride):
+    """Max-pool gradient by loops with the documented tie rule.
+
+    Each window's ``dout`` goes to its FIRST maximal entry in row-major
+    window order, found by scanning the window (not with ``argmax``).
+    """
+    N, C, H_out, W_out = dout.shape
+    dx = np.zeros(x.shape)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    best = None
+                    for a in range(ph):
+                        for b in range(pw):
+                            v = x[n, c, i * stride + a, j * stride + b]
+                            if best is None or v > best[0]:
+                                best = (v, a, b)
+                    dx[n, c, i * stride + best[1], j * stride + best[2]] += dout[n, c, i, j]
+    return dx
+
+
+def affine(x, w, b):
+    """Fully connected layer by loops over examples and outputs; x (N, ...) is flattened in C order."""
+    rows = [x[n].ravel() for n in range(x.shape[0])]
+    return np.array([[sum(r[d] * w[d, m] for d in range(w.shape[0])) + b[m] for m in range(w.shape[1])]
+                     for r in rows])
+
+
+def relu(x):
+    return np.where(x > 0, x, 0.0)
+
+
+def batchnorm(x, gamma, beta, eps=1e-5, mean=None, var=None):
+    """Batch norm of (N, D) by its definition; batch statistics unless ``mean``/``var`` are given."""
+    if mean is None:
+        mean = x.sum(axis=0) / x.shape[0]
+        var = ((x - mean) ** 2).sum(axis=0) / x.shape[0]   # biased, as in the paper
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def spatial_batchnorm(x, gamma, beta, eps=1e-5):
+    """Spatial batch norm of (N, C, H, W): one channel at a time over all N*H*W values."""
+    out = np.empty(x.shape)
+    for c in range(x.shape[1]):
+        v = x[:, c]
+        mean = v.mean()
+        var = ((v - mean) ** 2).mean()
+        out[:, c] = gamma[c] * (v - mean) / np.sqrt(var + eps) + beta[c]
+    return out
+
+
+def softmax_loss_grad(x, y):
+    """Closed-form gradient of the mean cross-entropy: (softmax(x) - onehot(y)) / N, computed stably."""
+    shifted = x - x.max(axis=1, keepdims=True)
+    p = np.exp(shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))
+    p[np.arange(len(y)), y] -= 1
+    return p / len(y)
+
+
+# Update rules, written from the CS231n notes ("Parameter updates"); one step each,
+# returning (next_w, *new state).
+
+def sgd_momentum_step(w, dw, v, lr, mu):
+    v = mu * v - lr * dw
+    return w + v, v
+
+
+def nesterov_step(w, dw, v, lr, mu):
+    v_prev = v
+    v = mu * v - lr * dw
+    return w - mu * v_prev + (1 + mu) * v, v
+
+
+def rmsprop_step(w, dw, cache, lr, decay_rate, eps):
+    cache = decay_rate * cache + (1 - decay_rate) * dw ** 2
+    return w - lr * dw / (np.sqrt(cache) + eps), cache
+
+
+def adam_step(w, dw, m, v, t, lr, beta1, beta2, eps):
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * dw
+    mt = m / (1 - beta1 ** t)
+    v = beta2 * v + (1 - beta2) * dw ** 2
+    vt = v / (1 - beta2 ** t)
+    return w - lr * mt / (np.sqrt(vt) + eps), m, v, t

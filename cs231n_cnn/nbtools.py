@@ -114,6 +114,7 @@ def execute(path: Path, *, timeout: int = 3600) -> float:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             nbformat.write(nb, f)
+        os.chmod(tmp, path.stat().st_mode & 0o777)  # mkstemp makes 0600; keep the notebook's mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -10,6 +10,16 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+try:
+    # The tests multiply small matrices; a multi-threaded BLAS only adds
+    # synchronisation to those, and on a loaded machine its spinning threads
+    # can make them orders of magnitude slower. Speed is measured in benchmarks/.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+except ImportError:  # pragma: no cover - threadpoolctl is in the dev extra
+    pass
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The CIFAR-10 subset lives next to the checkout (never inside it); CI has it too.
 MINI_CIFAR = REPO_ROOT.parent / "shared" / "data" / "cifar-10-mini-python.tar.gz"

@@ -43,14 +43,15 @@ def run_checks(names=None, *, student=None, include_hidden: bool = True, directo
     return [run_check_def(c, student) for c in selected]
 
 
-def run_check(name: str, *, verbose: bool = False) -> CheckResult:
-    """Run one check in this process, print its line, and return the result.
+def run_check(name: str, *, verbose: bool = False) -> None:
+    """Run one check in this process and print its line.
 
     ``verbose=True`` also prints one line per part. In strict mode
-    (``CS231N_STRICT=1``) a failure raises :class:`CheckFailed`.
+    (``CS231N_STRICT=1``) a failure raises :class:`CheckFailed`. Returns
+    nothing, so a notebook cell shows only the deterministic check line (use
+    :func:`run_checks` to get :class:`CheckResult` objects).
     """
     (result,) = run_checks([name])
     print(result.report() if verbose else result.line())
     if not result.passed and os.environ.get(STRICT_ENV, "") not in ("", "0"):
         raise CheckFailed(result.line())
-    return result

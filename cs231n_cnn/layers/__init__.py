@@ -60,10 +60,6 @@ from .local import (
     locally_connected_backward,
     locally_connected_forward,
 )
-from .local import (
-    locally_connected_backward,
-    locally_connected_forward,
-)
 from .sandwich import (
     affine_relu_backward,
     affine_relu_forward,

@@ -1,0 +1,70 @@
+"""Checks for the fully connected (affine) layer and ReLU."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cs231n_cnn.grading import CheckFailure, check
+
+from . import _helpers as h
+from . import _reference as ref
+
+
+def _away_from_zero(t, shape):
+    """Values with |x| >= 0.1, so numerical gradients of ReLU never straddle its kink."""
+    return np.where(t.rng.random(shape) < 0.5, -1.0, 1.0) * (0.1 + np.abs(t.rng.standard_normal(shape)))
+
+
+@check("affine_forward", points=2)
+def affine_forward(t):
+    """Affine forward pass, including inputs with extra dimensions that must be flattened."""
+    for label, xs, M in [("x of shape (N, D)", (4, 5), 3), ("x of shape (N, 2, 3), flattened to (N, 6)", (3, 2, 3), 4)]:
+        with t.part(label):
+            x = t.rng.standard_normal(xs)
+            D = int(np.prod(xs[1:]))
+            w, b = t.rng.standard_normal((D, M)), t.rng.standard_normal(M)
+            out, _ = h.forward(t, "layers.affine_forward", x, w, b)
+            t.assert_close(out, ref.affine(x, w, b), tol=1e-10, name="out")
+
+
+@check("affine_backward", points=3)
+def affine_backward(t):
+    """Affine backward pass against numerical gradients: dx (in x's original shape), dw, db."""
+    x = t.rng.standard_normal((3, 2, 3))
+    w, b = t.rng.standard_normal((6, 4)), t.rng.standard_normal(4)
+    dout = t.rng.standard_normal((3, 4))
+    nums = ref.numerical_grads(ref.affine, [x, w, b], dout, [0, 1, 2])
+    grads = None
+    for i, (name, num) in enumerate(zip(("dx", "dw", "db"), nums)):
+        with t.part(f"{name}" + (" (shape (N, 2, 3), like x)" if i == 0 else "")):
+            if i == 0:
+                _, cache = h.forward(t, "layers.affine_forward", x, w, b)
+                grads = h.unpack(t.call("layers.affine_backward", dout, cache), "dx, dw, db",
+                                 "layers.affine_backward")
+            elif grads is None:
+                raise CheckFailure("the forward or backward pass failed (see dx)")
+            t.assert_close(grads[i], num, tol=1e-7, name=name)
+
+
+@check("relu_forward", points=2)
+def relu_forward(t):
+    """ReLU forward pass on mixed and all-negative inputs."""
+    for label, sign in [("mixed signs, shape (N, C, H, W)", 1.0), ("all negative", -1.0)]:
+        with t.part(label):
+            x = t.rng.standard_normal((2, 3, 4, 4))
+            x = np.abs(x) * sign if sign < 0 else x
+            out, _ = h.forward(t, "layers.relu_forward", x)
+            t.assert_close(out, ref.relu(x), tol=0, name="out")
+
+
+@check("relu_backward", points=2)
+def relu_backward(t):
+    """ReLU backward pass against numerical gradients (inputs away from the kink at 0)."""
+    for label, xs in [("shape (N, D)", (5, 6)), ("shape (N, C, H, W)", (2, 3, 3, 4))]:
+        with t.part(label):
+            x = _away_from_zero(t, xs)
+            dout = t.rng.standard_normal(xs)
+            (dx_num,) = ref.numerical_grads(ref.relu, [x], dout, [0])
+            _, cache = h.forward(t, "layers.relu_forward", x)
+            dx = t.call("layers.relu_backward", dout, cache)
+            t.assert_close(dx, dx_num, tol=1e-8, name="dx")

@@ -1,0 +1,196 @@
+"""Checks for normalization and regularization layers: LRN, batch norm (plain and spatial), dropout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cs231n_cnn.grading import CheckFailure, check
+
+from . import _helpers as h
+from . import _reference as ref
+
+EPS = 1e-5
+
+
+def _grad_parts(t, label, forward, backward, args, extra, reference, names):
+    """Backward pass against numerical gradients of ``reference``, one part per gradient.
+
+    ``args`` are the differentiable inputs (x first), ``extra`` the
+    hyperparameter dict passed after them to the student's forward pass.
+    """
+    out = reference(*args)
+    dout = t.rng.standard_normal(out.shape)
+    nums = ref.numerical_grads(reference, list(args), dout, range(len(names)))
+    grads = None
+    for i, (name, num) in enumerate(zip(names, nums)):
+        with t.part(f"{label}: {name}"):
+            if i == 0:
+                _, cache = h.forward(t, forward, *args, extra)
+                got = t.call(backward, dout, cache)
+                grads = (got,) if len(names) == 1 else h.unpack(got, ", ".join(names), backward)
+            elif grads is None:
+                raise CheckFailure(f"the forward or backward pass failed (see {names[0]})")
+            t.assert_close(grads[i], num, tol=1e-6, name=name)
+
+
+# ---------------------------------------------------------------- LRN
+
+LRN_CASES = [
+    ("size 5", {"size": 5, "alpha": 0.5, "beta": 0.75, "k": 2.0}),
+    ("even size 4 (window reaches further back)", {"size": 4, "alpha": 1.0, "beta": 0.6, "k": 1.5}),
+]
+
+
+def _lrn_ref(p):
+    return lambda x: ref.lrn(x, p["size"], p["alpha"], p["beta"], p["k"])
+
+
+@check("lrn", points=4)
+def lrn(t):
+    """Local response normalization: forward against a loop over channels, backward against numerical gradients."""
+    for label, p in LRN_CASES:
+        with t.part(f"forward, {label}"):
+            x = 2 * t.rng.standard_normal((2, 7, 3, 3))
+            out, _ = h.forward(t, "layers.lrn_forward", x, p)
+            t.assert_close(out, _lrn_ref(p)(x), tol=1e-9, name="out")
+    for label, p in LRN_CASES:
+        x = 2 * t.rng.standard_normal((2, 6, 2, 3))
+        _grad_parts(t, f"backward, {label}", "layers.lrn_forward", "layers.lrn_backward", [x], p,
+                    _lrn_ref(p), ["dx"])
+
+
+# ---------------------------------------------------------------- batch norm
+
+def _bn_inputs(t, N=6, D=4):
+    x = 3 * t.rng.standard_normal((N, D)) + t.rng.standard_normal(D)
+    return x, 1 + 0.5 * t.rng.standard_normal(D), t.rng.standard_normal(D)
+
+
+@check("batchnorm_forward", points=3)
+def batchnorm_forward(t):
+    """Batch norm forward pass: train mode normalizes with batch statistics, test mode uses the running ones."""
+    with t.part("train: every feature of the output has mean 0 and std 1 (gamma=1, beta=0)"):
+        x = 5 * t.rng.standard_normal((50, 4)) + 3
+        out, _ = h.forward(t, "layers.batchnorm_forward", x, np.ones(4), np.zeros(4), {"mode": "train", "eps": EPS})
+        out = t.assert_array(out, shape=x.shape, name="out")
+        t.assert_close(out.mean(axis=0), np.zeros(4), atol=1e-10, name="mean of out")
+        # With var ~ 25 the eps in sqrt(var + eps) changes the std by ~2e-7.
+        t.assert_close(out.std(axis=0), np.ones(4), tol=1e-6, name="std of out (biased, ddof=0)")
+    with t.part("train: gamma and beta against the definition"):
+        x, gamma, beta = _bn_inputs(t)
+        out, _ = h.forward(t, "layers.batchnorm_forward", x, gamma, beta, {"mode": "train", "eps": EPS})
+        t.assert_close(out, ref.batchnorm(x, gamma, beta, EPS), tol=1e-9, name="out")
+    with t.part("test: normalizes with running_mean and running_var"):
+        x, gamma, beta = _bn_inputs(t)
+        rm, rv = t.rng.standard_normal(4), 0.5 + t.rng.random(4)
+        bn_param = {"mode": "test", "eps": EPS, "running_mean": rm, "running_var": rv}
+        out, _ = h.forward(t, "layers.batchnorm_forward", x, gamma, beta, bn_param)
+        t.assert_close(out, ref.batchnorm(x, gamma, beta, EPS, mean=rm, var=rv), tol=1e-9, name="out")
+
+
+@check("batchnorm_backward", points=4)
+def batchnorm_backward(t):
+    """Batch norm backward pass against numerical gradients: dx, dgamma, dbeta (train) and dx (test)."""
+    x, gamma, beta = _bn_inputs(t)
+    _grad_parts(t, "train", "layers.batchnorm_forward", "layers.batchnorm_backward", [x, gamma, beta],
+                {"mode": "train", "eps": EPS}, lambda *a: ref.batchnorm(*a, EPS), ["dx", "dgamma", "dbeta"])
+    with t.part("test: dx (running statistics are constants)"):
+        x, gamma, beta = _bn_inputs(t)
+        rm, rv = t.rng.standard_normal(4), 0.5 + t.rng.random(4)
+        dout = t.rng.standard_normal(x.shape)
+        (dx_num,) = ref.numerical_grads(lambda v: ref.batchnorm(v, gamma, beta, EPS, mean=rm, var=rv),
+                                        [x], dout, [0])
+        bn_param = {"mode": "test", "eps": EPS, "running_mean": rm, "running_var": rv}
+        _, cache = h.forward(t, "layers.batchnorm_forward", x, gamma, beta, bn_param)
+        dx = h.unpack(t.call("layers.batchnorm_backward", dout, cache), "dx, dgamma, dbeta",
+                      "layers.batchnorm_backward")[0]
+        t.assert_close(dx, dx_num, tol=1e-6, name="dx")
+
+
+@check("batchnorm_running_stats", points=2)
+def batchnorm_running_stats(t):
+    """Batch norm running statistics after two training steps of a small FC-BN-FC ConvNet (momentum 0.9)."""
+    # A layer's bn_param is updated in place, which a check cannot see through
+    # a call; a model keeps it, in model.bn_params. The net needs affine,
+    # batch norm and softmax forward and backward to run.
+    parts = ("running_mean", "running_var")
+    got = None
+    with t.part(f"{parts[0]} after two steps"):
+        model = t.call("models.ConvNet", "INPUT[1x1x6] -> FC-4 -> BN -> FC", num_classes=3,
+                       weight_scale=1.0, dtype="float64", seed=0)
+        batches = [(t.rng.standard_normal((8, 6, 1, 1)), t.rng.integers(0, 3, size=8)) for _ in range(2)]
+        for X, y in batches:
+            t.call_method(model, "loss", X, y)
+        params = t.get_attr(model, "params")
+        bn_params = t.get_attr(model, "bn_params")
+        if not isinstance(bn_params, dict) or len(bn_params) != 1:
+            raise CheckFailure("model.bn_params should hold the one batch norm layer's bn_param")
+        bn = next(iter(bn_params.values()))
+        if not isinstance(bn, dict) or any(k not in bn for k in parts):
+            raise CheckFailure("the batch norm layer's bn_param has no running_mean/running_var after training")
+        got = bn
+        expected = {k: np.zeros(4) for k in parts}
+        for X, _ in batches:
+            a = X.reshape(len(X), -1) @ params["W1"] + params["b1"]          # the BN layer's input
+            expected["running_mean"] = 0.9 * expected["running_mean"] + 0.1 * a.mean(axis=0)
+            expected["running_var"] = 0.9 * expected["running_var"] + 0.1 * a.var(axis=0)
+        t.assert_close(got["running_mean"], expected["running_mean"], tol=1e-9, name="running_mean")
+    with t.part(f"{parts[1]} after two steps"):
+        if got is None:
+            raise CheckFailure("training the model failed (see running_mean)")
+        t.assert_close(got["running_var"], expected["running_var"], tol=1e-9, name="running_var (biased)")
+
+
+@check("spatial_batchnorm", points=4)
+def spatial_batchnorm(t):
+    """Spatial batch norm: forward per channel over N, H, W; backward against numerical gradients."""
+    with t.part("forward, train mode"):
+        x = 2 * t.rng.standard_normal((3, 3, 4, 5)) + t.rng.standard_normal((1, 3, 1, 1))
+        gamma, beta = 1 + 0.5 * t.rng.standard_normal(3), t.rng.standard_normal(3)
+        out, _ = h.forward(t, "layers.spatial_batchnorm_forward", x, gamma, beta, {"mode": "train", "eps": EPS})
+        t.assert_close(out, ref.spatial_batchnorm(x, gamma, beta, EPS), tol=1e-9, name="out")
+    x = 2 * t.rng.standard_normal((2, 3, 3, 4))
+    gamma, beta = 1 + 0.5 * t.rng.standard_normal(3), t.rng.standard_normal(3)
+    _grad_parts(t, "backward", "layers.spatial_batchnorm_forward", "layers.spatial_batchnorm_backward",
+                [x, gamma, beta], {"mode": "train", "eps": EPS}, lambda *a: ref.spatial_batchnorm(*a, EPS),
+                ["dx", "dgamma", "dbeta"])
+
+
+# ---------------------------------------------------------------- dropout
+
+@check("dropout", points=5)
+def dropout(t):
+    """Inverted dropout with keep probability p: mask statistics, scaling, seeding, test mode, backward."""
+    p, seed = 0.3, 231
+    x = 1 + t.rng.random((100, 100))           # no zeros, so out != 0 marks exactly the kept units
+    param = {"mode": "train", "p": p, "seed": seed}
+    out = cache = None
+    with t.part("train: the fraction of units kept is p (p is the KEEP probability)"):
+        out, cache = h.forward(t, "layers.dropout_forward", x, param)
+        out = t.assert_array(out, shape=x.shape, name="out")
+        kept = float(np.mean(out != 0))
+        # 10,000 units: the standard deviation of the fraction is 0.0046.
+        if abs(kept - p) > 0.02:
+            raise CheckFailure(f"with p = {p} a fraction {kept:.3f} of the units was kept; expected about {p}")
+    with t.part("train: kept units are x / p"):
+        if out is None:
+            raise CheckFailure("the forward pass failed (see the fraction kept)")
+        mask = out != 0
+        t.assert_close(out[mask], x[mask] / p, tol=1e-12, name="kept values")
+    with t.part("train: the same seed gives the same mask"):
+        again, _ = h.forward(t, "layers.dropout_forward", x, param)
+        t.assert_array(again, shape=x.shape, name="out")
+        if out is None or not np.array_equal(again != 0, out != 0):
+            raise CheckFailure("two calls with the same dropout_param['seed'] dropped different units")
+    with t.part("backward uses the forward mask: dx = dout * (out != 0) / p"):
+        if out is None:
+            raise CheckFailure("the forward pass failed (see the fraction kept)")
+        dout = t.rng.standard_normal(x.shape)
+        dx = t.call("layers.dropout_backward", dout, cache)
+        t.assert_close(dx, dout * (out != 0) / p, tol=1e-12, name="dx")
+    with t.part("test mode: forward and backward are the identity"):
+        test = {"mode": "test", "p": p, "seed": seed}
+        out_test, cache_test = h.forward(t, "layers.dropout_forward", x, test)
+        t.assert_close(out_test, x, tol=0, name="out in test mode")
+        dout = t.rng.standard_normal(x.shape)
+        t.assert_close(t.call("layers.dropout_backward", dout, cache_test), dout, tol=0, name="dx in test mode")

@@ -1,0 +1,146 @@
+"""Checks for the pooling layers: max (naive and fast), average and L2, forward and backward."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cs231n_cnn.grading import CheckFailure, check
+
+from . import _helpers as h
+from . import _reference as ref
+
+# (label, x shape, pool height, pool width, stride); every case fits the output-size formula.
+FORWARD_CASES = [
+    ("2x2 windows, stride 2", (2, 3, 4, 6), 2, 2, 2),
+    ("overlapping 3x3 windows, stride 2", (2, 2, 7, 7), 3, 3, 2),
+    ("non-square 2x3 windows, stride 1", (1, 2, 4, 5), 2, 3, 1),
+    ("2x2 windows with gaps, stride 3", (2, 2, 5, 8), 2, 2, 3),
+]
+BACKWARD_CASES = FORWARD_CASES[:3]
+
+# The tie rule worked by hand. 2x2 windows, stride 2, on one 2x4 image:
+#
+#     x = [[2, 5 | 1, 1],        window 0 = [[2, 5],    window 1 = [[1, 1],
+#          [5, 0 | 1, 1]]                    [5, 0]]                [1, 1]]
+#
+# Window 0 has its maximum 5 twice, at (0, 1) and (1, 0); in row-major order
+# (0, 1) comes first, so it gets all of dout = 10 (column-major order, "last
+# maximum" or "every maximum" would pick (1, 0) as well or instead). Window 1
+# is all ties, so its first entry (0, 0), i.e. x[0, 2], gets all of dout = 20.
+TIE_X = np.array([[[[2.0, 5.0, 1.0, 1.0],
+                    [5.0, 0.0, 1.0, 1.0]]]])
+TIE_DOUT = np.array([[[[10.0, 20.0]]]])
+TIE_DX = np.array([[[[0.0, 10.0, 20.0, 0.0],
+                     [0.0, 0.0, 0.0, 0.0]]]])
+
+
+def _pp(ph, pw, s):
+    return {"pool_height": ph, "pool_width": pw, "stride": s}
+
+
+def _forward_parts(t, fn, reduce, cases):
+    for label, xs, ph, pw, s in cases:
+        with t.part(label):
+            x = t.rng.standard_normal(xs)
+            out, _ = h.forward(t, fn, x, _pp(ph, pw, s))
+            t.assert_close(out, ref.pool(x, ph, pw, s, reduce), tol=1e-10, name="out")
+
+
+def _backward_parts(t, forward, backward, reduce, cases, distinct=False):
+    """dx against numerical gradients of the reference pooling."""
+    for label, xs, ph, pw, s in cases:
+        with t.part(f"{label}: dx"):
+            # Distinct values at least 0.1 apart: no ties, and h = 1e-6 never crosses a kink.
+            x = ref.distinct(t.rng, xs) if distinct else t.rng.standard_normal(xs)
+            dout = t.rng.standard_normal(ref.pool(x, ph, pw, s, reduce).shape)
+            (dx_num,) = ref.numerical_grads(lambda v: ref.pool(v, ph, pw, s, reduce), [x], dout, [0])
+            _, cache = h.forward(t, forward, x, _pp(ph, pw, s))
+            dx = t.call(backward, dout, cache)
+            t.assert_close(dx, dx_num, tol=1e-6, name="dx")
+
+
+def _tie_part(t, forward, backward):
+    with t.part("ties: the first maximum in row-major window order gets the gradient"):
+        _, cache = h.forward(t, forward, TIE_X, _pp(2, 2, 2))
+        dx = t.call(backward, TIE_DOUT, cache)
+        t.assert_array(dx, shape=TIE_DX.shape, name="dx")
+        if not np.array_equal(dx, TIE_DX):
+            raise CheckFailure(f"with ties dx should be {TIE_DX[0, 0].tolist()} (the FIRST maximum of each "
+                               f"window in row-major order gets its gradient), got {dx[0, 0].tolist()}")
+
+
+@check("max_pool_forward_naive", points=4)
+def max_pool_forward_naive(t):
+    """Naive max pooling forward pass, including overlapping and non-square windows."""
+    _forward_parts(t, "layers.max_pool_forward_naive", "max", FORWARD_CASES)
+
+
+@check("max_pool_backward_naive", points=4)
+def max_pool_backward_naive(t):
+    """Naive max pooling backward pass against numerical gradients, and the tie rule."""
+    _backward_parts(t, "layers.max_pool_forward_naive", "layers.max_pool_backward_naive", "max",
+                    BACKWARD_CASES, distinct=True)
+    _tie_part(t, "layers.max_pool_forward_naive", "layers.max_pool_backward_naive")
+
+
+@check("max_pool_forward_fast", points=5)
+def max_pool_forward_fast(t):
+    """Fast max pooling forward pass on every window shape; float32 stays float32."""
+    _forward_parts(t, "layers.max_pool_forward_fast", "max", FORWARD_CASES)
+    with t.part("float32 input gives float32 output"):
+        x = t.rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
+        out, _ = h.forward(t, "layers.max_pool_forward_fast", x, _pp(2, 2, 2))
+        t.assert_array(out, dtype=np.float32, name="out")
+        t.assert_close(out, ref.pool(x, 2, 2, 2, "max"), tol=0, name="out")
+
+
+@check("max_pool_backward_fast", points=4)
+def max_pool_backward_fast(t):
+    """Fast max pooling backward pass against numerical gradients, and the tie rule."""
+    _backward_parts(t, "layers.max_pool_forward_fast", "layers.max_pool_backward_fast", "max",
+                    BACKWARD_CASES, distinct=True)
+    _tie_part(t, "layers.max_pool_forward_fast", "layers.max_pool_backward_fast")
+
+
+@check("avg_pool", points=5)
+def avg_pool(t):
+    """Average pooling: forward against window means, backward against numerical gradients."""
+    _forward_parts(t, "layers.avg_pool_forward", "avg", FORWARD_CASES[:3])
+    _backward_parts(t, "layers.avg_pool_forward", "layers.avg_pool_backward", "avg",
+                    [FORWARD_CASES[1], FORWARD_CASES[3]])
+
+
+@check("l2_pool", points=4)
+def l2_pool(t):
+    """L2 pooling: forward against window norms, backward against numerical gradients."""
+    _forward_parts(t, "layers.l2_pool_forward", "l2", FORWARD_CASES[:2])
+    _backward_parts(t, "layers.l2_pool_forward", "layers.l2_pool_backward", "l2",
+                    [FORWARD_CASES[1], FORWARD_CASES[2]])
+
+
+@check("pool_output_size_error", points=3)
+def pool_output_size_error(t):
+    """Pooling whose output size is not an integer raises ValueError showing the formula."""
+    with t.part("H=5, 2x2 windows, S=2 raises (naive)"):
+        t.assert_raises("layers.max_pool_forward_naive", np.zeros((1, 1, 5, 4)), _pp(2, 2, 2), match="2.5")
+    with t.part("W=6, 3x3 windows, S=2 raises (fast)"):
+        t.assert_raises("layers.max_pool_forward_fast", np.zeros((1, 1, 7, 6)), _pp(3, 3, 2), match="not an integer")
+    with t.part("W=7, 2x2 windows, S=2 raises (average)"):
+        t.assert_raises("layers.avg_pool_forward", np.zeros((1, 1, 4, 7)), _pp(2, 2, 2), match="3.5")
+
+
+### BEGIN HIDDEN TESTS
+@check("max_pool_hidden_ties", points=3, hidden=True)
+def max_pool_hidden_ties(t):
+    """Hidden: max pooling backward with many ties on overlapping windows (first-maximum rule)."""
+    cases = [("naive, 3x3 stride 2, small integers", "naive", (2, 2, 7, 9), 3, 3, 2, "int"),
+             ("fast, 3x3 stride 2, small integers", "fast", (2, 2, 7, 9), 3, 3, 2, "int"),
+             ("fast, 2x3 stride 1, all zeros", "fast", (1, 2, 4, 5), 2, 3, 1, "zeros")]
+    for label, kind, xs, ph, pw, s, values in cases:
+        with t.part(label):
+            x = t.rng.integers(0, 3, size=xs).astype(np.float64) if values == "int" else np.zeros(xs)
+            dout = t.rng.standard_normal(ref.pool(x, ph, pw, s, "max").shape)
+            _, cache = h.forward(t, f"layers.max_pool_forward_{kind}", x, _pp(ph, pw, s))
+            dx = t.call(f"layers.max_pool_backward_{kind}", dout, cache)
+            t.assert_close(dx, ref.max_pool_backward(x, dout, ph, pw, s), tol=1e-12, name="dx")
+### END HIDDEN TESTS
