@@ -276,7 +276,12 @@ class NormSpec(LayerSpec):
 
     @property
     def lrn_param(self) -> dict:
-        return {"size": self.size, "alpha": self.alpha, "beta": self.beta, "k": self.k}
+        """``lrn_param`` for ``lrn_forward``, which follows PyTorch and divides alpha by size.
+
+        The paper's alpha multiplies the plain sum of squares, so it is passed
+        on as ``alpha * size`` to give the paper's normalization.
+        """
+        return {"size": self.size, "alpha": self.alpha * self.size, "beta": self.beta, "k": self.k}
 
 
 @dataclass(frozen=True, kw_only=True)

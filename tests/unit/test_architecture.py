@@ -564,3 +564,19 @@ def test_dropout_and_norm_and_bn_parse_standalone():
     assert isinstance(arch[1], NormSpec) and isinstance(arch[2], BatchNormSpec) and isinstance(arch[3], DropoutSpec)
     assert arch[3].p == 0.5
     assert isinstance(parse("INPUT[4x4x2] -> LOCAL3-2")[1], LocalSpec)
+
+
+def test_norm_layer_uses_alexnets_normalization_exactly():
+    """NORM's lrn_param must reproduce the paper's formula, whose alpha is not divided by size."""
+    import numpy as np
+
+    from cs231n_cnn.layers import lrn_forward
+
+    norm = parse("INPUT[1x1x7] -> NORM")[1]
+    x = np.random.default_rng(0).standard_normal((2, 7, 3, 3))
+    out, _ = lrn_forward(x, norm.lrn_param)
+    expected = np.empty_like(x)
+    for c in range(7):
+        lo, hi = max(0, c - 2), min(7, c + 3)  # n=5 neighbours centred on c
+        expected[:, c] = x[:, c] / (2.0 + 1e-4 * (x[:, lo:hi] ** 2).sum(axis=1)) ** 0.75
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
