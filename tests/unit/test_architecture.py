@@ -127,7 +127,8 @@ def test_layer_specs_carry_what_a_model_builder_needs():
     assert conv.weight_shape == (16, 3, 3, 3) and conv.bias_shape == (16,)
     assert conv.conv_param == {"stride": 1, "pad": 1}
     assert (bn1.spatial, bn1.weight_shape, bn1.bias_shape) == (True, (16,), (16,))
-    assert norm.lrn_param == {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}  # AlexNet's constants
+    # AlexNet's constants; alpha is scaled by size because lrn_forward divides it by size
+    assert norm.lrn_param == {"size": 5, "alpha": 5 * 1e-4, "beta": 0.75, "k": 2.0}
     assert pool.pool_param == {"pool_height": 2, "pool_width": 2, "stride": 2}
     # LOCAL: one filter and bias per output position.
     assert local.output_shape == (2, 2, 5)
