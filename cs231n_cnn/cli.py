@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "describe": ("describe", "sizes, parameters, memory and receptive fields of an architecture spec or a ZOO name"),
     "bench": ("bench", "benchmark the fast layers against baselines and PyTorch (benchmarks/suite.py)"),
     "train": ("train", "train a ConvNet from a spec on CIFAR-10, with checkpoints and exact resume"),
+    "release": ("release", "build the student release: solutions stubbed, hidden checks left out, verified"),
 }
 
 

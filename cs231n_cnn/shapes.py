@@ -62,7 +62,7 @@ def _as_int(value, name: str, *, minimum: int) -> int:
 
 
 def output_size(size: int, field: int, stride: int, pad: int = 0, *,
-                axis: str = "width", layer: str = "layer") -> int:
+                axis: str = "width", layer: str = "layer", padded: bool = True) -> int:
     """Spatial output size ``(size - field + 2*pad) / stride + 1``, checked.
 
     Parameters
@@ -77,6 +77,9 @@ def output_size(size: int, field: int, stride: int, pad: int = 0, *,
         Zero padding ``P`` added on *each* side (>= 0).
     axis, layer : str
         Used only to make error messages specific ("conv: height ...").
+    padded : bool
+        Whether the layer can zero-pad (conv: yes; pooling: no); only
+        changes the advice in the error message.
 
     Returns
     -------
@@ -115,8 +118,9 @@ def output_size(size: int, field: int, stride: int, pad: int = 0, *,
         raise ValueError(
             f"{layer}: {axis} does not fit: (W - F + 2P)/S + 1 = "
             f"({size} - {field} + 2*{pad})/{stride} + 1 = {_fmt(value)} is not an integer "
-            f"(W={size}, F={field}, P={pad}, S={stride}); change the stride or the "
-            f"zero-padding so the windows tile the input"
+            f"(W={size}, F={field}, P={pad}, S={stride}); "
+            + ("change the stride or the zero-padding so the windows tile the input" if padded else
+               "change the window size or the stride (or the input size) so the windows tile the input")
         )
     return int(value)
 
@@ -220,8 +224,8 @@ def conv_output_shape(x_shape, w_shape, stride: int, pad: int, *, layer: str = "
 def pool_output_shape(x_shape, ph: int, pw: int, stride: int, *, layer: str = "pool"):
     """Output shape ``(N, C, H_out, W_out)`` of pooling x (N, C, H, W) with a ph x pw window."""
     N, C, H, W = x_shape
-    H_out = output_size(H, ph, stride, 0, axis="height", layer=layer)
-    W_out = output_size(W, pw, stride, 0, axis="width", layer=layer)
+    H_out = output_size(H, ph, stride, 0, axis="height", layer=layer, padded=False)
+    W_out = output_size(W, pw, stride, 0, axis="width", layer=layer, padded=False)
     return N, C, H_out, W_out
 
 

@@ -134,9 +134,11 @@ class LayerSpec:
         """Return a copy with shapes (and context-dependent fields) filled in."""
         return dataclasses.replace(self, input_shape=shape, output_shape=shape)
 
-    def _fits(self, size: int, field: int, stride: int, pad: int, axis: str, index: int) -> int:
+    def _fits(self, size: int, field: int, stride: int, pad: int, axis: str, index: int,
+              padded: bool = True) -> int:
         try:
-            return output_size(size, field, stride, pad, axis=axis, layer=f"layer {index} {self.where}")
+            return output_size(size, field, stride, pad, axis=axis, layer=f"layer {index} {self.where}",
+                               padded=padded)
         except ValueError as exc:
             raise SpecError(str(exc), token=self.token, column=self.column) from None
 
@@ -351,8 +353,8 @@ class PoolSpec(LayerSpec):
 
     def _output(self, shape, *, index, vector, num_classes, last):
         h, w, d = shape
-        h_out = self._fits(h, self.pool_size, self.stride, 0, "height", index)
-        w_out = self._fits(w, self.pool_size, self.stride, 0, "width", index)
+        h_out = self._fits(h, self.pool_size, self.stride, 0, "height", index, padded=False)
+        w_out = self._fits(w, self.pool_size, self.stride, 0, "width", index, padded=False)
         return dataclasses.replace(self, input_shape=shape, output_shape=(h_out, w_out, d))
 
 

@@ -19,8 +19,10 @@ Max-pooling tie rule
 When several entries of a window share the maximum, the whole upstream
 gradient of that window goes to the FIRST of them in row-major order within
 the window (the entry ``np.argmax`` picks from the flattened window). The
-naive and fast versions follow this rule exactly, so they agree bit for bit
-even on an all-zero input.
+naive and fast versions follow this rule exactly, so they route every
+gradient to the same input element, even on an all-zero input. (Where
+windows overlap, an element's contributions are summed in a different order,
+so the two ``dx`` can differ by rounding, ~1e-16.)
 
 The fast versions loop over the PH*PW offsets ``(a, b)`` of the window, never
 over images or output pixels: for a fixed offset, the entries at that

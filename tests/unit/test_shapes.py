@@ -83,3 +83,10 @@ def test_check_finite():
     a[1, 2] = -np.inf
     with pytest.raises(ValueError, match=r"x contains 1 non-finite value\(s\) \(first -inf at index \(1, 2\)\)"):
         shapes.check_finite(a, "x")
+
+
+def test_pooling_errors_do_not_suggest_padding():
+    with pytest.raises(ValueError, match=r"change the window size or the stride \(or the input size\)"):
+        shapes.pool_output_shape((1, 1, 7, 7), 2, 2, 2)
+    with pytest.raises(ValueError, match=r"change the stride or the zero-padding"):
+        shapes.output_size(7, 2, 2, 0)
