@@ -107,11 +107,11 @@ def output_size(size: int, field: int, stride: int, pad: int = 0, *,
     field = _as_int(field, f"{layer}: {axis} of the filter F", minimum=1)
     stride = _as_int(stride, f"{layer}: stride S", minimum=1)
     pad = _as_int(pad, f"{layer}: pad P", minimum=0)
-    padded = size + 2 * pad
-    if field > padded:
+    padded_size = size + 2 * pad
+    if field > padded_size:
         raise ValueError(
             f"{layer}: the filter is larger than the padded input along the {axis}: "
-            f"F={field} > W + 2P = {size} + 2*{pad} = {padded}"
+            f"F={field} > W + 2P = {size} + 2*{pad} = {padded_size}"
         )
     value = Fraction(size - field + 2 * pad, stride) + 1
     if value.denominator != 1:
