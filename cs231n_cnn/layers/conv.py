@@ -174,7 +174,10 @@ def conv_backward_fast(dout, cache):
     db = dout.sum(axis=(0, 2, 3))
     # (F, N*H_out*W_out), columns ordered (n, y, x) like cols
     dout_rows = dout.transpose(1, 0, 2, 3).reshape(F, -1)
-    dw = (dout_rows @ cols.T).reshape(w.shape)
+    # dw = dout_rows @ cols.T, computed as (cols @ dout_rows.T).T: the same
+    # product, but OpenBLAS's multi-threaded sgemm is up to 20x slower on the
+    # first form for these skinny shapes (measured: benchmarks/suite.py).
+    dw = (cols @ dout_rows.T).T.reshape(w.shape)
     dcols = w.reshape(F, -1).T @ dout_rows                 # (C*HH*WW, N*H_out*W_out)
     dx = col2im(dcols, x.shape, HH, WW, stride, pad)
     ### END SOLUTION
