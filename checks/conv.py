@@ -67,13 +67,21 @@ def conv_backward_naive(t):
 
 @check("conv_output_size_error", points=2)
 def conv_output_size_error(t):
-    """A conv whose output size is not an integer raises ValueError showing the formula."""
-    with t.part("W=10, F=3, P=0, S=2 raises"):
-        t.assert_raises("layers.conv_forward_naive", np.zeros((1, 1, 10, 10)), np.zeros((1, 1, 3, 3)),
-                        np.zeros(1), {"stride": 2, "pad": 0}, match="4.5")
-    with t.part("W=5, F=3, P=1, S=3 raises"):
-        t.assert_raises("layers.conv_forward_fast", np.zeros((1, 1, 5, 5)), np.zeros((1, 1, 3, 3)),
-                        np.zeros(1), {"stride": 3, "pad": 1}, match="not an integer")
+    """A conv whose output size is not an integer raises ValueError showing the formula.
+
+    Each part first needs a correct result on a valid input next to the
+    invalid one: the validation is given to students above their code, so
+    raising alone earns nothing until the layer itself works.
+    """
+    for label, fn, width, stride, pad, match in [
+            ("W=9 works, W=10 (F=3, P=0, S=2) raises", "layers.conv_forward_naive", (9, 10), 2, 0, "4.5"),
+            ("W=7 works, W=5 (F=3, P=1, S=3) raises", "layers.conv_forward_fast", (7, 5), 3, 1, "not an integer")]:
+        with t.part(label):
+            ok, bad = width
+            x, w, b = _inputs(t, (1, 2, ok, ok), (2, 2, 3, 3))
+            out, _ = t.call(fn, x, w, b, {"stride": stride, "pad": pad})
+            t.assert_close(out, ref.conv(x, w, b, stride, pad), tol=1e-7, name="out")
+            t.assert_raises(fn, np.zeros((1, 2, bad, bad)), w, b, {"stride": stride, "pad": pad}, match=match)
 
 
 @check("im2col", points=3)

@@ -120,13 +120,24 @@ def l2_pool(t):
 
 @check("pool_output_size_error", points=3)
 def pool_output_size_error(t):
-    """Pooling whose output size is not an integer raises ValueError showing the formula."""
-    with t.part("H=5, 2x2 windows, S=2 raises (naive)"):
-        t.assert_raises("layers.max_pool_forward_naive", np.zeros((1, 1, 5, 4)), _pp(2, 2, 2), match="2.5")
-    with t.part("W=6, 3x3 windows, S=2 raises (fast)"):
-        t.assert_raises("layers.max_pool_forward_fast", np.zeros((1, 1, 7, 6)), _pp(3, 3, 2), match="not an integer")
-    with t.part("W=7, 2x2 windows, S=2 raises (average)"):
-        t.assert_raises("layers.avg_pool_forward", np.zeros((1, 1, 4, 7)), _pp(2, 2, 2), match="3.5")
+    """Pooling whose output size is not an integer raises ValueError showing the formula.
+
+    Each part first needs a correct result on a valid input next to the
+    invalid one: the validation is given to students above their code, so
+    raising alone earns nothing until the layer itself works.
+    """
+    for label, fn, reduce, (ok, bad), (ph, pw, s), match in [
+            ("H=4 works, H=5 (2x2 windows, S=2) raises (naive)", "layers.max_pool_forward_naive", "max",
+             ((1, 2, 4, 4), (1, 1, 5, 4)), (2, 2, 2), "2.5"),
+            ("W=7 works, W=6 (3x3 windows, S=2) raises (fast)", "layers.max_pool_forward_fast", "max",
+             ((1, 2, 7, 7), (1, 1, 7, 6)), (3, 3, 2), "not an integer"),
+            ("W=6 works, W=7 (2x2 windows, S=2) raises (average)", "layers.avg_pool_forward", "avg",
+             ((1, 2, 4, 6), (1, 1, 4, 7)), (2, 2, 2), "3.5")]:
+        with t.part(label):
+            x = t.rng.standard_normal(ok)
+            out, _ = h.forward(t, fn, x, _pp(ph, pw, s))
+            t.assert_close(out, ref.pool(x, ph, pw, s, reduce), tol=1e-10, name="out")
+            t.assert_raises(fn, np.zeros(bad), _pp(ph, pw, s), match=match)
 
 
 ### BEGIN HIDDEN TESTS

@@ -21,6 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "benchmark the fast layers against baselines and PyTorch (benchmarks/suite.py)"),
     "train": ("train", "train a ConvNet from a spec on CIFAR-10, with checkpoints and exact resume"),
     "release": ("release", "build the student release: solutions stubbed, hidden checks left out, verified"),
+    "grade": ("grade", "grade one submission (directory or zip) in a sandbox into a Gradescope results.json"),
+    "grade-batch": ("grade_batch", "grade every submission in a directory, in parallel, into a CSV"),
+    "gradescope-bundle": ("gradescope_bundle", "build the Gradescope autograder zip (setup.sh, run_autograder)"),
 }
 
 

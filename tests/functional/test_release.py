@@ -1,0 +1,351 @@
+"""`cs231n-cnn release`: the student tree, what it leaves out, and that it scores zero.
+
+One release is built per module (about 5 s) and shared by the read-only
+tests; tests that build their own say so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from cs231n_cnn import cli
+from cs231n_cnn.grading import load_checks
+from cs231n_cnn.grading.release import (MANIFEST, MarkerError, ReleaseError, build_release, find_regions,
+                                        release_notebook, release_python, repo_root)
+
+REPO = Path(__file__).resolve().parents[2]
+CHECKS = load_checks(REPO / "checks")
+HIDDEN = sorted(n for n, c in CHECKS.items() if c.hidden)
+PUBLIC = sorted(n for n, c in CHECKS.items() if not c.hidden)
+# The marker words, spelled in pieces as the release tool itself does.
+MARKER_TEXT = ("BEGIN " + "SOLUTION", "END " + "SOLUTION", "HIDDEN " + "TESTS")
+BEGIN, END = "### " + MARKER_TEXT[0], "### " + MARKER_TEXT[1]
+BEGIN_H, END_H = "### BEGIN " + MARKER_TEXT[2], "### END " + MARKER_TEXT[2]
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("release") / "student"
+    summary = build_release(out)
+    assert summary.out == out.resolve()
+    return out
+
+
+def _files(tree: Path) -> list[Path]:
+    return sorted(p for p in tree.rglob("*") if p.is_file())
+
+
+def _env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CS231N_CHECKS_DIR", "CS231N_STRICT")}
+    env.update(OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg", **extra)
+    return env
+
+
+SCORE_ALL = """
+import json, cs231n_cnn
+from cs231n_cnn.grading import run_checks
+results = run_checks(include_hidden={hidden})
+print(json.dumps({{"file": cs231n_cnn.__file__,
+                  "scores": {{r.name: [r.score, r.max_score, r.hidden, r.line()] for r in results}}}}))
+"""
+
+
+def _scores(python: str, cwd: Path, env: dict, hidden: bool) -> dict:
+    proc = subprocess.run([python, "-c", SCORE_ALL.format(hidden=hidden)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- the tree
+
+def test_release_has_the_student_files_and_nothing_else(release):
+    rel = {p.relative_to(release).as_posix() for p in _files(release)}
+    for must in ("cs231n_cnn/__init__.py", "cs231n_cnn/layers/conv.py", "checks/conv.py", "checks/_reference.py",
+                 "notebooks/nbval_sanitize.cfg", "data/get_datasets.sh", "data/README.md", "data/.gitignore",
+                 "pyproject.toml", "README.md", "Makefile", "test_public_checks.py", MANIFEST):
+        assert must in rel
+    assert {f"notebooks/{p.name}" for p in (REPO / "notebooks").glob("*.ipynb")} <= rel
+    for absent in ("tests", "benchmarks", ".ci", ".git", ".venv", "data/cifar-10-batches-py", "cs231n_cnn.egg-info"):
+        assert not (release / absent).exists(), absent
+    assert not [r for r in rel if "__pycache__" in r or r.endswith(".pyc")]
+    assert os.access(release / "data" / "get_datasets.sh", os.X_OK) == os.access(REPO / "data" / "get_datasets.sh",
+                                                                                  os.X_OK)
+    readme = (release / "README.md").read_text()
+    assert "student release" in readme and "pip install -e" in readme and "make check" in readme
+    assert "hidden checks" in readme
+    assert readme != (REPO / "README.md").read_text()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_student_makefile_has_lab_and_check(release):
+    proc = subprocess.run(["make", "-n", "-C", str(release), "lab", "check"], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "pip install --quiet -e '.[dev]'" in proc.stdout
+    assert "jupyter lab --notebook-dir=notebooks" in proc.stdout
+    assert "-m pytest -q test_public_checks.py" in proc.stdout
+
+
+def test_every_python_file_compiles(release):
+    for path in release.rglob("*.py"):
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def test_no_marker_text_or_hidden_check_name_anywhere(release):
+    assert HIDDEN, "the repository should have hidden checks for this test to mean something"
+    for path in _files(release):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        for needle in (*MARKER_TEXT, *HIDDEN):
+            assert needle not in text, f"{path.relative_to(release)} contains {needle!r}"
+
+
+def test_every_solution_region_became_a_helpful_stub(release):
+    repo_regions = sum(p.read_text().count(BEGIN) for p in (REPO / "cs231n_cnn").rglob("*.py"))
+    stubs = sum(p.read_text().count("raise NotImplementedError(\"") for p in (release / "cs231n_cnn").rglob("*.py")
+                if p.name != "release.py")
+    assert stubs == repo_regions > 30
+    conv = (release / "cs231n_cnn/layers/conv.py").read_text()
+    # Validation (above the marker) is kept; the stub names the function, the file and the notebook.
+    assert ('    stride, pad, (N, F, H_out, W_out) = check_conv_inputs(x, w, b, conv_param, '
+            'layer="conv_forward_naive")\n    out = None\n    raise NotImplementedError("conv_forward_naive: implement '
+            'this in cs231n_cnn/layers/conv.py (see notebook 02_conv_layer.ipynb)")\n') in conv
+    assert "see notebook 03_im2col.ipynb" in (release / "cs231n_cnn/im2col.py").read_text()
+
+
+def test_hidden_checks_are_gone_and_public_ones_remain(release):
+    conv = (release / "checks/conv.py").read_text()
+    assert "hidden=True" not in conv and '@check("conv_fast_float32"' in conv
+    for path in (release / "checks").glob("*.py"):
+        assert "hidden=True" not in path.read_text(), path.name
+    manifest = json.loads((release / MANIFEST).read_text())
+    assert sorted(manifest["public_checks"]) == PUBLIC
+    assert manifest["hidden_checks_left_out"] == len(HIDDEN)
+
+
+# --------------------------------------------------------------------------- scores
+
+def test_untouched_release_scores_zero_on_every_check(release, tmp_path):
+    # The repository's checks (public and hidden) against the release's code, in a fresh interpreter.
+    got = _scores(sys.executable, tmp_path, _env(PYTHONPATH=str(release), CS231N_CHECKS_DIR=str(REPO / "checks")),
+                  hidden=True)
+    assert Path(got["file"]).resolve() == (release / "cs231n_cnn" / "__init__.py").resolve()
+    assert sorted(got["scores"]) == sorted(CHECKS)
+    scored = {name: line for name, (score, max_score, _, line) in got["scores"].items() if score != 0}
+    assert not scored, "\n".join(scored.values())
+    assert all(m > 0 for _, m, _, _ in got["scores"].values())
+
+
+def test_generated_public_checks_test_runs_and_fails_everything(release):
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_public_checks.py"],
+                          cwd=release, env=_env(PYTHONPATH=str(release)), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert f"{len(PUBLIC)} failed" in proc.stdout
+    assert "NotImplementedError" in proc.stdout
+
+
+@pytest.mark.slow
+def test_pip_install_editable_then_public_checks_score_zero(release, tmp_path):
+    student = tmp_path / "student"
+    shutil.copytree(release, student)        # pip writes egg-info into the tree: keep the shared one clean
+    env_dir = tmp_path / "venv"
+    # Without its own pip: ensurepip would also install an old setuptools that shadows the system's
+    # (too old for this pyproject). The system pip, run by the venv's python, installs into the venv.
+    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    python = str(env_dir / "bin" / "python")
+    # Offline: numpy etc. come from the system site-packages, setuptools too (no build isolation).
+    pip = subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps",
+                          "--no-build-isolation", "-e", str(student)],
+                         env=_env(), capture_output=True, text=True, timeout=600)
+    assert pip.returncode == 0, pip.stderr
+    got = _scores(python, tmp_path, _env(), hidden=False)
+    assert Path(got["file"]).resolve() == (student / "cs231n_cnn" / "__init__.py").resolve()
+    assert sorted(got["scores"]) == PUBLIC
+    assert all(score == 0 for score, *_ in got["scores"].values())
+    cli_run = subprocess.run([str(env_dir / "bin" / "cs231n-cnn"), "--help"], env=_env(), capture_output=True,
+                             text=True, timeout=120)
+    assert cli_run.returncode == 0 and "release" in cli_run.stdout
+
+
+# --------------------------------------------------------------------------- notebooks
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _src(cell) -> str:
+    return "".join(cell["source"])
+
+
+def test_notebooks_stub_solutions_clear_checks_and_keep_other_outputs(release):
+    stubbed = cleared = kept = 0
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        before, after = _cells(path), _cells(release / "notebooks" / path.name)
+        assert len(before) == len(after)
+        for old, new in zip(before, after):
+            if old["cell_type"] != "code":
+                continue
+            if BEGIN in _src(old):
+                stubbed += 1
+                assert "# YOUR CODE HERE\nraise NotImplementedError()" in _src(new)
+                assert new["outputs"] == [] and new["execution_count"] is None
+                assert "cs231n" not in new["metadata"] and "execution" not in new["metadata"]
+            elif "run_check(" in _src(old):
+                cleared += bool(old["outputs"])
+                assert new["outputs"] == [] and new["execution_count"] is None
+                assert _src(new) == _src(old)
+            else:
+                kept += bool(old["outputs"])
+                assert new == old
+    assert stubbed >= 5 and cleared >= 5 and kept >= 20
+    outputs = json.dumps([c.get("outputs") for p in (release / "notebooks").glob("*.ipynb") for c in _cells(p)])
+    assert not re.search(r"PASS \w+ \d+/\d+", outputs), "a check line survived in the outputs"
+
+
+def test_notebook_prose_about_the_markers_is_rewritten(release):
+    cells = [c for c in _cells(release / "notebooks/02_conv_layer.ipynb") if c["cell_type"] == "markdown"]
+    assert any("implement `conv_forward_naive(x, w, b, conv_param)` in place of its `raise NotImplementedError(...)`"
+               in _src(c) for c in cells)
+
+
+def test_release_notebook_handles_hidden_regions_and_markdown_solutions():
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "execution_count": 3, "metadata": {}, "outputs": [{"output_type": "stream"}],
+         "source": ["x = 1\n", f"    {BEGIN}\n", "    y = 2\n", f"    {END}"]},
+        {"cell_type": "code", "execution_count": 4, "metadata": {}, "outputs": [],
+         "source": ["assert f(1) == 2\n", f"{BEGIN_H}\n", "assert f(5) == 6\n", f"{END_H}\n"]},
+        {"cell_type": "markdown", "metadata": {}, "source": f"Why?\n{BEGIN}\nBecause.\n{END}\n"},
+    ]}
+    out, report = release_notebook(nb, "nb.ipynb")
+    assert _src(out["cells"][0]) == "x = 1\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    assert _src(out["cells"][1]) == "assert f(1) == 2\n"
+    assert out["cells"][2]["source"] == "Why?\nYOUR ANSWER HERE\n"
+    assert report.stubbed_cells == [0, 2] and report.hidden_regions == 1
+    assert nb["cells"][0]["outputs"], "the input notebook must not be modified"
+
+
+# --------------------------------------------------------------------------- markers
+
+@pytest.mark.parametrize("lines, message", [
+    (["def f():\n", f"    {BEGIN}\n", "    return 1\n"], r"x\.py:2: ### BEGIN SOLUTION is never closed"),
+    (["def f():\n", "    return 1\n", f"    {END}\n"], r"x\.py:3: ### END SOLUTION without a matching ### BEGIN"),
+    (["def f():\n", f"    {BEGIN}\n", f"    {BEGIN}\n", f"    {END}\n", f"    {END}\n"],
+     r"x\.py:3: ### BEGIN SOLUTION nested inside ### BEGIN SOLUTION opened at x\.py:2"),
+    ([f"{BEGIN_H}\n", "x = 1\n", f"{END}\n"],
+     r"x\.py:3: ### END SOLUTION closes ### BEGIN HIDDEN TESTS opened at x\.py:1"),
+    (["def f():\n", f"    {BEGIN}\n", "    return 1\n", f"{END}\n"],
+     r"x\.py:4: .*indented 0 columns.*x\.py:2.*indented 4"),
+    (["def f():\n", f"    {BEGIN} here\n", "    return 1\n", f"    {END}\n"], r"x\.py:2: unexpected text after"),
+    (['s = """\n', f"{BEGIN}\n", '"""\n'], r"x\.py:2: ### BEGIN SOLUTION inside a string"),
+], ids=["begin-without-end", "end-without-begin", "nested", "mismatched-kind", "indentation", "trailing-text",
+        "inside-a-string"])
+def test_marker_errors_name_file_and_line(lines, message):
+    with pytest.raises(MarkerError, match=message):
+        release_python("".join(lines), "x.py")
+
+
+def test_find_regions_pairs_markers():
+    lines = ["a\n", f"  {BEGIN}\n", "  b\n", f"  {END}\n", f"{BEGIN_H}\n", f"{END_H}\n"]
+    regions = find_regions(lines, lambda i: f"f:{i + 1}")
+    assert [(r.kind, r.begin, r.end, r.indent) for r in regions] == [("SOLUTION", 1, 3, "  "),
+                                                                        ("HIDDEN TESTS", 4, 5, "")]
+
+
+def test_release_python_names_methods_and_deletes_hidden_tests():
+    src = (f"class Net:\n    def loss(self):\n        {BEGIN}\n        return 0\n        {END}\n\n"
+           f"{BEGIN_H}\nSECRET = 1\n{END_H}\n")
+    new, names = release_python(src, "pkg/models.py", lambda name: "07_x.ipynb" if name == "loss" else None)
+    assert names == ["Net.loss"]
+    assert new == ('class Net:\n    def loss(self):\n        raise NotImplementedError("Net.loss: implement this in '
+                   'pkg/models.py (see notebook 07_x.ipynb)")\n\n')
+
+
+def test_a_region_that_is_a_whole_block_body_is_reported():
+    src = f"if True:\n    {BEGIN_H}\n    x = 1\n    {END_H}\n"
+    with pytest.raises(ReleaseError, match=r"x\.py:\d+: the released file would not be valid Python"):
+        release_python(src, "x.py")
+
+
+@pytest.fixture
+def small_repo(tmp_path) -> Path:
+    """A copy of the repository's released parts, to break on purpose."""
+    root = tmp_path / "repo"
+    for name in ("cs231n_cnn", "checks", "notebooks"):
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(REPO / "pyproject.toml", root)
+    return root
+
+
+def test_marker_error_in_the_library_stops_the_build_before_writing(small_repo, tmp_path):
+    fc = small_repo / "cs231n_cnn/layers/fc.py"
+    lines = fc.read_text().splitlines(keepends=True)
+    first_end = next(i for i, line in enumerate(lines) if line.strip() == END)
+    del lines[first_end]
+    fc.write_text("".join(lines))
+    out = tmp_path / "out" / "student"
+    with pytest.raises(MarkerError, match=r"cs231n_cnn/layers/fc\.py:\d+: ### BEGIN SOLUTION nested inside"):
+        build_release(out, repo=small_repo)
+    assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+def test_marker_error_in_a_notebook_names_cell_and_line(small_repo, tmp_path):
+    path = small_repo / "notebooks/02_conv_layer.ipynb"
+    nb = json.loads(path.read_text())
+    index = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and END in _src(c))
+    nb["cells"][index]["source"] = [line for line in nb["cells"][index]["source"] if END not in line]
+    path.write_text(json.dumps(nb))
+    with pytest.raises(MarkerError, match=rf"notebooks/02_conv_layer\.ipynb: cell {index}, line \d+: "
+                                          r"### BEGIN SOLUTION is never closed"):
+        build_release(tmp_path / "student", repo=small_repo)
+    assert not (tmp_path / "student").exists()
+
+
+# --------------------------------------------------------------------------- --out and --force
+
+def test_nonempty_out_without_force_is_refused_and_untouched(tmp_path, capsys):
+    out = tmp_path / "student"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert cli.main(["release", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cs231n-cnn release: error: ") and "is not empty; pass --force" in err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"] and (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["student"]
+
+
+def test_force_replaces_only_an_earlier_release(tmp_path, capsys):
+    out = tmp_path / "student"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert cli.main(["release", "--out", str(out), "--force"]) == 1
+    assert "not a student release" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "mine"
+
+    (out / MANIFEST).write_text("{}")          # now it looks like an earlier release
+    assert cli.main(["release", "--out", str(out), "--force"]) == 0
+    assert "student release written to" in capsys.readouterr().out
+    assert not (out / "notes.txt").exists() and (out / "cs231n_cnn" / "layers" / "conv.py").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["student"]       # no temporary or old trees left
+
+
+def test_out_must_not_overlap_the_repository(tmp_path):
+    with pytest.raises(ReleaseError, match="contains the repository"):
+        build_release(REPO.parent, force=True)
+    with pytest.raises(ReleaseError, match="inside the repository's notebooks/"):
+        build_release(REPO / "notebooks" / "student")
+
+
+def test_release_needs_a_checkout(tmp_path, release):
+    with pytest.raises(ReleaseError, match="is not a checkout of the course repository"):
+        repo_root(tmp_path)
+    with pytest.raises(ReleaseError, match="is itself a student release"):
+        repo_root(release)
