@@ -20,13 +20,26 @@ the course repository a student needs and rewrites them on the way:
 * **Generated**: a student README, a student Makefile (``make lab``, ``make
   check``), ``test_public_checks.py`` (what ``make check`` runs) and a
   manifest, :data:`MANIFEST`.
+* **Reference results, not reference code**: ``checks/_reference.py`` holds
+  working implementations (loops, ``scipy.signal``, the update rules) that a
+  student could copy. The release runs every public check against the
+  repository's solution, in a fresh interpreter, with each public function
+  of ``_reference.py`` wrapped by a :class:`~.memo.Recorder`, and ships the
+  results (``checks/_reference_data.npz``) with a generated
+  ``_reference.py`` of the same function names, each a lookup by a hash of
+  its arguments (:mod:`.memo`). Public checks can then replay only the
+  inputs they were built with; the grader keeps the real references.
 
 Everything is transformed in memory first, so a marker error (unbalanced,
 nested, mismatched) names its file and line before anything is written. The
 tree is then written to a temporary directory next to ``--out``, verified
-(no marker text, no hidden check name anywhere, every ``.py`` compiles, the
-package imports and its checks load with no hidden check among them) and
-only then renamed into place.
+(no marker text, no hidden check name anywhere, every ``.py`` compiles, no
+line of reference code and no compiled file in ``checks/``, the generated
+``_reference.py`` holds lookups only, the recorded data loads without
+pickles, the package imports and its checks load with no hidden check among
+them, and every public check scores full marks against the repository's
+solution by replaying the recorded results alone) and only then renamed into
+place.
 """
 
 from __future__ import annotations
@@ -42,6 +55,7 @@ import subprocess
 import sys
 import tempfile
 import tokenize
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +76,14 @@ FORBIDDEN = (f"BEGIN {SOLUTION}", f"END {SOLUTION}", HIDDEN)
 DATA_FILES = ("get_datasets.sh", "README.md", ".gitignore")   # data/: the committed files only
 LICENSES = ("LICENSE", "LICENSE.txt", "LICENSE.md")
 NOTEBOOK_FILES = ("nbval_sanitize.cfg",)
+# The reference implementations: replaced in the release by lookups of recorded results. (_helpers.py stays:
+# its helpers call the student and unpack results, they compute no reference result.)
+REFERENCE = "checks/_reference.py"
+REFERENCE_DATA = "checks/_reference_data.npz"
+# Code that must not appear in the released _reference.py, whatever its docstrings say. The real guarantee
+# is structural (_lookup_only_problems); these catch a reference that slipped through in another form.
+REFERENCE_MARKERS = ("signal.", "scipy", "sliding_window_view", "np.", "numpy", "tensordot", "sqrt",
+                     "eval_numerical_gradient", "beta1", "decay_rate", "range(")
 _IGNORE = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache")   # and *.pyc, *.pyo, *.egg-info
 
 
@@ -85,9 +107,12 @@ MARKDOWN_REWRITES = [
 
 CHECKS_DOCSTRING = '''"""Graded check definitions, loaded by ``cs231n_cnn.grading`` (not an installed package).
 
-One module per topic; ``_reference.py`` holds the independent reference
-implementations the checks compare against. These are the public checks: the
-grader runs them and hidden checks that are not part of this release.
+One module per topic. The checks compare with independent reference
+implementations, which are not part of this release: ``_reference.py``
+replays their results, recorded on the public checks' inputs when the release
+was built (``_reference_data.npz``), so a check whose inputs are changed
+cannot run. These are the public checks: the grader runs them, with the real
+references, and hidden checks that are not part of this release.
 """'''
 
 
@@ -423,6 +448,12 @@ for backward passes) and prints one line: `PASS conv_forward_naive 4/4`, or
 `run_check("conv_forward_naive", verbose=True)` shows every part. Check cells
 start without output: run them once your code is in place.
 
+The reference implementations are not part of this release: the checks
+replay their results, recorded for each check's inputs when the release was
+built (`checks/_reference_data.npz`). The inputs come from a fixed seed per
+check, so they are the same every time you run it; a check whose inputs have
+been edited stops with "was not recorded".
+
 `make check` runs all {n_public} public checks at once (`python -m pytest
 test_public_checks.py -k conv` runs a subset).
 
@@ -433,7 +464,8 @@ of this release (other shapes and edge cases) on your submitted code, in a
 separate process with time and memory limits. Passing every public check is
 necessary, not sufficient: write code that is correct in general, not code
 that fits the public inputs. Keep function names and signatures as they are,
-and do not edit `checks/`: the grader uses its own copy.
+and do not edit `checks/`: the grader uses its own copy, with the real
+reference implementations.
 """
 
 
@@ -524,6 +556,7 @@ class ReleaseSummary:
     hidden_regions: int
     hidden_checks: list[str]
     public_checks: list[str]
+    reference_calls: int = 0              # reference results recorded for the public checks
 
     def report(self) -> str:
         modules = len({f.split(":")[0] for f in self.stubbed_functions})
@@ -531,7 +564,8 @@ class ReleaseSummary:
                 f"{len(self.stubbed_functions)} functions stubbed in {modules} modules, "
                 f"{len(self.stubbed_cells)} notebook cells stubbed, {self.cleared_check_cells} check cells cleared; "
                 f"{len(self.public_checks)} public checks kept, {len(self.hidden_checks)} hidden checks "
-                f"({self.hidden_regions} marked regions) left out")
+                f"({self.hidden_regions} marked regions) left out; {self.reference_calls} reference results "
+                f"recorded in {REFERENCE_DATA} instead of the reference code")
 
 
 def repo_root(repo=None) -> Path:
@@ -644,6 +678,286 @@ def _write(tree: Path, files: dict[str, bytes | Path]) -> None:
             dest.write_bytes(content)
 
 
+# ---------------------------------------------------------------------------- memoized references
+
+GENERATED_REFERENCE = '''"""Recorded reference results of the public checks (generated by ``cs231n-cnn release``).
+
+The course repository computes these results with independent implementations,
+which are not part of this release. This module ships only their results on
+the public checks' inputs, recorded when the release was built and stored in
+``_reference_data.npz`` next to it: each function below looks its result up
+by a hash of its arguments (``cs231n_cnn.grading.memo``). So a public check
+runs only with the inputs it was built with; change them and its reference
+results are missing. Do not edit: the grader uses its own copy of the checks.
+"""
+
+from pathlib import Path
+
+from cs231n_cnn.grading.memo import Replay
+
+_replay = Replay(Path(__file__).with_name("_reference_data.npz"))
+{constants}{functions}'''
+
+GENERATED_LOOKUP = '''
+
+@_replay.reference
+def {name}(*args, **kwargs):
+    """The recorded result of the reference ``{name}``."""
+    return _replay({quoted}, args, kwargs)
+'''
+
+
+def _reference_api(source: str, relpath: str) -> tuple[list[str], list[str]]:
+    """The public functions and the public constants that ``source`` defines at its top level."""
+    functions, constants = [], []
+    for node in ast.parse(source, relpath).body:
+        if isinstance(node, ast.FunctionDef):
+            if not node.name.startswith("_"):
+                functions.append(node.name)
+        elif isinstance(node, (ast.AsyncFunctionDef, ast.ClassDef)):
+            if not node.name.startswith("_"):
+                raise ReleaseError(f"{relpath}:{node.lineno}: {node.name} is not a function; the release replaces "
+                                   f"the reference module's functions by lookups of their recorded results and "
+                                   f"copies its constants, nothing else (make it private or a function)")
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                constants += [n.id for n in ast.walk(target) if isinstance(n, ast.Name) and not n.id.startswith("_")]
+    return functions, [c for c in dict.fromkeys(constants) if c not in functions]
+
+
+def _generated_reference(functions: list[str], constants: dict[str, str]) -> str:
+    consts = "".join(f"{name} = {text}\n" for name, text in constants.items())
+    return GENERATED_REFERENCE.format(
+        constants="\n" + consts if consts else "",
+        functions="".join(GENERATED_LOOKUP.format(name=name, quoted=json.dumps(name)) for name in functions))
+
+
+def _lookup_only_problems(source: str) -> list[str]:
+    """Why the released ``_reference.py`` is not made of lookups only (empty if it is)."""
+    def problem(node, why):
+        return f"{REFERENCE}:{node.lineno}: {why}, not a lookup of a recorded result"
+
+    def is_name(node, name):
+        return isinstance(node, ast.Name) and node.id == name
+
+    def is_docstring(node):
+        return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+    def is_lookup(node: ast.FunctionDef) -> bool:
+        a, deco = node.args, node.decorator_list
+        body = node.body[1:] if node.body and is_docstring(node.body[0]) else node.body
+        ret = body[0].value if len(body) == 1 and isinstance(body[0], ast.Return) else None
+        return (len(deco) == 1 and isinstance(deco[0], ast.Attribute) and is_name(deco[0].value, "_replay")
+                and deco[0].attr == "reference"
+                and not (a.posonlyargs or a.args or a.kwonlyargs or a.defaults)
+                and getattr(a.vararg, "arg", None) == "args" and getattr(a.kwarg, "arg", None) == "kwargs"
+                and isinstance(ret, ast.Call) and is_name(ret.func, "_replay") and not ret.keywords
+                and len(ret.args) == 3 and isinstance(ret.args[0], ast.Constant) and ret.args[0].value == node.name
+                and is_name(ret.args[1], "args") and is_name(ret.args[2], "kwargs"))
+
+    problems = []
+    for i, node in enumerate(ast.parse(source).body):
+        if (i == 0 and is_docstring(node)) or (isinstance(node, ast.ImportFrom) and node.module in
+                                              ("__future__", "pathlib", "cs231n_cnn.grading.memo")):
+            continue
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id == "_replay" and isinstance(node.value, ast.Call) \
+                    and is_name(node.value.func, "Replay"):
+                continue
+            try:
+                ast.literal_eval(node.value)
+            except ValueError:
+                problems.append(problem(node, f"{node.targets[0].id} is computed"))
+            continue
+        if isinstance(node, ast.FunctionDef):
+            if not is_lookup(node):
+                problems.append(problem(node, f"function {node.name} computes something"))
+            continue
+        problems.append(problem(node, f"a {type(node).__name__} statement"))
+    return problems
+
+
+def _reference_code_lines(source: str) -> set[str]:
+    """The substantial lines of the reference functions' bodies (no docstrings, no comments)."""
+    lines = source.splitlines()
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]
+        for stmt in body:
+            found |= {s for s in (line.strip() for line in lines[stmt.lineno - 1:stmt.end_lineno])
+                      if len(s) >= 20 and not s.startswith("#")}
+    return found
+
+
+def _record_references(checks_dir: str, out: str, functions: list[str], constants: list[str]) -> dict:
+    """Record the reference results of every public check into ``out`` (run by :func:`build_release`).
+
+    Runs in a fresh interpreter whose ``cs231n_cnn`` is the repository's
+    solution: loads the checks at ``checks_dir`` (the release's, still with
+    the real ``_reference.py``), wraps its public ``functions`` with a
+    :class:`~.memo.Recorder` and runs each public check in process. Returns
+    a JSON-able report: problems (a check that does not score full marks, a
+    call that cannot be recorded), the number of calls, the constants' reprs.
+    """
+    import importlib
+
+    import cs231n_cnn
+
+    from .framework import run_check_def
+    from .loader import PRIVATE_PACKAGE, load_checks
+    from .memo import Recorder
+    from .student import InProcessStudent
+
+    checks = load_checks(checks_dir)
+    module = importlib.import_module(f"{PRIVATE_PACKAGE}._reference")
+    recorder = Recorder()
+    recorder.wrap(module, functions)
+    problems = []
+    for name, chk in checks.items():
+        if chk.hidden:
+            continue
+        recorder.check = name
+        result = run_check_def(chk, InProcessStudent())
+        if recorder.errors:
+            problems.append(f"cannot record the reference results: {recorder.errors[0]}")
+            break
+        if not result.passed:
+            problems.append(f"public check {name!r} does not score full marks on the repository's solution, so "
+                            f"its reference results cannot be recorded: {result.line()}")
+    values = {}
+    for name in constants:
+        value = getattr(module, name)
+        text = repr(value)
+        try:
+            copy_ = ast.literal_eval(text)
+            literal = type(copy_) is type(value) and bool(copy_ == value)
+        except Exception:   # noqa: BLE001 - not a literal, or a comparison that is not a bool
+            literal = False
+        if not literal:
+            problems.append(f"{REFERENCE}: the constant {name} = {text[:40]} cannot be copied into the release "
+                            f"as a literal (numbers, strings, tuples, lists, dicts)")
+        values[name] = text
+    if not problems:
+        recorder.save(out)
+    return {"package": cs231n_cnn.__file__, "calls": len(recorder.calls), "problems": problems,
+            "constants": values}
+
+
+def _nudged_student():
+    """The solution, with every float it returns moved by one unit in the last place.
+
+    Replaying against it finds checks whose reference inputs depend on what
+    the student returned, or on which parts failed (the nudge fails parts
+    compared exactly): such a check would miss its recorded results for
+    every student whose results differ from the solution's.
+    """
+    from .student import InProcessStudent
+
+    class NudgedStudent(InProcessStudent):
+        def _run(self, fn, args, kwargs, label):
+            return _nudge(super()._run(fn, args, kwargs, label))
+
+        def get_attr(self, handle, attr):
+            return _nudge(super().get_attr(handle, attr))
+
+    return NudgedStudent()
+
+
+def _nudge(value):
+    import math
+
+    import numpy as np
+
+    if type(value) is np.ndarray and value.dtype.kind == "f":
+        return np.where(value != 0, np.nextafter(value, value.dtype.type(np.inf)), value)
+    if type(value) is float:
+        return math.nextafter(value, math.inf) if value else value
+    if type(value) is tuple:
+        return tuple(_nudge(v) for v in value)
+    if type(value) is dict:
+        return {k: _nudge(v) for k, v in value.items()}
+    return value
+
+
+def _replay_probe(checks_dir: str) -> dict:
+    """Replay the public checks at ``checks_dir`` against this interpreter's solution (run by :func:`verify_release`).
+
+    Runs in a fresh interpreter whose ``cs231n_cnn`` is the repository's:
+    once with the solution (every check must pass, every lookup hit) and
+    once with :func:`_nudged_student` (every lookup must still hit).
+    """
+    import importlib
+
+    import cs231n_cnn
+
+    from .framework import run_check_def
+    from .loader import PRIVATE_PACKAGE, load_checks
+    from .student import InProcessStudent
+
+    checks = load_checks(checks_dir)
+    replay = importlib.import_module(f"{PRIVATE_PACKAGE}._reference")._replay
+    report = {"package": cs231n_cnn.__file__}
+    for label, student in (("solution", InProcessStudent), ("nudged", _nudged_student)):
+        report[label] = {}
+        for name, chk in checks.items():
+            seen = len(replay.misses)
+            result = run_check_def(chk, student())
+            report[label][name] = {"passed": result.passed, "line": result.line(), "misses": replay.misses[seen:]}
+    return report
+
+
+def _python(code: str, args, pythonpath: Path, cwd: Path, hash_seed: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter that imports ``cs231n_cnn`` from ``pythonpath``.
+
+    It never writes bytecode: a ``__pycache__`` in the tree would ship, and
+    one next to the real ``_reference.py`` would ship the reference code.
+    Each caller passes its own hash seed, so a check whose inputs depend on
+    the iteration order of a set of strings shows up as a missed lookup.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("CS231N_CHECKS_DIR", "PYTHONHOME", "PYTHONPATH")}
+    env.update(PYTHONPATH=str(pythonpath), OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
+               PYTHONHASHSEED=hash_seed)
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def _last_line(text: str, default: str = "no output") -> str:
+    return (text.strip().splitlines() or [default])[-1]
+
+
+_RECORD = """
+import json, sys
+from cs231n_cnn.grading.release import _record_references
+print(json.dumps(_record_references(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4]))))
+"""
+
+
+def _memoize_references(tree: Path, root: Path, source: str) -> dict:
+    """Record the reference results into ``tree``, then replace its ``_reference.py`` by lookups.
+
+    ``source`` is the released text of the real ``_reference.py`` (in
+    ``tree`` until this returns). Returns what the manifest says about it.
+    """
+    functions, constants = _reference_api(source, REFERENCE)
+    proc = _python(_RECORD, [tree / "checks", tree / REFERENCE_DATA, json.dumps(functions), json.dumps(constants)],
+                   pythonpath=root, cwd=root, hash_seed="1")
+    shutil.rmtree(tree / "checks" / "__pycache__", ignore_errors=True)
+    if proc.returncode != 0:
+        raise ReleaseError(f"recording the reference results of the public checks failed: {_last_line(proc.stderr)}")
+    report = json.loads(_last_line(proc.stdout, "{}"))
+    if not Path(report["package"]).resolve().is_relative_to(root):
+        raise ReleaseError(f"recording ran the solution from {report['package']}, not from {root}")
+    if report["problems"]:
+        more = f" (and {len(report['problems']) - 3} more)" if len(report["problems"]) > 3 else ""
+        raise ReleaseError("; ".join(report["problems"][:3]) + more)
+    (tree / REFERENCE).write_text(_generated_reference(functions, report["constants"]), encoding="utf-8")
+    return {"file": REFERENCE_DATA, "functions": functions, "recorded_calls": report["calls"]}
+
+
 _IMPORT_PROBE = """
 import importlib, json, sys
 from pathlib import Path
@@ -653,19 +967,77 @@ if not Path(cs231n_cnn.__file__).resolve().is_relative_to(root):
     sys.exit(f"imported cs231n_cnn from {cs231n_cnn.__file__}, not from the release")
 for name in sys.argv[2:]:
     importlib.import_module(name)
-from cs231n_cnn.grading import load_checks
+from cs231n_cnn.grading import InProcessStudent, load_checks, run_check_def
 checks = load_checks(root / "checks")
-print(json.dumps({name: chk.hidden for name, chk in checks.items()}))
+# The untouched release: its stubs fail, and every reference lookup its checks still make must hit.
+misses = {}
+replay = getattr(sys.modules.get("_cs231n_checks._reference"), "_replay", None)
+if replay is not None:
+    for name, chk in checks.items():
+        seen = len(replay.misses)
+        run_check_def(chk, InProcessStudent())
+        if replay.misses[seen:]:
+            misses[name] = replay.misses[seen:]
+print(json.dumps({"hidden": {name: chk.hidden for name, chk in checks.items()}, "misses": misses}))
+"""
+
+_REPLAY_PROBE = """
+import json, sys
+from cs231n_cnn.grading.release import _replay_probe
+print(json.dumps(_replay_probe(sys.argv[1])))
 """
 
 
-def verify_release(tree: Path, hidden: list[str], public: list[str], modules=(), import_check: bool = True) -> None:
+def _static_reference_problems(tree: Path, reference_source: str) -> list[str]:
+    """What leaks or is broken in the release's replayed references (no interpreter needed)."""
+    import numpy as np
+
+    from .memo import FORMAT, INDEX
+
+    path = tree / REFERENCE
+    if not path.is_file():
+        return [f"{REFERENCE} is missing"]
+    text = path.read_text(encoding="utf-8")
+    problems = _lookup_only_problems(text)
+    problems += [f"{REFERENCE} contains reference code ({m!r})" for m in REFERENCE_MARKERS if m in text]
+    code_lines = _reference_code_lines(reference_source)
+    for other in sorted(p for p in (tree / "checks").rglob("*") if p.is_file() and p.suffix != ".npz"):
+        other_text = other.read_bytes().decode("utf-8", errors="replace")
+        problems += [f"{other.relative_to(tree).as_posix()} contains the reference code line {line!r}"
+                     for line in sorted(code_lines) if line in other_text]
+    try:
+        with np.load(tree / REFERENCE_DATA, allow_pickle=False) as data:
+            index = json.loads(data[INDEX].tobytes().decode("utf-8"))
+            kinds = {data[k].dtype.kind for k in data.files}
+    except Exception as exc:   # noqa: BLE001 - any failure to load is the problem to report
+        return problems + [f"{REFERENCE_DATA} does not load with allow_pickle=False ({type(exc).__name__}: {exc})"]
+    if index.get("format") != FORMAT:
+        problems.append(f"{REFERENCE_DATA} has format {index.get('format')!r}, expected {FORMAT!r}")
+    unknown = sorted({c["function"] for c in index.get("calls", {}).values()} - set(_reference_api(text, REFERENCE)[0]))
+    if unknown:
+        problems.append(f"{REFERENCE_DATA} records functions {unknown} that {REFERENCE} does not define")
+    if not kinds <= set("biufc"):
+        problems.append(f"{REFERENCE_DATA} has non-numeric members")
+    return problems
+
+
+def verify_release(tree: Path, hidden: list[str], public: list[str], modules=(), import_check: bool = True, *,
+                   reference_source: str | None = None, solution: Path | None = None) -> None:
     """Raise :class:`ReleaseError` if the release at ``tree`` leaks anything or does not work.
 
     Checks every file for marker text and hidden check names, compiles every
-    ``.py``, parses every notebook, and (``import_check``) imports the package
-    and ``modules`` from ``tree`` in a fresh interpreter and loads its checks:
-    exactly the ``public`` ones must be there.
+    ``.py``, parses every notebook, and refuses compiled files (a
+    ``__pycache__`` could hold the real references). With
+    ``reference_source`` (the real ``_reference.py``), the released one must
+    be lookups only, no line of the reference code may appear in
+    ``checks/``, and the recorded data must load without pickles. With
+    ``import_check``, in fresh interpreters: the package and ``modules``
+    import from ``tree`` and its checks load (exactly the ``public`` ones)
+    and, run against its stubs, never miss a recorded result; and with
+    ``solution`` (the repository) too, every public check of ``tree`` scores
+    full marks against the solution by replaying alone, and never misses a
+    recorded result when the solution's results are nudged
+    (:func:`_nudged_student`).
     """
     problems = []
     for path in sorted(p for p in tree.rglob("*") if p.is_file()):
@@ -673,6 +1045,8 @@ def verify_release(tree: Path, hidden: list[str], public: list[str], modules=(),
         text = path.read_bytes().decode("utf-8", errors="replace")
         problems += [f"{rel} contains {s!r}" for s in FORBIDDEN if s in text]
         problems += [f"{rel} names the hidden check {name!r}" for name in hidden if name in text]
+        if any(_ignored(part) for part in path.relative_to(tree).parts):
+            problems.append(f"{rel} is a compiled or generated file")
         if path.suffix == ".py":
             try:
                 compile(text, rel, "exec")
@@ -685,24 +1059,64 @@ def verify_release(tree: Path, hidden: list[str], public: list[str], modules=(),
                     raise ValueError("not an nbformat 4 notebook")
             except ValueError as exc:
                 problems.append(f"{rel}: invalid notebook ({exc})")
+    if reference_source is not None:
+        problems += _static_reference_problems(tree, reference_source)
     if not problems and import_check:
-        env = {k: v for k, v in os.environ.items() if k not in ("CS231N_CHECKS_DIR", "PYTHONHOME")}
-        env.update(PYTHONPATH=str(tree), OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-        proc = subprocess.run([sys.executable, "-c", _IMPORT_PROBE, str(tree), *modules], cwd=tree, env=env,
-                              capture_output=True, text=True, timeout=300)
-        if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            problems.append(f"the released package does not import or its checks do not load: {last}")
-        else:
-            loaded = json.loads(proc.stdout.strip().splitlines()[-1])
-            still_hidden = sorted(n for n, is_hidden in loaded.items() if is_hidden)
-            if still_hidden:
-                problems.append(f"the released checks still define hidden checks: {still_hidden}")
-            if sorted(loaded) != sorted(public):
-                problems.append(f"the released checks are {sorted(loaded)}, expected the public ones {sorted(public)}")
+        jobs = {"import": lambda: _python(_IMPORT_PROBE, [tree, *modules], pythonpath=tree, cwd=tree, hash_seed="2")}
+        if solution is not None and reference_source is not None:
+            jobs["replay"] = lambda: _python(_REPLAY_PROBE, [tree / "checks"], pythonpath=solution, cwd=solution,
+                                             hash_seed="3")
+        with ThreadPoolExecutor(len(jobs)) as pool:      # independent interpreters: use both cores
+            futures = {name: pool.submit(job) for name, job in jobs.items()}
+        procs = {name: future.result() for name, future in futures.items()}
+        problems += _import_problems(procs["import"], public)
+        if "replay" in procs:
+            problems += _replay_problems(procs["replay"], solution)
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise ReleaseError("the release failed verification: " + "; ".join(problems[:5]) + more)
+
+
+def _import_problems(proc: subprocess.CompletedProcess, public: list[str]) -> list[str]:
+    if proc.returncode != 0:
+        return [f"the released package does not import or its checks do not load: {_last_line(proc.stderr)}"]
+    report = json.loads(_last_line(proc.stdout))
+    problems = []
+    still_hidden = sorted(n for n, is_hidden in report["hidden"].items() if is_hidden)
+    if still_hidden:
+        problems.append(f"the released checks still define hidden checks: {still_hidden}")
+    if sorted(report["hidden"]) != sorted(public):
+        problems.append(f"the released checks are {sorted(report['hidden'])}, expected the public ones "
+                        f"{sorted(public)}")
+    problems += [f"public check {name!r} misses the recorded results of ref.{', ref.'.join(sorted(set(missed)))} "
+                 f"against the release's stubs: its reference inputs depend on the student's results"
+                 for name, missed in report["misses"].items()]
+    return problems
+
+
+def _replay_problems(proc: subprocess.CompletedProcess, solution: Path) -> list[str]:
+    if proc.returncode != 0:
+        return [f"replaying the public checks against the repository's solution failed: {_last_line(proc.stderr)}"]
+    report = json.loads(_last_line(proc.stdout))
+    if not Path(report["package"]).resolve().is_relative_to(solution):
+        return [f"replaying ran the solution from {report['package']}, not from {solution}"]
+    problems = []
+    for name, run in report["solution"].items():
+        if run["misses"]:
+            problems.append(f"public check {name!r} misses the recorded results of "
+                            f"ref.{', ref.'.join(sorted(set(run['misses'])))} in a second run of the same solution: "
+                            f"its inputs are not determined by its seed (draw them from t.rng; no set order, "
+                            f"time or global state)")
+        elif not run["passed"]:
+            problems.append(f"public check {name!r} fails against the repository's solution when replaying the "
+                            f"recorded references: {run['line']}")
+    for name, run in report["nudged"].items():
+        if run["misses"] and not report["solution"][name]["misses"]:
+            problems.append(f"public check {name!r} misses the recorded results of "
+                            f"ref.{', ref.'.join(sorted(set(run['misses'])))} when the student's results differ "
+                            f"slightly from the solution's: compute every reference input from t.rng, before "
+                            f"calling the student, never from the student's results")
+    return problems
 
 
 def build_release(out, *, repo=None, force: bool = False, import_check: bool = True) -> ReleaseSummary:
@@ -710,9 +1124,13 @@ def build_release(out, *, repo=None, force: bool = False, import_check: bool = T
 
     ``out`` must not exist, be empty, or (with ``force``) be an earlier
     release, which is then replaced. Nothing is written until every file has
-    been transformed; the tree is built and verified in a temporary directory
-    next to ``out`` and renamed into place. Raises :class:`ReleaseError`
-    (including :class:`MarkerError`) with a one-line message.
+    been transformed. The tree is built in a temporary directory next to
+    ``out``; its reference results are recorded by running the public checks
+    against the repository's solution (always: the release's checks cannot
+    run without them); it is verified (``import_check=False`` skips the
+    checks that start interpreters) and renamed into place. Raises
+    :class:`ReleaseError` (including :class:`MarkerError`) with a one-line
+    message.
     """
     root = repo_root(repo)
     out = Path(out).absolute()
@@ -725,11 +1143,10 @@ def build_release(out, *, repo=None, force: bool = False, import_check: bool = T
     files["Makefile"] = STUDENT_MAKEFILE.encode("utf-8")
     files["test_public_checks.py"] = PUBLIC_CHECKS_TEST.encode("utf-8")
     files[".gitignore"] = STUDENT_GITIGNORE.encode("utf-8")
-    files[MANIFEST] = (json.dumps({
-        "tool": "cs231n-cnn release", "version": __version__,
-        "stubbed_functions": stats["stubbed_functions"], "stubbed_cells": stats["stubbed_cells"],
-        "public_checks": public, "hidden_checks_left_out": len(hidden),
-    }, indent=1) + "\n").encode("utf-8")
+    reference = files.get(REFERENCE)
+    reference_source = None
+    if reference is not None:
+        reference_source = (reference.read_bytes() if isinstance(reference, Path) else reference).decode("utf-8")
 
     stubbed_modules = sorted({f.split(":")[0][:-3].replace("/", ".").removesuffix(".__init__")
                               for f in stats["stubbed_functions"] if f.startswith(PACKAGE + "/")})
@@ -737,13 +1154,23 @@ def build_release(out, *, repo=None, force: bool = False, import_check: bool = T
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         _write(tmp, files)
-        verify_release(tmp, hidden, public, stubbed_modules, import_check=import_check)
+        memo = _memoize_references(tmp, root, reference_source) if reference_source is not None else None
+        if memo is not None:
+            files[REFERENCE_DATA] = tmp / REFERENCE_DATA
+        files[MANIFEST] = (json.dumps({
+            "tool": "cs231n-cnn release", "version": __version__,
+            "stubbed_functions": stats["stubbed_functions"], "stubbed_cells": stats["stubbed_cells"],
+            "public_checks": public, "hidden_checks_left_out": len(hidden), "reference_results": memo,
+        }, indent=1) + "\n").encode("utf-8")
+        (tmp / MANIFEST).write_bytes(files[MANIFEST])
+        verify_release(tmp, hidden, public, stubbed_modules, import_check=import_check,
+                       reference_source=reference_source, solution=root)
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return ReleaseSummary(out, len(files), stats["stubbed_functions"],
-                          stats["stubbed_cells"], stats["cleared"], stats["hidden_regions"], hidden, public)
+    return ReleaseSummary(out, len(files), stats["stubbed_functions"], stats["stubbed_cells"], stats["cleared"],
+                          stats["hidden_regions"], hidden, public, memo["recorded_calls"] if memo else 0)
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

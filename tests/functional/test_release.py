@@ -1,7 +1,8 @@
 """`cs231n-cnn release`: the student tree, what it leaves out, and that it scores zero.
 
-One release is built per module (about 5 s) and shared by the read-only
-tests; tests that build their own say so.
+One release is built per module (about 15 s: the public checks run once to
+record their reference results and twice more to verify the replay) and
+shared by the read-only tests; tests that build their own say so.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import sys
 import venv
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cs231n_cnn import cli
 from cs231n_cnn.grading import load_checks
-from cs231n_cnn.grading.release import (MANIFEST, MarkerError, ReleaseError, build_release, find_regions,
-                                        release_notebook, release_python, repo_root)
+from cs231n_cnn.grading.memo import FORMAT, INDEX
+from cs231n_cnn.grading.release import (MANIFEST, REFERENCE_MARKERS, MarkerError, ReleaseError, build_release,
+                                        find_regions, release_notebook, release_python, repo_root, verify_release)
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKS = load_checks(REPO / "checks")
@@ -35,8 +38,12 @@ BEGIN_H, END_H = "### BEGIN " + MARKER_TEXT[2], "### END " + MARKER_TEXT[2]
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("release") / "student"
-    summary = build_release(out)
+    with pytest.MonkeyPatch.context() as mp:
+        # As on an instructor's machine: the interpreters the build starts may write bytecode unless it says not to.
+        mp.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+        summary = build_release(out)
     assert summary.out == out.resolve()
+    assert summary.reference_calls > 100
     return out
 
 
@@ -66,12 +73,24 @@ def _scores(python: str, cwd: Path, env: dict, hidden: bool) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _reference_names(source: str) -> tuple[list[str], list[str]]:
+    """The public functions and constants a reference module defines (what the release must keep)."""
+    import ast
+
+    body = ast.parse(source).body
+    functions = [n.name for n in body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
+    constants = [t.id for n in body if isinstance(n, ast.Assign) for t in n.targets
+                 if isinstance(t, ast.Name) and not t.id.startswith("_")]
+    return functions, constants
+
+
 # --------------------------------------------------------------------------- the tree
 
 def test_release_has_the_student_files_and_nothing_else(release):
     rel = {p.relative_to(release).as_posix() for p in _files(release)}
     for must in ("cs231n_cnn/__init__.py", "cs231n_cnn/layers/conv.py", "checks/conv.py", "checks/_reference.py",
-                 "notebooks/nbval_sanitize.cfg", "data/get_datasets.sh", "data/README.md", "data/.gitignore",
+                 "checks/_reference_data.npz", "cs231n_cnn/grading/memo.py", "notebooks/nbval_sanitize.cfg",
+                 "data/get_datasets.sh", "data/README.md", "data/.gitignore",
                  "pyproject.toml", "README.md", "Makefile", "test_public_checks.py", MANIFEST):
         assert must in rel
     assert {f"notebooks/{p.name}" for p in (REPO / "notebooks").glob("*.ipynb")} <= rel
@@ -174,6 +193,149 @@ def test_pip_install_editable_then_public_checks_score_zero(release, tmp_path):
     cli_run = subprocess.run([str(env_dir / "bin" / "cs231n-cnn"), "--help"], env=_env(), capture_output=True,
                              text=True, timeout=120)
     assert cli_run.returncode == 0 and "release" in cli_run.stdout
+
+
+# --------------------------------------------------------------------------- reference results, not reference code
+
+def test_released_reference_module_holds_lookups_only(release):
+    source = (release / "checks/_reference.py").read_text()
+    repo_source = (REPO / "checks/_reference.py").read_text()
+    # The same public names, so the checks' `ref.<name>` calls resolve; nothing of the implementations.
+    assert _reference_names(source) == _reference_names(repo_source)
+    assert len(_reference_names(source)[0]) >= 10
+    for marker in (*REFERENCE_MARKERS, "signal.correlate", "sliding_window_view", "np.sqrt(", "import numpy",
+                   "from scipy", "(1 - beta", "dw ** 2", "mu * v"):
+        assert marker not in source, marker
+    for name in _reference_names(source)[0]:
+        assert (f'@_replay.reference\ndef {name}(*args, **kwargs):\n    """The recorded result of the reference '
+                f'``{name}``."""\n    return _replay("{name}", args, kwargs)\n') in source
+    # No line of any reference body anywhere in the released checks (or compiled next to them).
+    checks_text = "\n".join(p.read_text() for p in (release / "checks").glob("*.py"))
+    for line in {ln.strip() for ln in repo_source.splitlines()}:
+        if len(line) >= 24 and not line.startswith(("#", '"""', "def ")) and "(" in line and '"""' not in line:
+            assert line not in checks_text, line
+    assert not list(release.rglob("__pycache__")) and not list(release.rglob("*.pyc"))
+
+
+def test_reference_data_loads_without_pickles(release):
+    with np.load(release / "checks/_reference_data.npz", allow_pickle=False) as data:
+        index = json.loads(data[INDEX].tobytes().decode("utf-8"))
+        assert all(data[k].dtype.kind in "biufc" for k in data.files)
+    assert index["format"] == FORMAT
+    recorded = {c["function"] for c in index["calls"].values()}
+    assert {"conv", "im2col", "pool", "numerical_grads", "adam_step", "distinct"} <= recorded
+    assert {c["check"] for c in index["calls"].values()} <= set(PUBLIC)
+    manifest = json.loads((release / MANIFEST).read_text())["reference_results"]
+    assert manifest["file"] == "checks/_reference_data.npz" and manifest["recorded_calls"] == len(index["calls"])
+
+
+def test_public_checks_replay_to_full_marks_on_the_repository_solution(release, tmp_path):
+    # The release's checks (replayed references) against the repository's solution, in a fresh interpreter:
+    # every lookup hits, so the reference solution scores what it scores with the real references.
+    got = _scores(sys.executable, tmp_path,
+                  _env(PYTHONPATH=str(REPO), CS231N_CHECKS_DIR=str(release / "checks"), PYTHONHASHSEED="7"),
+                  hidden=True)
+    assert Path(got["file"]).resolve() == (REPO / "cs231n_cnn" / "__init__.py").resolve()
+    assert sorted(got["scores"]) == PUBLIC
+    failed = [line for score, max_score, _, line in got["scores"].values() if score != max_score]
+    assert not failed, "\n".join(failed)
+
+
+def test_untouched_release_scores_zero_on_its_own_public_checks_without_a_missed_lookup(release, tmp_path):
+    got = _scores(sys.executable, tmp_path, _env(PYTHONPATH=str(release)), hidden=False)
+    assert sorted(got["scores"]) == PUBLIC
+    assert all(score == 0 for score, *_ in got["scores"].values())
+    lines = [line for *_, line in got["scores"].values()]
+    assert not [line for line in lines if "not recorded" in line or "internal error" in line]
+    assert all("NotImplementedError" in line for line in lines)
+
+
+def test_a_check_whose_inputs_changed_says_the_release_must_be_rebuilt(release, tmp_path):
+    checks = tmp_path / "checks"
+    shutil.copytree(release / "checks", checks)
+    conv = checks / "conv.py"
+    text = conv.read_text()
+    case = '("3x3 filters, stride 1, pad 1", (2, 3, 5, 5), (4, 3, 3, 3), 1, 1)'
+    assert case in text
+    conv.write_text(text.replace(case, case.replace("(2, 3, 5, 5)", "(2, 3, 6, 6)")))
+    got = _scores(sys.executable, tmp_path, _env(PYTHONPATH=str(REPO), CS231N_CHECKS_DIR=str(checks)), hidden=False)
+    line = got["scores"]["conv_forward_naive"][3]
+    assert line.startswith("FAIL conv_forward_naive: ") and "ref.conv(<float64 array (2, 3, 6, 6)>" in line
+    assert ("was not recorded: this check's inputs changed since the release was built; public checks can only "
+            "replay the inputs they were built with") in line
+    assert got["scores"]["conv_backward_naive"][0] == 6           # other checks still replay
+
+
+def test_verification_refuses_reference_code_pickles_and_bytecode(release, tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(release, tree)
+    repo_source = (REPO / "checks/_reference.py").read_text()
+
+    def refused(match):
+        with pytest.raises(ReleaseError, match=match):
+            verify_release(tree, HIDDEN, PUBLIC, import_check=False, reference_source=repo_source)
+
+    verify_release(tree, HIDDEN, PUBLIC, import_check=False, reference_source=repo_source)     # as built: fine
+    generated = (tree / "checks/_reference.py").read_text()
+    (tree / "checks/_reference.py").write_text(repo_source)
+    refused(r"checks/_reference\.py:\d+: function conv computes something, not a lookup")
+    (tree / "checks/_reference.py").write_text(generated + "\ndef extra(x):\n    return x\n")
+    refused(r"function extra computes something")
+    (tree / "checks/_reference.py").write_text(generated)
+    (tree / "checks/notes.py").write_text("# copied: " + [ln for ln in repo_source.splitlines()
+                                                           if "signal.correlate" in ln][0].strip() + "\n")
+    refused(r"checks/notes\.py contains the reference code line")
+    (tree / "checks/notes.py").unlink()
+    (tree / "checks/__pycache__").mkdir()
+    (tree / "checks/__pycache__/_reference.cpython-311.pyc").write_bytes(b"\0")
+    refused(r"checks/__pycache__/_reference\.cpython-311\.pyc is a compiled or generated file")
+    shutil.rmtree(tree / "checks/__pycache__")
+    np.savez(tree / "checks/_reference_data.npz", index=np.array([{"calls": {}}], dtype=object))
+    refused(r"_reference_data\.npz does not load with allow_pickle=False")
+
+
+def _add_check_module(repo: Path, name: str, body: str) -> None:
+    (repo / "checks" / name).write_text(
+        "import numpy as np\n\nfrom cs231n_cnn.grading import check\n\nfrom . import _reference as ref\n\n\n" + body)
+
+
+def test_build_names_the_check_and_function_whose_argument_cannot_be_hashed(small_repo, tmp_path):
+    # Loaded first (file names sort), so the recording stops early.
+    _add_check_module(small_repo, "aa_unhashable.py", """
+class Box:
+    pass
+
+
+@check("grad_through_a_box", points=1)
+def grad_through_a_box(t):
+    box = Box()
+    with t.part("dx"):
+        x = t.rng.standard_normal(3)
+        (dx,) = ref.numerical_grads(lambda v: v * box.scale, [x], x, [0])
+""")
+    out = tmp_path / "student"
+    with pytest.raises(ReleaseError, match=r"cannot record the reference results: check 'grad_through_a_box': "
+                                           r"ref\.numerical_grads: argument 1 \(function grad_through_a_box\."
+                                           r"<locals>\.<lambda> at _cs231n_checks\.aa_unhashable:18\), closure "
+                                           r"variable 'box' is a _cs231n_checks\.aa_unhashable\.Box"):
+        build_release(out, repo=small_repo)
+    assert not out.exists() and not list(tmp_path.glob(".student.*"))
+
+
+def test_build_refuses_a_check_whose_reference_inputs_depend_on_the_student(small_repo, tmp_path):
+    # Builds (and records) a whole release: about 15 s.
+    _add_check_module(small_repo, "zz_dependent.py", """
+@check("relu_twice", points=1)
+def relu_twice(t):
+    with t.part("relu(relu(x))"):
+        x = t.rng.standard_normal((3, 4))
+        out, _ = t.call("layers.relu_forward", x)
+        t.assert_close(out, ref.relu(ref.relu(out)), tol=1e-12)       # a reference of the student's result
+""")
+    with pytest.raises(ReleaseError, match=r"public check 'relu_twice' misses the recorded results of ref\.relu when "
+                                           r"the student's results differ slightly from the solution's"):
+        build_release(tmp_path / "student", repo=small_repo)
+    assert not (tmp_path / "student").exists()
 
 
 # --------------------------------------------------------------------------- notebooks
