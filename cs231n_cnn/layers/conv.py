@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import workspace
 from ..im2col import col2im, im2col
 from ..shapes import check_array, check_conv_inputs, check_finite, check_same_dtype
 
@@ -138,7 +139,8 @@ def conv_forward_fast(x, w, b, conv_param):
     ### BEGIN SOLUTION
     HH, WW = w.shape[2], w.shape[3]
     cols = im2col(x, HH, WW, stride, pad)                  # (C*HH*WW, N*H_out*W_out)
-    out_rows = w.reshape(F, -1) @ cols                     # (F, N*H_out*W_out)
+    out_rows = np.matmul(w.reshape(F, -1), cols,           # (F, N*H_out*W_out)
+                         out=workspace.empty((F, cols.shape[1]), x.dtype))
     out_rows += b[:, None]
     # Columns are ordered (n, y, x): regroup to NCHW.
     out = out_rows.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)
@@ -178,7 +180,8 @@ def conv_backward_fast(dout, cache):
     # product, but OpenBLAS's multi-threaded sgemm is up to 20x slower on the
     # first form for these skinny shapes (measured: benchmarks/suite.py).
     dw = (cols @ dout_rows.T).T.reshape(w.shape)
-    dcols = w.reshape(F, -1).T @ dout_rows                 # (C*HH*WW, N*H_out*W_out)
+    dcols = np.matmul(w.reshape(F, -1).T, dout_rows,       # (C*HH*WW, N*H_out*W_out)
+                      out=workspace.empty(cols.shape, x.dtype))
     dx = col2im(dcols, x.shape, HH, WW, stride, pad)
     ### END SOLUTION
     return dx, dw, db
