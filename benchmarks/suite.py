@@ -39,6 +39,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))  # the checkout's package, also when it is not installed
 
 CONV_SHAPES = {
     # name: (x shape, w shape, stride, pad)

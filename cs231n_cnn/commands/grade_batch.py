@@ -1,0 +1,46 @@
+"""``cs231n-cnn grade-batch DIR --out grades.csv --jobs N``: grade every submission in DIR.
+
+Each entry of DIR (a directory or a ``.zip``) is graded by its own
+``python -m cs231n_cnn grade`` process under a wall-time limit, so a
+submission that hangs or crashes the grader never stops the others. Each
+report goes to ``<csv stem>-results/<name>.json`` next to the CSV, with the
+grading process's log beside it; the CSV (written atomically) has one row per
+submission: submission, score, max_score, status (ok / timeout / error),
+results.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .grade import add_limit_arguments, limits_from_args
+
+HELP = "grade every submission in a directory, in parallel, into a CSV"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
+                        help="a directory whose entries (directories or .zip files) are submissions")
+    parser.add_argument("--out", type=Path, required=True, metavar="CSV", help="where to write the grades")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
+    parser.add_argument("--timeout", type=float, default=1500.0, metavar="S",
+                        help="wall-time limit per submission, seconds: the grading process is killed after it "
+                             "(default: %(default)g)")
+    add_limit_arguments(parser)
+
+
+def run(args) -> int:
+    from ..grading.grader import grade_batch
+
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.timeout <= 0:
+        raise ValueError(f"--timeout must be positive, got {args.timeout:g}")
+    limits = limits_from_args(args)
+    rows = grade_batch(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout, checks_dir=args.checks,
+                       sandbox=args.sandbox, limits=limits)
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "timeout", "error")}
+    print(f"graded {len(rows)} submissions ({counts['ok']} ok, {counts['timeout']} timed out, "
+          f"{counts['error']} failed) -> {args.out}")
+    return 0

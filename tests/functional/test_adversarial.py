@@ -1,0 +1,510 @@
+"""Adversarial submissions: each fixture attacks the grader one way and the test shows the defence holds.
+
+Every fixture is the reference solution (or the untouched release) with one
+thing changed, graded against a small trusted checks directory (the fully
+connected and loss checks: 7 checks, one hidden) with short time limits and
+1 GiB of memory. The defences are in ``cs231n_cnn/grading/sandbox.py`` and
+``worker.py``; the README's "Grading and its threat model" lists them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+
+import pytest
+
+from cs231n_cnn.grading import load_checks
+from cs231n_cnn.grading.grader import LOG_FOOTER, LOG_HEADER, grade_to_file
+from cs231n_cnn.grading.sandbox import MODES, Limits, Sandbox, SandboxUnavailable
+
+from grading_fixtures import (append, build_release, checks_subset, reference_submission, stub_submission,
+                              by_name, validate_report)
+
+pytestmark = pytest.mark.slow
+
+FAST_MODULES = ("fc", "losses")
+
+
+@pytest.fixture(scope="module")
+def trusted(tmp_path_factory):
+    """The grader's checks for these tests: fc and losses, public and hidden."""
+    return checks_subset(tmp_path_factory.mktemp("trusted"), FAST_MODULES)
+
+
+@pytest.fixture(scope="module")
+def full_marks(trusted):
+    return sum(c.points for c in load_checks(trusted).values())
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    return build_release(tmp_path_factory.mktemp("release"))
+
+
+def _worker_python(mode: str):
+    """An interpreter that can run the student's process in ``mode`` here, or None.
+
+    The user fallback needs one that ``nobody`` can read: this one if it is
+    installed system-wide, else the system's python3 (with numpy and scipy).
+    """
+    for python in dict.fromkeys((sys.executable, "/usr/bin/python3")):
+        try:
+            Sandbox(mode, python=python).cleanup()
+        except SandboxUnavailable:
+            continue
+        return python
+    return None
+
+
+SANDBOXES = {mode: python for mode in ("bwrap", "user", "none") if (python := _worker_python(mode))}
+AVAILABLE = list(SANDBOXES)
+needs_bwrap = pytest.mark.skipif("bwrap" not in SANDBOXES, reason="bubblewrap is not installed or not usable")
+
+
+def grade(root, checks, tmp_path, sandbox="bwrap", **limits):
+    """Grade in ``sandbox`` (bubblewrap unless said otherwise; else the best mode available)."""
+    if sandbox not in SANDBOXES:
+        sandbox = AVAILABLE[0]
+    limits = {"check_timeout": 20.0, "memory_mb": 1024, "startup_timeout": 20.0, "total_timeout": 120.0, **limits}
+    out = tmp_path / "results" / "results.json"
+    results = grade_to_file(root, out, checks_dir=checks, sandbox=sandbox, limits=Limits(**limits),
+                            python=SANDBOXES[sandbox])
+    assert json.loads(out.read_text(encoding="utf-8")) == results
+    validate_report(results)
+    assert f"sandbox: {MODES[sandbox]}" in results["output"]
+    return results
+
+
+# --------------------------------------------------------------------------- crashes at import
+
+IMPORT_CRASHES = {
+    "sys-exit": ("import sys\nsys.exit(3)", "SystemExit: 3"),
+    "os-exit": ("import os\nos._exit(7)", "exited with code 7"),
+    "raise": ("raise RuntimeError('the package refuses to load')", "RuntimeError: the package refuses to load"),
+}
+
+
+@pytest.mark.parametrize("mode", AVAILABLE)
+@pytest.mark.parametrize("how", list(IMPORT_CRASHES))
+def test_crash_at_import_scores_zero_with_the_reason(how, mode, tmp_path, trusted):
+    code, reason = IMPORT_CRASHES[how]
+    root = append(reference_submission(tmp_path, f"submission-import-{how}-zero"), "__init__.py", code)
+    results = grade(root, trusted, tmp_path, sandbox=mode)
+    assert results["score"] == 0
+    assert "NOT GRADED" in results["output"] and reason in results["output"]
+    for t in results["tests"]:
+        assert t["status"] == "failed" and "not graded" in t["output"]
+
+
+def test_hang_at_import_times_out(tmp_path, trusted):
+    root = append(reference_submission(tmp_path, "submission-import-hang-zero"), "layers/fc.py", "while True: pass")
+    results = grade(root, trusted, tmp_path, startup_timeout=3.0)
+    assert results["score"] == 0 and "timed out after 3 s" in results["output"]
+
+
+# --------------------------------------------------------------------------- hangs, memory, processes
+
+@pytest.mark.parametrize("mode", AVAILABLE)
+def test_infinite_loop_times_out_and_the_rest_is_graded(mode, tmp_path, trusted, full_marks):
+    root = append(reference_submission(tmp_path, "submission-hang-partial"), "layers/fc.py", """
+        def relu_forward(x):
+            while True:
+                pass
+    """)
+    results = grade(root, trusted, tmp_path, sandbox=mode, check_timeout=2.0)
+    tests = by_name(results)
+    # relu_forward and relu_backward (which calls it) lose their 4 points, nothing else.
+    assert results["score"] == full_marks - 4
+    assert "timed out after 2 s (the check's time limit of 2 s)" in tests["relu_forward"]["output"]
+    assert "was not run: the check's time limit of 2 s was used up" in tests["relu_forward"]["output"]
+    assert "timed out" in tests["relu_backward"]["output"]
+    assert tests["softmax_loss"]["status"] == "passed"
+    assert "restarted" in results["output"]
+
+
+def test_huge_allocation_hits_the_memory_limit(tmp_path, trusted, full_marks):
+    root = append(reference_submission(tmp_path, "submission-huge-allocation-partial"), "layers/fc.py", """
+        def relu_forward(x):
+            hog = np.ones((1 << 40,), dtype=np.uint8)      # 1 TiB at once
+            return hog, x
+
+        def affine_forward(x, w, b):
+            hog = []
+            while True:                                    # and a slow leak, 64 MiB at a time
+                hog.append(np.ones(1 << 26, dtype=np.uint8))
+    """)
+    results = grade(root, trusted, tmp_path, memory_mb=768)
+    tests = by_name(results)
+    # relu_forward, relu_backward, affine_forward, affine_backward lose everything; the losses stay.
+    assert results["score"] == full_marks - 9
+    assert "ran out of memory (768 MiB limit)" in tests["relu_forward"]["output"]
+    assert "ran out of memory (768 MiB limit)" in tests["affine_forward"]["output"]
+    assert tests["svm_loss"]["status"] == "passed"
+
+
+FORK = """
+    def relu_forward(x):
+        import subprocess, os
+        children = []
+        for _ in range(5):                # bounded: 2**5 processes at most if fork were allowed
+            pid = os.fork()
+            if pid == 0:
+                children.clear()
+            else:
+                children.append(pid)
+        subprocess.Popen(["sleep", "60"])
+        return np.maximum(x, 0), x
+"""
+
+
+@pytest.mark.parametrize("mode", AVAILABLE)
+def test_fork_bomb_is_stopped_at_the_first_fork(mode, tmp_path, trusted, full_marks):
+    root = append(reference_submission(tmp_path, "submission-fork-bomb-partial"), "layers/fc.py", FORK)
+    results = grade(root, trusted, tmp_path, sandbox=mode)
+    tests = by_name(results)
+    assert "raised PermissionError: [Errno 1] Operation not permitted" in tests["relu_forward"]["output"]
+    assert results["score"] == full_marks - 4
+
+
+def test_killing_the_grader_fails_only_that_part(tmp_path, trusted, full_marks):
+    root = append(reference_submission(tmp_path, "submission-kill-parent-partial"), "layers/fc.py", """
+        def relu_forward(x):
+            import os, signal
+            os.kill(os.getppid(), signal.SIGKILL)
+            return np.maximum(x, 0), x
+    """)
+    for mode in AVAILABLE:
+        results = grade(root, trusted, tmp_path, sandbox=mode)
+        assert "relu_forward raised PermissionError" in by_name(results)["relu_forward"]["output"]
+        assert results["score"] == full_marks - 4
+    # Still here: the grader (this process) survived.
+
+
+def test_killing_its_own_process_group_is_a_crash(tmp_path, trusted, full_marks):
+    root = append(reference_submission(tmp_path, "submission-kill-self-partial"), "layers/fc.py", """
+        def relu_forward(x):
+            import os, signal
+            os.killpg(0, signal.SIGKILL)
+    """)
+    results = grade(root, trusted, tmp_path)
+    assert "was killed (SIGKILL)" in by_name(results)["relu_forward"]["output"]
+    assert results["score"] == full_marks - 4
+
+
+def test_the_seccomp_filter_blocks_processes_signals_and_network():
+    """The filter alone, in a plain child process: what stays allowed and what does not."""
+    from cs231n_cnn.grading import worker
+
+    code = textwrap.dedent(f"""
+        import os, socket, subprocess, sys, threading
+        sys.path.insert(0, {os.path.dirname(worker.__file__)!r})
+        import worker
+        assert worker.install_seccomp() == "on"
+        def blocked(fn):
+            try:
+                fn()
+            except PermissionError:
+                return True
+            return False
+        t = threading.Thread(target=lambda: None); t.start(); t.join()   # threads still work
+        os.kill(os.getpid(), 0)                                           # signals to itself too
+        print(blocked(os.fork), blocked(lambda: subprocess.run(["true"])), blocked(lambda: os.kill(-1, 0)),
+              blocked(lambda: os.kill(os.getppid(), 0)), blocked(socket.socket),
+              blocked(lambda: socket.socket(socket.AF_UNIX)), blocked(lambda: os.execv("/bin/true", ["true"])))
+    """)
+    if sys.platform != "linux" or os.uname().machine not in ("x86_64", "aarch64"):
+        pytest.skip("the seccomp filter is built for Linux on x86_64 and aarch64")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True"] * 7
+
+
+# --------------------------------------------------------------------------- output, files, secrets
+
+FAKE_OUTPUT = """
+    import json as _json, sys as _sys
+    print("PASS conv_forward_naive 4/4")
+    print(_json.dumps({"score": 999, "tests": [{"name": "relu_forward", "score": 2, "max_score": 2}]}))
+    _sys.stderr.write("PASS everything\\n")
+"""
+
+
+def test_printed_fake_results_are_ignored(tmp_path, trusted, release):
+    root = append(stub_submission(tmp_path, release, "submission-fake-output-zero"), "__init__.py", FAKE_OUTPUT)
+    append(root, "layers/fc.py", f"""
+        def relu_forward(x):
+            import json
+            print("{LOG_FOOTER}")
+            print("PASS relu_forward 2/2")
+            print(json.dumps({{"score": 999, "tests": []}}))
+            raise NotImplementedError
+    """)
+    results = grade(root, trusted, tmp_path)
+    assert results["score"] == 0
+    relu = by_name(results)["relu_forward"]["output"]
+    # What the student printed is shown, but only quoted inside the labelled block.
+    assert LOG_HEADER in relu and "| PASS relu_forward 2/2" in relu and "| " + LOG_FOOTER in relu
+    assert relu.splitlines()[1].startswith("FAIL relu_forward")
+    for line in relu.splitlines():
+        assert not line.startswith("PASS")
+    assert "| PASS conv_forward_naive 4/4" in results["output"]      # import-time output, quoted
+
+
+@pytest.mark.parametrize("mode", [m for m in AVAILABLE if m != "none"] or [pytest.param("bwrap", marks=needs_bwrap)])
+def test_writes_outside_the_sandbox_fail(mode, tmp_path, trusted, full_marks):
+    results_path = tmp_path / "results" / "results.json"
+    escape = f"/tmp/cs231n-escape-{uuid.uuid4().hex}"
+    targets = [str(results_path), str(trusted / "fc.py"), str(trusted / "planted.py"), escape,
+               os.path.expanduser("~/cs231n-planted"), "/submission/cs231n_cnn/planted.py"]
+    root = append(reference_submission(tmp_path, "submission-write-outside-full"), "layers/fc.py", f"""
+        _relu_forward = relu_forward
+
+        def relu_forward(x):
+            import os
+            print("uid", os.getuid())
+            for path in {targets!r}:
+                try:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    with open(path, "w") as f:
+                        f.write('{{"score": 999, "tests": []}}')
+                    print("wrote", path)
+                except OSError as exc:
+                    print("could not write", path, type(exc).__name__)
+            return _relu_forward(x)
+    """)
+    results = grade(root, trusted, tmp_path, sandbox=mode)   # also checks that results.json is the grader's
+    relu = by_name(results)["relu_forward"]["output"]
+    assert results["score"] == full_marks and "| uid 65534" in relu
+    assert (trusted / "fc.py").read_text(encoding="utf-8").startswith('"""Checks for the fully connected')
+    assert not (trusted / "planted.py").exists() and not os.path.exists(os.path.expanduser("~/cs231n-planted"))
+    if mode == "bwrap":   # a private /tmp; the unprivileged user shares the machine's /tmp
+        assert f"| wrote {escape}" in relu and not os.path.exists(escape)
+    else:
+        assert f"| could not write {trusted / 'planted.py'} PermissionError" in relu
+        if os.path.exists(escape):
+            os.unlink(escape)
+
+
+SNOOP = """
+    def relu_forward(x):
+        import importlib, os
+        found = []
+        for path in {paths!r}:
+            try:
+                with open(path) as f:
+                    found.append(path + ": " + f.read())
+            except OSError as exc:
+                found.append(path + ": " + type(exc).__name__)
+        for name in ("_cs231n_checks", "_cs231n_checks.losses", "checks", "checks.losses"):
+            try:
+                module = importlib.import_module(name)
+                found.append(name + ": " + open(module.__file__).read())
+            except Exception as exc:
+                found.append(name + ": " + type(exc).__name__)
+        print("\\n".join(found))
+        raise ValueError(" ; ".join(found))
+"""
+
+
+@needs_bwrap
+def test_hidden_checks_and_reference_solutions_cannot_be_read(tmp_path, trusted, release, repo_root):
+    paths = [str(trusted / "losses.py"), str(repo_root / "checks" / "losses.py"), str(repo_root / "checks"),
+             str(repo_root / "cs231n_cnn" / "layers" / "fc.py"), str(repo_root / "cs231n_cnn" / "grading" /
+                                                                   "framework.py")]
+    root = stub_submission(tmp_path, release, "submission-read-hidden-zero")
+    append(root, "layers/fc.py", SNOOP.format(paths=paths))
+    results = grade(root, trusted, tmp_path)
+    text = json.dumps(results)
+    assert results["score"] == 0
+    assert "FileNotFoundError" in text and "ModuleNotFoundError" in text
+    # Neither the hidden check's source nor a reference solution reached the report.
+    for secret in ("def losses_large_scores", "HIDDEN TESTS", "BEGIN SOLUTION", "np.maximum(x, 0)",
+                   "def run_check_def"):
+        assert secret not in text, secret
+
+
+MONKEYPATCH = """
+    import builtins, numpy, numpy.testing
+    numpy.allclose = lambda *a, **k: True
+    numpy.array_equal = lambda *a, **k: True
+    numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.shape(a), bool)
+    numpy.testing.assert_allclose = lambda *a, **k: None
+    numpy.abs = numpy.absolute = lambda x: numpy.zeros_like(x)
+    numpy.maximum = lambda a, b, *r, **k: a
+    builtins.abs = lambda x: 0
+    builtins.float = lambda x=0.0: 0.0
+"""
+
+
+def test_monkeypatching_numpy_and_builtins_has_no_effect(tmp_path, trusted, release):
+    root = append(stub_submission(tmp_path, release, "submission-monkeypatch-zero"), "__init__.py", MONKEYPATCH)
+    append(root, "layers/fc.py", """
+        def relu_forward(x):
+            return x + 1, x
+        def affine_forward(x, w, b):
+            return np.zeros((x.shape[0], w.shape[1])), (x, w, b)
+    """)
+    results = grade(root, trusted, tmp_path)
+    assert results["score"] == 0 and "NOT GRADED" not in results["output"]
+    assert "max relative error" in by_name(results)["relu_forward"]["output"]
+
+
+LIARS = """
+    class LyingArray(np.ndarray):
+        def __eq__(self, other): return np.ones(np.shape(other), bool)
+        def __sub__(self, other): return np.zeros(np.shape(other))
+        def __array_finalize__(self, obj): pass
+
+    class LyingFloat(float):
+        def __eq__(self, other): return True
+        def __sub__(self, other): return 0.0
+        def __abs__(self): return 0.0
+
+    class PretendArray:
+        shape, dtype, ndim = (6, 5), np.dtype("float64"), 2
+        def __array__(self, dtype=None, copy=None): return np.zeros(self.shape)
+        def __eq__(self, other): return True
+
+    class LyingTuple(tuple):
+        pass
+
+    def relu_forward(x):
+        return np.zeros_like(x).view(LyingArray), x
+
+    def affine_forward(x, w, b):
+        out = x.reshape(x.shape[0], -1) @ w + b
+        return LyingTuple((out, (x, w, b)))
+"""
+
+
+def test_crafted_return_values_score_zero(tmp_path, trusted, full_marks):
+    root = append(reference_submission(tmp_path, "submission-lying-objects-partial"), "layers/fc.py", LIARS)
+    append(root, "layers/losses.py", """
+        _softmax_loss, _svm_loss = softmax_loss, svm_loss
+
+        def softmax_loss(x, y):
+            loss, dx = _softmax_loss(x, y)
+            return LyingFloat(loss + 1.0), dx
+
+        def svm_loss(x, y):
+            loss, dx = _svm_loss(x, y)
+            return loss, PretendArray()
+    """)
+    # The lying classes live in fc.py; losses.py reaches them through the package.
+    append(root, "layers/losses.py", "from .fc import LyingFloat, PretendArray  # noqa: E402")
+    results = grade(root, trusted, tmp_path)
+    tests = by_name(results)
+    assert tests["relu_forward"]["score"] == 0
+    assert "out should be a numpy array, got Handle" in tests["relu_forward"]["output"]
+    assert tests["affine_forward"]["score"] == 0 and "must return (out, cache), got Handle" in \
+        tests["affine_forward"]["output"]
+    softmax = tests["softmax_loss"]["output"]
+    assert "loss should be a number, got Handle" in softmax and tests["softmax_loss"]["score"] == 1   # dx only
+    assert "dx should be a numpy array, got Handle" in tests["svm_loss"]["output"]
+    assert tests["svm_loss"]["score"] == 2
+    assert tests["relu_backward"]["status"] == "passed"
+
+
+def test_hidden_inputs_never_reach_a_visible_output(tmp_path, trusted):
+    """Code that remembers every input and prints it later: hidden checks run last, so it cannot leak them.
+
+    The checks directory here loads the losses (with their hidden check) before the fully connected
+    checks, whose relu_forward prints everything softmax_loss has seen.
+    """
+    checks = tmp_path / "checks-losses-first"
+    checks.mkdir()
+    for path in trusted.glob("*.py"):
+        (checks / ("zz_fc.py" if path.name == "fc.py" else path.name)).write_bytes(path.read_bytes())
+    root = append(reference_submission(tmp_path, "submission-remember-inputs-full"), "layers/losses.py", """
+        _softmax_loss, SEEN = softmax_loss, []
+
+        def softmax_loss(x, y):
+            SEEN.append(float(np.abs(x).max()))
+            return _softmax_loss(x, y)
+    """)
+    append(root, "layers/fc.py", """
+        _relu_forward = relu_forward
+
+        def relu_forward(x):
+            from .losses import SEEN
+            print("softmax_loss has seen inputs up to:", " ".join(f"{v:.0f}" for v in SEEN))
+            return _relu_forward(x)
+    """)
+    results = grade(root, checks, tmp_path)
+    assert [t["name"] for t in results["tests"]][2:4] == ["losses_large_scores", "affine_forward"]
+    relu = by_name(results)["relu_forward"]
+    assert relu["visibility"] == "visible" and results["score"] == sum(t["max_score"] for t in results["tests"])
+    printed = [float(v) for line in relu["output"].splitlines() if "has seen inputs up to:" in line
+               for v in line.split(":")[1].split()]
+    assert printed and max(printed) < 100          # the hidden check's scores (~1e4) never showed
+
+
+def test_enormous_results_hit_the_response_limit(tmp_path, trusted, full_marks):
+    root = append(reference_submission(tmp_path, "submission-enormous-result-partial"), "layers/fc.py", """
+        _affine_forward = affine_forward
+
+        def affine_forward(x, w, b):
+            out, cache = _affine_forward(x, w, b)
+            return out, (cache, np.ones(1 << 23))          # 64 MiB of cache
+    """)
+    results = grade(root, trusted, tmp_path, max_response_mb=16)
+    tests = by_name(results)
+    assert "returned 64 MiB of data; the limit is 16 MiB" in tests["affine_forward"]["output"]
+    assert results["score"] == full_marks - 5
+
+
+FORGED_FRAME = """
+    def relu_forward(x):
+        import os, sys, struct
+        fd = int(sys.argv[sys.argv.index("--out-fd") + 1])
+        os.write(fd, struct.pack(">Q", 1 << 62))          # claims a 4 EiB response
+        return np.maximum(x, 0), x
+"""
+
+
+def test_forged_protocol_frames_are_rejected(tmp_path, trusted, full_marks):
+    root = append(reference_submission(tmp_path, "submission-forged-frame-partial"), "layers/fc.py", FORGED_FRAME)
+    results = grade(root, trusted, tmp_path)
+    tests = by_name(results)
+    assert "sent an unreadable response" in tests["relu_forward"]["output"]
+    assert "the limit is 512 MiB" in tests["relu_forward"]["output"]
+    assert results["score"] == full_marks - 4
+
+
+def test_network_is_unreachable(tmp_path, trusted, full_marks):
+    root = append(reference_submission(tmp_path, "submission-network-full"), "layers/fc.py", """
+        _relu_forward = relu_forward
+
+        def relu_forward(x):
+            import socket
+            for family, address in ((socket.AF_INET, ("1.1.1.1", 53)), (socket.AF_INET6, ("2606:4700::1111", 53))):
+                try:
+                    with socket.socket(family, socket.SOCK_STREAM) as s:
+                        s.settimeout(2)
+                        s.connect(address)
+                    print("connected", address)
+                except OSError as exc:
+                    print("no network:", type(exc).__name__)
+            return _relu_forward(x)
+    """)
+    results = grade(root, trusted, tmp_path)
+    relu = by_name(results)["relu_forward"]["output"]
+    assert results["score"] == full_marks
+    assert "| no network: PermissionError" in relu and "connected" not in relu
+
+
+def test_a_protected_path_inside_a_bound_directory_is_hidden():
+    """bubblewrap shows /usr; a protected path inside it is covered, and the trial run checks that."""
+    doc = "/usr/share/doc/bubblewrap"
+    if "bwrap" not in AVAILABLE or not os.path.isdir(doc) or not os.listdir(doc):
+        pytest.skip("needs bubblewrap and its documentation directory")
+    box = Sandbox("bwrap", protected=[doc])
+    try:
+        assert box.mode == "bwrap" and f"--tmpfs {doc}" in " ".join(box._bwrap_argv())
+    finally:
+        box.cleanup()

@@ -1,0 +1,399 @@
+"""The grader end to end: reports for whole submissions, zips, the CLI, grade-batch and the Gradescope bundle.
+
+Fixture submissions are built in tmp_path from this repository (see
+``grading_fixtures.py``) and named for the expected outcome. The slow tests
+grade against every check; the rest use a small trusted checks directory
+(fully connected and loss checks). The wire format between grader and
+worker is tested here too; the attacks are in ``test_adversarial.py``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from cs231n_cnn.cli import main
+from cs231n_cnn.grading import load_checks
+from cs231n_cnn.grading import grader as grader_module
+from cs231n_cnn.grading.grader import grade_batch, grade_to_file
+from cs231n_cnn.grading.sandbox import Limits, Sandbox, SandboxUnavailable
+from cs231n_cnn.grading.student import Handle
+from cs231n_cnn.grading.worker import EncodeError, ProtocolError, decode, encode
+
+from grading_fixtures import (CHECKS, append, build_release, by_name, checks_subset, reference_submission,
+                              stub_submission, validate_report, zip_tree)
+
+FAST_MODULES = ("fc", "losses")
+LIMITS = dict(check_timeout=30.0, memory_mb=1024, startup_timeout=30.0, total_timeout=300.0)
+
+
+@pytest.fixture(scope="module")
+def trusted(tmp_path_factory):
+    return checks_subset(tmp_path_factory.mktemp("trusted"), FAST_MODULES)
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    return build_release(tmp_path_factory.mktemp("release"))
+
+
+def grade(root, tmp_path, checks=None, **kwargs):
+    out = tmp_path / "out" / "results.json"
+    results = grade_to_file(root, out, checks_dir=checks, limits=Limits(**LIMITS), **kwargs)
+    assert json.loads(out.read_text(encoding="utf-8")) == results
+    assert [p.name for p in out.parent.iterdir()] == ["results.json"]     # no temporary file left
+    validate_report(results)
+    return results
+
+
+def full_marks(checks_dir=None):
+    return sum(c.points for c in load_checks(checks_dir or CHECKS).values())
+
+
+# --------------------------------------------------------------------------- whole submissions
+
+@pytest.mark.slow
+def test_reference_solution_scores_full_marks_on_every_check(tmp_path):
+    results = grade(reference_submission(tmp_path), tmp_path)
+    checks = load_checks(CHECKS)
+    assert results["score"] == full_marks() > 0
+    assert [t["name"] for t in results["tests"]] == list(checks)
+    for t in results["tests"]:
+        chk = checks[t["name"]]
+        assert t["status"] == "passed" and t["score"] == t["max_score"] == chk.points
+        assert t["visibility"] == ("after_published" if chk.hidden else "visible")
+        assert t["tags"] == [chk.module.rsplit(".", 1)[-1]]
+        assert t["output"].splitlines()[1] == f"PASS {chk.name} {chk.points}/{chk.points}"
+    assert any(t["visibility"] == "after_published" for t in results["tests"])
+    assert results["tests"][0]["number"] == "1.1"
+    assert "sandbox: " in results["output"] and "seccomp filter: on" in results["output"]
+
+
+@pytest.mark.slow
+def test_untouched_release_scores_zero_on_every_check(tmp_path, release):
+    results = grade(stub_submission(tmp_path, release), tmp_path)
+    assert results["score"] == 0
+    assert len(results["tests"]) == len(load_checks(CHECKS))
+    for t in results["tests"]:
+        assert t["status"] == "failed" and t["score"] == 0
+    conv = by_name(results)["conv_forward_naive"]["output"]
+    assert "layers.conv_forward_naive is not implemented yet (NotImplementedError" in conv
+    # Hidden checks are graded too, from the grader's own checks (the release has none).
+    assert by_name(results)["conv_hidden_shapes"]["visibility"] == "after_published"
+
+
+def test_one_wrong_function_loses_only_its_points(tmp_path, trusted):
+    root = append(reference_submission(tmp_path, "submission-relu-wrong-partial"), "layers/fc.py", """
+        def relu_forward(x):
+            return np.abs(x), x
+    """)
+    results = grade(root, tmp_path, trusted)
+    relu = by_name(results)["relu_forward"]
+    assert relu["score"] == 0 and "out: max relative error" in relu["output"]
+    assert by_name(results)["relu_backward"]["status"] == "passed"           # its own code is right
+    assert results["score"] == full_marks(trusted) - 2
+
+
+def test_the_submissions_own_checks_are_never_used(tmp_path, trusted, release):
+    root = stub_submission(tmp_path, release, "submission-own-checks-zero")
+    (root / "checks").mkdir()
+    (root / "checks" / "fc.py").write_text(
+        "from cs231n_cnn.grading import check\n\n"
+        "@check('free_points', points=1000)\ndef free_points(t):\n    with t.part('free', 1000):\n        pass\n")
+    results = grade(root, tmp_path, trusted)
+    assert results["score"] == 0 and "free_points" not in json.dumps(results)
+
+
+# --------------------------------------------------------------------------- zips and unreadable submissions
+
+def test_zip_with_a_top_level_folder_is_graded(tmp_path, trusted):
+    root = reference_submission(tmp_path, "submission-zip-full")
+    zipped = zip_tree(root, tmp_path / "submission.zip", prefix="my-work/")
+    results = grade(zipped, tmp_path, trusted)
+    assert results["score"] == full_marks(trusted)
+
+
+def test_zip_with_an_escaping_path_is_refused(tmp_path, trusted):
+    zipped = zip_tree(reference_submission(tmp_path, "submission-zip-slip-zero"), tmp_path / "evil.zip")
+    with zipfile.ZipFile(zipped, "a") as zf:
+        zf.writestr("../../evil.py", "print('outside')\n")
+    results = grade(zipped, tmp_path, trusted)
+    assert results["score"] == 0 and "unsafe path '../../evil.py'" in results["output"]
+    assert not (tmp_path.parent / "evil.py").exists()
+
+
+def test_links_in_a_zip_are_skipped(tmp_path, trusted):
+    zipped = zip_tree(reference_submission(tmp_path, "submission-zip-link-full"), tmp_path / "link.zip")
+    with zipfile.ZipFile(zipped, "a") as zf:
+        info = zipfile.ZipInfo("cs231n_cnn/secrets.py")
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, "/etc/shadow")
+    results = grade(zipped, tmp_path, trusted)
+    assert results["score"] == full_marks(trusted)
+    assert "note: skipped the link cs231n_cnn/secrets.py" in results["output"]
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("missing", "does not exist"),
+    ("not-a-zip", "must be a directory or a .zip file"),
+    ("no-package", "no cs231n_cnn package found in the submission"),
+], ids=["missing", "not-a-zip", "no-package"])
+def test_an_unreadable_submission_scores_zero_with_the_reason(kind, message, tmp_path, trusted):
+    path = tmp_path / f"submission-{kind}-zero"
+    if kind == "not-a-zip":
+        path.write_text("hello")
+    elif kind == "no-package":
+        (path / "notebooks").mkdir(parents=True)
+    results = grade(path, tmp_path, trusted)
+    assert results["score"] == 0 and "NOT GRADED" in results["output"] and message in results["output"]
+    assert len(results["tests"]) == len(load_checks(trusted))
+    assert all("not graded: the submission could not be read" in t["output"] for t in results["tests"])
+
+
+# --------------------------------------------------------------------------- the command line
+
+def test_cli_grade_writes_the_report_and_exits_0(tmp_path, trusted, capsys):
+    root = reference_submission(tmp_path)
+    out = tmp_path / "results.json"
+    code = main(["grade", str(root), "--out", str(out), "--checks", str(trusted), "--timeout-per-check", "30",
+                 "--memory-mb", "1024"])
+    assert code == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    validate_report(results)
+    assert results["score"] == full_marks(trusted)
+    assert capsys.readouterr().out.strip() == f"{root}: {results['score']:g}/{full_marks(trusted):g} -> {out}"
+
+
+def test_a_crash_of_the_grader_itself_still_writes_a_report(tmp_path, trusted, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(grader_module, "grade", broken)
+    out = tmp_path / "results.json"
+    assert main(["grade", str(tmp_path), "--out", str(out), "--checks", str(trusted)]) == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    validate_report(results)
+    assert results["score"] == 0 and "The grader itself failed" in results["output"]
+    assert "RuntimeError: disk on fire" in results["output"]
+
+
+def test_a_missing_sandbox_is_reported_not_blamed_on_the_student(tmp_path, trusted):
+    try:
+        Sandbox("user").cleanup()
+        pytest.skip("the unprivileged-user sandbox works here")
+    except SandboxUnavailable:
+        pass
+    results = grade(reference_submission(tmp_path), tmp_path, trusted, sandbox="user")
+    assert results["score"] == 0 and results["tests"] == []
+    assert "could not start a sandbox" in results["output"] and "not with the submission" in results["output"]
+
+
+def test_cli_rejects_bad_options(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["grade", str(tmp_path), "--out", str(tmp_path / "r.json"), "--sandbox", "docker"])
+    assert main(["grade", str(tmp_path), "--out", str(tmp_path / "r.json"), "--memory-mb", "0"]) == 1
+    assert "--memory-mb must be positive" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- grade-batch
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+# Stands in for python in grade-batch's grading processes: hangs or fails for some submissions.
+case "$*" in
+    *submission-grader-hangs*) exec sleep 600 ;;
+    *submission-grader-fails*) echo "simulated failure" >&2; exit 3 ;;
+esac
+exec {python} "$@"
+"""
+
+
+@pytest.mark.slow
+def test_grade_batch_survives_hanging_and_failing_graders(tmp_path, trusted, release):
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    reference_submission(subs, "submission-reference-full")
+    zip_tree(stub_submission(tmp_path, release), subs / "submission-stubs-zero.zip")
+    reference_submission(subs, "submission-grader-hangs")
+    reference_submission(subs, "submission-grader-fails")
+    (subs / ".DS_Store").write_text("ignored")
+    fake = tmp_path / "fake-python"
+    fake.write_text(FAKE_PYTHON.format(python=sys.executable))
+    fake.chmod(0o755)
+    out = tmp_path / "grades" / "grades.csv"
+    rows = grade_batch(subs, out, jobs=4, timeout=15, checks_dir=trusted, limits=Limits(memory_mb=1024),
+                       python=str(fake))
+    with open(out, newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    assert [r["submission"] for r in table] == ["submission-grader-fails", "submission-grader-hangs",
+                                                "submission-reference-full", "submission-stubs-zero"]
+    assert list(table[0]) == ["submission", "score", "max_score", "status", "results"]
+    got = {r["submission"]: (float(r["score"]), float(r["max_score"]), r["status"]) for r in table}
+    top = full_marks(trusted)
+    assert got == {"submission-grader-fails": (0, top, "error"), "submission-grader-hangs": (0, top, "timeout"),
+                   "submission-reference-full": (top, top, "ok"), "submission-stubs-zero": (0, top, "ok")}
+    assert len(rows) == 4
+    for r in table:
+        results = json.loads((out.parent / r["results"]).read_text(encoding="utf-8"))
+        assert set(results) >= {"score", "execution_time", "output", "tests"}
+    hang = json.loads((out.parent / "grades-results" / "submission-grader-hangs.json").read_text())
+    assert "grading timed out after 15 s" in hang["output"]
+    assert "simulated failure" in (out.parent / "grades-results" / "submission-grader-fails.log").read_text()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["grades-results", "grades.csv"]
+
+
+def test_cli_grade_batch(tmp_path, trusted, capsys):
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    zip_tree(reference_submission(tmp_path), subs / "alice.zip")
+    out = tmp_path / "grades.csv"
+    assert main(["grade-batch", str(subs), "--out", str(out), "--jobs", "2", "--checks", str(trusted),
+                 "--memory-mb", "1024"]) == 0
+    row = next(csv.DictReader(out.open(encoding="utf-8")))
+    assert (row["submission"], float(row["score"]), row["status"]) == ("alice", full_marks(trusted), "ok")
+    assert "graded 1 submissions (1 ok, 0 timed out, 0 failed)" in capsys.readouterr().out
+    assert main(["grade-batch", str(tmp_path / "nothing"), "--out", str(out)]) == 1
+
+
+# --------------------------------------------------------------------------- the Gradescope bundle
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
+    assert main(["gradescope-bundle", "--out", str(out)]) == 0
+    return out
+
+
+def test_bundle_holds_the_scripts_the_package_and_every_check(bundle):
+    with zipfile.ZipFile(bundle) as zf:
+        names = set(zf.namelist())
+        modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
+        conv_checks = zf.read("checks/conv.py").decode()
+    assert {"setup.sh", "run_autograder", "requirements.txt", "cs231n_cnn/__init__.py",
+            "cs231n_cnn/grading/worker.py", "checks/_reference.py"} <= names
+    assert {f"checks/{p.name}" for p in CHECKS.glob("*.py")} <= names
+    assert "BEGIN HIDDEN TESTS" in conv_checks                                  # hidden checks included
+    assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+
+
+def _autograder_tree(tmp_path, bundle, submission):
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(root / "source")
+    for script in ("setup.sh", "run_autograder"):
+        (root / "source" / script).chmod(0o755)
+    submission.rename(root / "submission")
+    return root
+
+
+def _run(script, root, **env):
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "CS231N_PYTHON": sys.executable, **env}
+    return subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_setup_script_is_valid_bash_and_can_skip_installs(tmp_path, bundle):
+    root = _autograder_tree(tmp_path, bundle, reference_submission(tmp_path))
+    for script in ("setup.sh", "run_autograder"):
+        assert subprocess.run(["bash", "-n", str(root / "source" / script)]).returncode == 0
+    done = _run(root / "source" / "setup.sh", root, CS231N_SKIP_INSTALL="1")
+    assert done.returncode == 0 and "not installing anything" in done.stdout
+
+
+@pytest.mark.slow
+def test_run_autograder_grades_a_submission_like_gradescope(tmp_path, bundle):
+    root = _autograder_tree(tmp_path, bundle, reference_submission(tmp_path))
+    done = _run(root / "source" / "run_autograder", root, CS231N_GRADE_OPTIONS="--memory-mb 1024")
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    validate_report(results)
+    assert results["score"] == full_marks() and len(results["tests"]) == len(load_checks(CHECKS))
+
+
+def test_run_autograder_reports_even_when_python_is_broken(tmp_path, bundle):
+    root = _autograder_tree(tmp_path, bundle, reference_submission(tmp_path))
+    done = _run(root / "source" / "run_autograder", root, CS231N_PYTHON="/bin/false")
+    assert done.returncode == 0
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert results["score"] == 0 and "could not run (exit status 1)" in results["output"]
+
+
+# --------------------------------------------------------------------------- the wire format
+
+def roundtrip(value, **kwargs):
+    return decode(encode(value, handle_type=Handle), handle_factory=Handle, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64", "int8", "uint16", "bool", ">f8",
+                                   ">i4"], ids=str)
+def test_arrays_cross_exactly_as_native_endian_copies(dtype, rng):
+    x = (rng.standard_normal((3, 4, 2)) * 100).astype(dtype)
+    y = roundtrip(x)
+    assert type(y) is np.ndarray and y.shape == x.shape and y.dtype == x.dtype.newbyteorder("=")
+    assert y.dtype.isnative and y.flags.c_contiguous and y.flags.owndata and y.flags.writeable
+    np.testing.assert_array_equal(y, x)
+
+
+def test_plain_values_cross_unchanged():
+    value = {"a": (None, True, 0, -2**80, 1.5, float("inf"), "é\n"), "empty": np.zeros((0, 3)),
+             "handle": Handle(7, "Cache"), "nan": float("nan")}
+    got = roundtrip(value)
+    assert got["a"] == value["a"] and got["handle"] == Handle(7, "Cache") and math.isnan(got["nan"])
+    assert got["empty"].shape == (0, 3)
+    assert type(got["a"][3]) is int and type(got["a"][4]) is float
+
+
+def test_arguments_may_hold_lists_numpy_scalars_and_dtypes():
+    args = [[1, 2], np.float32(1.5), np.dtype("float32"), np.float64]
+    got = decode(encode(args), untrusted=False)
+    assert got[0] == [1, 2] and type(got[1]) is np.float32 and got[2] == np.dtype("float32")
+    assert got[3] == np.dtype("float64")
+    with pytest.raises(ProtocolError, match="not plain data"):          # but never in a response
+        decode(encode(args))
+
+
+@pytest.mark.parametrize("value, match", [
+    (np.array([object()], dtype=object), "dtype object"),
+    (np.array(["a"]), "dtype <U1"),
+    (np.zeros(3).view(np.matrix), "type matrix"),
+    (2.0 + 1j, "type complex"),
+    (10 ** 5000, "too large"),
+], ids=["object-array", "string-array", "array-subclass", "complex", "huge-int"])
+def test_encoding_refuses_what_is_not_plain_data(value, match):
+    with pytest.raises(EncodeError, match=match):
+        encode(value)
+
+
+def _payload(tree, blob=b""):
+    header = json.dumps(tree).encode()
+    return len(header).to_bytes(4, "big") + header + blob
+
+
+@pytest.mark.parametrize("payload, match", [
+    (b"\x00\x00", "too short"),
+    (b"\x00\x00\x10\x00{}", "more than it holds"),
+    (_payload({"t": "array", "dtype": "|O", "shape": [1], "offset": 0, "nbytes": 8}, b"\0" * 8),
+     "not bool, int, uint or float"),
+    (_payload({"t": "array", "dtype": "<f8", "shape": [4], "offset": 0, "nbytes": 32}, b"\0" * 8),
+     "does not match"),
+    (_payload({"t": "array", "dtype": "<f8", "shape": [-1], "offset": 0, "nbytes": 8}, b"\0" * 8),
+     "malformed array shape"),
+    (_payload({"t": "dict", "v": [[{"t": "int", "v": "1"}, {"t": "none"}]]}), "key that is not a string"),
+    (_payload({"t": "pickle", "v": "gASVAAAA"}), "not plain data"),
+    (_payload({"t": "int", "v": "9" * 5000}), "malformed integer"),
+    (_payload({"t": "float", "v": 1.5}), "JSON number"),
+    (_payload({"t": "none", "x": 10 ** 30}), "number in the frame is too long"),
+    (_payload(json.loads('{"t":"tuple","v":[' * 20 + '{"t":"none"}' + "]}" * 20)), "nested more than"),
+], ids=["short", "truncated-json", "object-dtype", "size-mismatch", "negative-shape", "int-key", "pickle",
+        "huge-int", "json-float", "long-number", "too-deep"])
+def test_decoding_a_response_refuses_malformed_frames(payload, match):
+    with pytest.raises(ProtocolError, match=match):
+        decode(payload)
