@@ -175,10 +175,12 @@ class ConvNet:
         raise AssertionError(f"unhandled layer {layer!r}")  # the constructor rejects these
 
     @staticmethod
-    def _backward_layer(layer, dout, cache, x_ndim):
+    def _backward_layer(layer, dout, cache, x_ndim, first=False):
         if isinstance(layer, LocalSpec):
             return L.locally_connected_backward(dout, cache)
         if isinstance(layer, ConvSpec):
+            if first:  # the gradient with respect to the images is never used
+                return L.conv_backward_fast(dout, cache, compute_dx=False)
             return L.conv_backward_fast(dout, cache)
         if isinstance(layer, FCSpec):
             return L.affine_backward(dout, cache)
@@ -237,8 +239,9 @@ class ConvNet:
         weights = [k for k in self.params if k.startswith("W")]
         loss += 0.5 * self.reg * sum(float(np.sum(self.params[k] ** 2)) for k in weights)
         grads: dict[str, np.ndarray] = {}
-        for (layer, idx), (cache, x_ndim) in zip(reversed(self._plan), reversed(caches)):
-            result = self._backward_layer(layer, dout, cache, x_ndim)
+        first = len(self._plan) - 1
+        for i, ((layer, idx), (cache, x_ndim)) in enumerate(zip(reversed(self._plan), reversed(caches))):
+            result = self._backward_layer(layer, dout, cache, x_ndim, first=i == first)
             if idx is None:
                 dout = result
                 continue

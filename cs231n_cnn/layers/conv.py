@@ -150,7 +150,7 @@ def conv_forward_fast(x, w, b, conv_param):
     return out, cache
 
 
-def conv_backward_fast(dout, cache):
+def conv_backward_fast(dout, cache, compute_dx=True):
     """Convolution backward pass on the im2col columns.
 
     Parameters
@@ -158,10 +158,14 @@ def conv_backward_fast(dout, cache):
     dout : ndarray, shape (N, F, H_out, W_out)
     cache : tuple
         From :func:`conv_forward_fast`.
+    compute_dx : bool, default True
+        False skips ``dx`` (returned as None): a network's first layer needs
+        no gradient for its input images, and ``dx`` costs a matrix multiply
+        and a col2im, about a third of the backward pass.
 
     Returns
     -------
-    dx : ndarray, shape (N, C, H, W)
+    dx : ndarray, shape (N, C, H, W), or None if not ``compute_dx``
     dw : ndarray, shape (F, C, HH, WW)
     db : ndarray, shape (F,)
         All in the dtype of x.
@@ -180,8 +184,9 @@ def conv_backward_fast(dout, cache):
     # product, but OpenBLAS's multi-threaded sgemm is up to 20x slower on the
     # first form for these skinny shapes (measured: benchmarks/suite.py).
     dw = (cols @ dout_rows.T).T.reshape(w.shape)
-    dcols = np.matmul(w.reshape(F, -1).T, dout_rows,       # (C*HH*WW, N*H_out*W_out)
-                      out=workspace.empty(cols.shape, x.dtype))
-    dx = col2im(dcols, x.shape, HH, WW, stride, pad)
+    if compute_dx:
+        dcols = np.matmul(w.reshape(F, -1).T, dout_rows,   # (C*HH*WW, N*H_out*W_out)
+                          out=workspace.empty(cols.shape, x.dtype))
+        dx = col2im(dcols, x.shape, HH, WW, stride, pad)
     ### END SOLUTION
     return dx, dw, db

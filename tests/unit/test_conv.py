@@ -247,3 +247,14 @@ def test_backward_rejects_dout_of_the_wrong_shape(impl, rng):
     out, cache = FORWARDS[impl](x, w, b, cp)
     with pytest.raises(ValueError, match=r"dout must have shape \(2, 4, 5, 5\), got \(2, 4, 5, 4\)"):
         BACKWARDS[impl](np.zeros((2, 4, 5, 4)), cache)
+
+
+def test_backward_without_dx_gives_the_same_dw_db(rng):
+    x, w, b, cp = make_case(rng, 2, 3, 4, 4, 4, 3, 3, 2, 1)
+    out, cache = conv_forward_fast(x, w, b, cp)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = conv_backward_fast(dout, cache)
+    none, dw2, db2 = conv_backward_fast(dout, cache, compute_dx=False)
+    assert none is None
+    np.testing.assert_array_equal(dw2, dw)
+    np.testing.assert_array_equal(db2, db)
