@@ -31,8 +31,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+# The notebooks use the "python3" kernel, which inside .venv is .venv's own Python.
+# Jupyter refuses to run as root unless told (containers often are root).
+lab: $(STAMP) data
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # Unit and functional tests, then every notebook under nbval (see README, "Notebooks").
 NBVAL := --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-current-env
