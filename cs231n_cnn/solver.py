@@ -319,7 +319,10 @@ class Solver:
             # The solver's generator: augmented runs are reproducible and resume exactly.
             X_batch = self.augment(X_batch, self.rng)
         try:
-            loss, grads = self.model.loss(X_batch, y_batch)
+            # Overflow shows up as a non-finite loss or parameter, reported below as
+            # divergence with the iteration; NumPy's warnings would only add noise.
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, grads = self.model.loss(X_batch, y_batch)
         except ValueError as exc:
             # A layer that sees overflowing scores reports "non-finite" values
             # (shapes.check_finite); that is divergence, not a bug in the data.
@@ -578,7 +581,9 @@ class Solver:
         for name in HISTORY_NAMES:
             setattr(self, name, list(ck["history"][name]))
         if self.verbose:
-            print(f"Resumed from {os.fspath(path)}: {self.epoch} epochs, {self.iteration} iterations done",
+            # The file name only: logs and notebook outputs should not carry machine paths.
+            print(f"Resumed from {os.path.basename(os.fspath(path))}: {self.epoch} epochs, "
+                  f"{self.iteration} iterations done",
                   file=self.stream if self.stream is not None else sys.stdout, flush=True)
         return self
 
