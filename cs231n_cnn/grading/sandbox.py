@@ -210,6 +210,12 @@ class Sandbox:
             raise SandboxUnavailable("the trial run sent an unexpected report")
         self.seccomp = str(report.get("seccomp"))
         visible = [p for p in report.get("visible", ()) if isinstance(p, str)]
+        if mode == "bwrap":
+            # A protected directory that holds a bound one (a checkout's own .venv)
+            # exists in the sandbox as an empty mount point path; only its files matter,
+            # and those are sampled and checked on their own.
+            bound = _python_dirs(self.python)
+            visible = [p for p in visible if not (os.path.isdir(p) and any(_inside(b, p) for b in bound))]
         if mode == "bwrap" and visible:
             raise SandboxUnavailable(f"the sandbox could read {visible[0]}")
         if mode == "none" and os.geteuid() == 0 and self.seccomp != "on":
@@ -294,6 +300,11 @@ class Sandbox:
         argv = [self._bwrap, "--unshare-all", "--unshare-user", *self._bwrap_extra,
                 "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID), "--hostname", "sandbox",
                 "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+        # The private /tmp comes first: directories bound below may lie under /tmp
+        # (a checkout's .venv, say) and must be mounted on top of it, not hidden by it.
+        if self._tmpfs_size:
+            argv += ["--size", str(self.limits.file_size_mb * 2**20)]
+        argv += ["--tmpfs", "/tmp"]
         binds = []
         for d in _SYSTEM_DIRS:
             if os.path.islink(d):
@@ -304,9 +315,6 @@ class Sandbox:
         for b in binds:
             argv += ["--ro-bind", b, b]
         argv += ["--proc", "/proc", "--dev", "/dev"]
-        if self._tmpfs_size:
-            argv += ["--size", str(self.limits.file_size_mb * 2**20)]
-        argv += ["--tmpfs", "/tmp"]
         # The grader's files that happen to lie inside a bound directory (say, the
         # course package installed into site-packages) are covered by empty tmpfs.
         hide = [p for p in self.protected + _installed_copies(self.python)
