@@ -71,7 +71,9 @@ def _pad(x: np.ndarray, pad: int) -> np.ndarray:
     if pad == 0:
         return x
     N, C, H, W = x.shape
-    xp = workspace.empty((N, C, H + 2 * pad, W + 2 * pad), x.dtype)
+    # Not pooled: the padded copy is needed only while im2col runs, and a
+    # pooled buffer would stay allocated for the rest of the pass.
+    xp = np.empty((N, C, H + 2 * pad, W + 2 * pad), x.dtype)
     # Zero only the border: the interior is overwritten right away.
     xp[:, :, :pad] = 0
     xp[:, :, pad + H:] = 0

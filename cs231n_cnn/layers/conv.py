@@ -32,6 +32,28 @@ __all__ = [
     "conv_backward_fast",
 ]
 
+# Below this size of the columns matrix the fast layers do not split the batch
+# into blocks (scratch memory is small and each extra block costs a few
+# microseconds per kernel offset in col2im).
+SMALL_COLS_BYTES = 1 << 20
+
+
+def _image_blocks(N: int, K: int, F: int, cols_bytes: int) -> list[tuple[int, int]]:
+    """Split images 0..N-1 into consecutive ``(start, stop)`` blocks.
+
+    A block of n images needs scratch matrices of (K + F) rows and n*H_out*W_out
+    columns (its rows of dcols and of dout/out); blocks are sized so that this
+    is at most half of ``cols`` (K rows, N*H_out*W_out columns), which keeps a
+    forward+backward within twice the columns matrix. Blocks are as equal as
+    possible and as few as that allows: col2im's cost grows with their number.
+    """
+    if cols_bytes <= SMALL_COLS_BYTES:
+        return [(0, N)]
+    per_block = max(1, (N * K) // (2 * (K + F)))
+    count = -(-N // per_block)
+    edges = [round(i * N / count) for i in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
 
 def conv_forward_naive(x, w, b, conv_param):
     """Convolution forward pass, with explicit loops over output positions.
@@ -120,7 +142,7 @@ def conv_backward_naive(dout, cache):
 
 
 def conv_forward_fast(x, w, b, conv_param):
-    """Convolution forward pass as one matrix multiply on im2col columns.
+    """Convolution forward pass as a matrix multiply on im2col columns.
 
     Same parameters, result and errors as :func:`conv_forward_naive`; also
     raises ``ValueError`` if ``x`` or ``w`` contains NaN or inf.
@@ -131,6 +153,14 @@ def conv_forward_fast(x, w, b, conv_param):
     cache : tuple
         ``(x, w, b, conv_param, cols)`` where ``cols`` is ``im2col(x)`` of
         shape (C*HH*WW, N*H_out*W_out), kept for the backward pass.
+
+    Notes
+    -----
+    Mathematically this is ``w.reshape(F, -1) @ cols``, regrouped from
+    (F, N, H_out, W_out) to NCHW. The product is computed for a block of
+    images at a time (see :func:`_image_blocks`) and each block is regrouped
+    while it is still in cache, so the only scratch memory besides ``cols``
+    is one block, whatever the batch size.
     """
     stride, pad, (N, F, H_out, W_out) = check_conv_inputs(x, w, b, conv_param, layer="conv_forward_fast")
     check_finite(x, "x", layer="conv_forward_fast")
@@ -138,13 +168,19 @@ def conv_forward_fast(x, w, b, conv_param):
     out = cols = None
     ### BEGIN SOLUTION
     HH, WW = w.shape[2], w.shape[3]
-    cols = im2col(x, HH, WW, stride, pad)                  # (C*HH*WW, N*H_out*W_out)
-    out_rows = np.matmul(w.reshape(F, -1), cols,           # (F, N*H_out*W_out)
-                         out=workspace.empty((F, cols.shape[1]), x.dtype))
-    out_rows += b[:, None]
-    # Columns are ordered (n, y, x): regroup to NCHW.
-    out = out_rows.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)
-    out = np.ascontiguousarray(out)
+    P = H_out * W_out
+    cols = im2col(x, HH, WW, stride, pad)                  # (C*HH*WW, N*P), columns ordered (n, y, x)
+    w_rows = w.reshape(F, -1)
+    out = np.empty((N, F, H_out, W_out), x.dtype)
+    out3 = out.reshape(N, F, P)
+    blocks = _image_blocks(N, cols.shape[0], F, cols.nbytes)
+    # One flat scratch buffer for the largest block; each block uses a prefix.
+    rows_buf = workspace.empty((F * max(n1 - n0 for n0, n1 in blocks) * P,), x.dtype)
+    for n0, n1 in blocks:
+        rows = rows_buf[:F * (n1 - n0) * P].reshape(F, (n1 - n0) * P)
+        np.matmul(w_rows, cols[:, n0 * P:n1 * P], out=rows)
+        # Regroup (F, n, P) -> (n, F, P) and add the bias in the same pass.
+        np.add(rows.reshape(F, n1 - n0, P).transpose(1, 0, 2), b[:, None], out=out3[n0:n1])
     ### END SOLUTION
     cache = (x, w, b, conv_param, cols)
     return out, cache
@@ -169,6 +205,19 @@ def conv_backward_fast(dout, cache, compute_dx=True):
     dw : ndarray, shape (F, C, HH, WW)
     db : ndarray, shape (F,)
         All in the dtype of x.
+
+    Notes
+    -----
+    With ``dout_rows`` = dout regrouped to (F, N*H_out*W_out)::
+
+        dw    = dout_rows @ cols.T                   # (F, C*HH*WW)
+        dcols = w.reshape(F, -1).T @ dout_rows       # (C*HH*WW, N*H_out*W_out)
+        dx    = col2im(dcols)
+
+    Like the forward pass this runs on blocks of images: a block's columns
+    are a contiguous range of ``cols``'s columns, so ``dw`` is a sum over
+    blocks and ``dx`` of a block is col2im of that block's ``dcols``. Scratch
+    memory is one block instead of a second columns-sized matrix.
     """
     x, w, b, conv_param, cols = cache
     stride, pad, out_shape = check_conv_inputs(x, w, b, conv_param, layer="conv_backward_fast")
@@ -176,17 +225,35 @@ def conv_backward_fast(dout, cache, compute_dx=True):
     check_same_dtype("conv_backward_fast", x=x, dout=dout)
     dx = dw = db = None
     ### BEGIN SOLUTION
+    N, C, H, W = x.shape
     F, _, HH, WW = w.shape
+    K = C * HH * WW
+    P = out_shape[2] * out_shape[3]
+    w_rows = w.reshape(F, K)
+    dout3 = dout.reshape(N, F, P)
     db = dout.sum(axis=(0, 2, 3))
-    # (F, N*H_out*W_out), columns ordered (n, y, x) like cols
-    dout_rows = dout.transpose(1, 0, 2, 3).reshape(F, -1)
-    # dw = dout_rows @ cols.T, computed as (cols @ dout_rows.T).T: the same
-    # product, but OpenBLAS's multi-threaded sgemm is up to 20x slower on the
-    # first form for these skinny shapes (measured: benchmarks/suite.py).
-    dw = (cols @ dout_rows.T).T.reshape(w.shape)
-    if compute_dx:
-        dcols = np.matmul(w.reshape(F, -1).T, dout_rows,   # (C*HH*WW, N*H_out*W_out)
-                          out=workspace.empty(cols.shape, x.dtype))
-        dx = col2im(dcols, x.shape, HH, WW, stride, pad)
+    dw_t = np.zeros((K, F), x.dtype)                       # dw transposed, summed over blocks
+    blocks = _image_blocks(N, K, F, cols.nbytes)
+    dx = np.empty(x.shape, x.dtype) if compute_dx and len(blocks) > 1 else None
+    most = max(n1 - n0 for n0, n1 in blocks) * P
+    # Flat scratch buffers for the largest block; each block uses a prefix.
+    dout_buf = workspace.empty((F * most,), x.dtype)
+    dcols_buf = workspace.empty((K * most,), x.dtype) if compute_dx else None
+    for n0, n1 in blocks:
+        n = n1 - n0
+        dout_rows = dout_buf[:F * n * P].reshape(F, n * P)  # columns ordered (n, y, x) like cols
+        dout_rows.reshape(F, n, P)[...] = dout3[n0:n1].transpose(1, 0, 2)
+        # dw.T += cols_block @ dout_rows.T: the same product as dout_rows @ cols.T,
+        # but OpenBLAS's multi-threaded sgemm is up to 20x slower on that form
+        # for these skinny shapes (measured: benchmarks/suite.py).
+        dw_t += cols[:, n0 * P:n1 * P] @ dout_rows.T
+        if compute_dx:
+            dcols = np.matmul(w_rows.T, dout_rows, out=dcols_buf[:K * n * P].reshape(K, n * P))
+            dx_block = col2im(dcols, (n, C, H, W), HH, WW, stride, pad)
+            if len(blocks) == 1:
+                dx = dx_block
+            else:
+                dx[n0:n1] = dx_block
+    dw = np.ascontiguousarray(dw_t.T).reshape(w.shape)
     ### END SOLUTION
     return dx, dw, db

@@ -258,3 +258,40 @@ def test_backward_without_dx_gives_the_same_dw_db(rng):
     assert none is None
     np.testing.assert_array_equal(dw2, dw)
     np.testing.assert_array_equal(db2, db)
+
+
+@pytest.mark.parametrize("N", [1, 2, 5, 7])
+@pytest.mark.parametrize("case", ["3x3-s2-p1-timing-cell-like", "5x5-s3-p2", "7x7-s1-p3-threelayer-first"])
+def test_fast_layers_split_into_image_blocks_agree_with_naive(N, case, rng, monkeypatch):
+    """Large batches run in blocks of images; force blocks on small inputs and compare with the loops."""
+    import cs231n_cnn.layers.conv as conv_module
+    from cs231n_cnn.layers.conv import _image_blocks
+
+    monkeypatch.setattr(conv_module, "SMALL_COLS_BYTES", 0)
+    _, C, F, H_out, W_out, HH, WW, stride, pad = GRID[case]
+    x, w, b, cp = make_case(rng, N, C, F, H_out, W_out, HH, WW, stride, pad)
+    blocks = _image_blocks(N, C * HH * WW, F, cols_bytes=1)
+    assert blocks[0][0] == 0 and blocks[-1][1] == N
+    assert all(a[1] == b_[0] for a, b_ in zip(blocks, blocks[1:]))  # consecutive, no gap or overlap
+    if N >= 5:
+        assert len(blocks) > 1
+    out_f, cache_f = conv_forward_fast(x, w, b, cp)
+    out_n, cache_n = conv_forward_naive(x, w, b, cp)
+    np.testing.assert_allclose(out_f, out_n, rtol=1e-10, atol=1e-10)
+    dout = rng.standard_normal(out_n.shape)
+    for g_f, g_n in zip(conv_backward_fast(dout, cache_f), conv_backward_naive(dout, cache_n)):
+        np.testing.assert_allclose(g_f, g_n, rtol=1e-10, atol=1e-10)
+    none, dw, db = conv_backward_fast(dout, cache_f, compute_dx=False)
+    assert none is None
+    np.testing.assert_allclose(dw, conv_backward_naive(dout, cache_n)[1], rtol=1e-10, atol=1e-10)
+
+
+def test_image_blocks_bound_scratch_to_half_the_columns():
+    from cs231n_cnn.layers.conv import _image_blocks
+
+    for N, K, F in [(50, 27, 25), (16, 576, 64), (50, 147, 32), (100, 27, 25), (3, 10, 500)]:
+        blocks = _image_blocks(N, K, F, cols_bytes=10**9)
+        largest = max(b - a for a, b in blocks)
+        assert largest * (K + F) <= max(N * K / 2, K + F)  # scratch rows*cols vs half of cols
+        assert [a for a, _ in blocks][1:] == [b for _, b in blocks][:-1]
+    assert _image_blocks(50, 27, 25, cols_bytes=1000) == [(0, 50)]  # small columns: one block
