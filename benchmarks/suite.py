@@ -515,6 +515,16 @@ def render(args, results, naive, info, torch_info, memory, notes, rounds, repeat
             lines.append(f"- naive / ours on the timing cell, fwd+bwd {dt}: {s_[3][0] / s_[0][0]:,.0f}x (target >= 1,000x)")
         worst = min((summary[(n, dt, "fwdbwd")][1][0] / summary[(n, dt, "fwdbwd")][0][0]) for n in convs)
         lines.append(f"- baseline / ours, fwd+bwd {dt}, worst shape: {worst:.1f}x (target >= 3x on every shape)")
+    pool_name = "tiny-max" if args.tiny else "max-2x2-s2"
+    for dt in DTYPES:
+        o, tt = stat("ours", f"pool:{pool_name}:{dt}:fwdbwd"), stat("torch", f"pool:{pool_name}:{dt}:fwdbwd")
+        lines.append(f"- max pool 2x2 stride 2 fwd+bwd {dt}, ours/torch: "
+                     + ("n/a (no torch)" if o is None or tt is None else f"{o[0] / tt[0]:.2f}x (target <= 1.5x)"))
+    net_name = "tiny-net" if args.tiny else "ThreeLayerConvNet"
+    o, tt = stat("ours", f"net:{net_name}:float32:step"), stat("torch", f"net:{net_name}:float32:step")
+    net_batch = (TINY["net"] if args.tiny else NETS)[net_name][1]
+    lines.append(f"- {net_name} training step float32 (batch {net_batch}), ours/torch: "
+                 + ("n/a (no torch)" if o is None or tt is None else f"{o[0] / tt[0]:.2f}x (target <= 1.6x)"))
     worst_mem = max(memory[("ours", n, dt)]["extra"] / memory[("ours", n, dt)]["cols"] for n in convs for dt in DTYPES)
     lines.append(f"- extra memory of conv fwd+bwd / columns matrix, worst shape: {worst_mem:.2f} (target <= 2)")
     return "\n".join(lines) + "\n"
