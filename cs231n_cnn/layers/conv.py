@@ -231,7 +231,7 @@ def conv_backward_fast(dout, cache, compute_dx=True):
     P = out_shape[2] * out_shape[3]
     w_rows = w.reshape(F, K)
     dout3 = dout.reshape(N, F, P)
-    db = dout.sum(axis=(0, 2, 3))
+    db = np.zeros(F, x.dtype)                              # summed over blocks, like dw
     dw_t = np.zeros((K, F), x.dtype)                       # dw transposed, summed over blocks
     blocks = _image_blocks(N, K, F, cols.nbytes)
     dx = np.empty(x.shape, x.dtype) if compute_dx and len(blocks) > 1 else None
@@ -243,6 +243,7 @@ def conv_backward_fast(dout, cache, compute_dx=True):
         n = n1 - n0
         dout_rows = dout_buf[:F * n * P].reshape(F, n * P)  # columns ordered (n, y, x) like cols
         dout_rows.reshape(F, n, P)[...] = dout3[n0:n1].transpose(1, 0, 2)
+        db += dout_rows.sum(axis=1)                         # contiguous rows, still in cache
         # dw.T += cols_block @ dout_rows.T: the same product as dout_rows @ cols.T,
         # but OpenBLAS's multi-threaded sgemm is up to 20x slower on that form
         # for these skinny shapes (measured: benchmarks/suite.py).
