@@ -55,6 +55,16 @@ def _image_blocks(N: int, K: int, F: int, cols_bytes: int) -> list[tuple[int, in
     return list(zip(edges[:-1], edges[1:]))
 
 
+def _dx_as_convolution(x_shape, w_shape, stride: int, pad: int) -> bool:
+    """Whether conv_backward_fast computes dx as a convolution of dout (see its Notes)."""
+    _, C, H, W = x_shape
+    F, _, HH, WW = w_shape
+    if stride != 1 or HH != WW or pad > HH - 1:
+        return False
+    H_out, W_out = H + 2 * pad - HH + 1, W + 2 * pad - WW + 1
+    return F * H * W <= C * H_out * W_out  # its columns are no larger than cols
+
+
 def conv_forward_naive(x, w, b, conv_param):
     """Convolution forward pass, with explicit loops over output positions.
 
@@ -179,8 +189,8 @@ def conv_forward_fast(x, w, b, conv_param):
     for n0, n1 in blocks:
         rows = rows_buf[:F * (n1 - n0) * P].reshape(F, (n1 - n0) * P)
         np.matmul(w_rows, cols[:, n0 * P:n1 * P], out=rows)
-        # Regroup (F, n, P) -> (n, F, P) and add the bias in the same pass.
-        np.add(rows.reshape(F, n1 - n0, P).transpose(1, 0, 2), b[:, None], out=out3[n0:n1])
+        rows += b[:, None]
+        out3[n0:n1] = rows.reshape(F, n1 - n0, P).transpose(1, 0, 2)   # regroup to (n, F, P)
     ### END SOLUTION
     cache = (x, w, b, conv_param, cols)
     return out, cache
@@ -218,6 +228,14 @@ def conv_backward_fast(dout, cache, compute_dx=True):
     are a contiguous range of ``cols``'s columns, so ``dw`` is a sum over
     blocks and ``dx`` of a block is col2im of that block's ``dcols``. Scratch
     memory is one block instead of a second columns-sized matrix.
+
+    For stride 1 (square filters, P <= HH - 1), ``dx`` is computed as the
+    convolution it equals, "transposed convolution"::
+
+        dx = conv(dout, w flipped in both spatial axes with F and C swapped, pad HH - 1 - P)
+
+    whenever those columns are no larger than ``cols`` (F*H*W <= C*H_out*W_out,
+    e.g. VGG's layers with F = C); same result, faster (benchmarks/suite.py).
     """
     x, w, b, conv_param, cols = cache
     stride, pad, out_shape = check_conv_inputs(x, w, b, conv_param, layer="conv_backward_fast")
@@ -234,11 +252,21 @@ def conv_backward_fast(dout, cache, compute_dx=True):
     db = np.zeros(F, x.dtype)                              # summed over blocks, like dw
     dw_t = np.zeros((K, F), x.dtype)                       # dw transposed, summed over blocks
     blocks = _image_blocks(N, K, F, cols.nbytes)
-    dx = np.empty(x.shape, x.dtype) if compute_dx and len(blocks) > 1 else None
-    most = max(n1 - n0 for n0, n1 in blocks) * P
+    # For stride 1, dx is itself a convolution: of dout zero-padded by HH-1-P,
+    # with the filters flipped and their F and C axes swapped. Where its columns
+    # are no larger than cols, that is faster than dcols + col2im: the product's
+    # inner dimension is F*HH*WW instead of F (BLAS runs it much closer to peak),
+    # and im2col's plain copies replace col2im's read-add-write passes.
+    dx_as_conv = compute_dx and _dx_as_convolution(x.shape, w.shape, stride, pad)
+    dx = np.empty(x.shape, x.dtype) if compute_dx and (len(blocks) > 1 or dx_as_conv) else None
+    most = max(n1 - n0 for n0, n1 in blocks)
     # Flat scratch buffers for the largest block; each block uses a prefix.
-    dout_buf = workspace.empty((F * most,), x.dtype)
-    dcols_buf = workspace.empty((K * most,), x.dtype) if compute_dx else None
+    dout_buf = workspace.empty((F * most * P,), x.dtype)
+    if dx_as_conv:
+        w_flip = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(C, F * HH * WW)
+        dx_buf = workspace.empty((C * most * H * W,), x.dtype)
+    elif compute_dx:
+        dcols_buf = workspace.empty((K * most * P,), x.dtype)
     for n0, n1 in blocks:
         n = n1 - n0
         dout_rows = dout_buf[:F * n * P].reshape(F, n * P)  # columns ordered (n, y, x) like cols
@@ -248,7 +276,11 @@ def conv_backward_fast(dout, cache, compute_dx=True):
         # but OpenBLAS's multi-threaded sgemm is up to 20x slower on that form
         # for these skinny shapes (measured: benchmarks/suite.py).
         dw_t += cols[:, n0 * P:n1 * P] @ dout_rows.T
-        if compute_dx:
+        if dx_as_conv:
+            dout_cols = im2col(dout[n0:n1], HH, WW, 1, HH - 1 - pad)   # (F*HH*WW, n*H*W)
+            dx_rows = np.matmul(w_flip, dout_cols, out=dx_buf[:C * n * H * W].reshape(C, n * H * W))
+            dx[n0:n1] = dx_rows.reshape(C, n, H, W).transpose(1, 0, 2, 3)
+        elif compute_dx:
             dcols = np.matmul(w_rows.T, dout_rows, out=dcols_buf[:K * n * P].reshape(K, n * P))
             dx_block = col2im(dcols, (n, C, H, W), HH, WW, stride, pad)
             if len(blocks) == 1:

@@ -295,3 +295,42 @@ def test_image_blocks_bound_scratch_to_half_the_columns():
         assert largest * (K + F) <= max(N * K / 2, K + F)  # scratch rows*cols vs half of cols
         assert [a for a, _ in blocks][1:] == [b for _, b in blocks][:-1]
     assert _image_blocks(50, 27, 25, cols_bytes=1000) == [(0, 50)]  # small columns: one block
+
+
+# (N, C, F, H_out, W_out, HH, WW, stride, pad) where F <= C and stride 1: the
+# fast backward computes dx as a convolution of dout instead of col2im.
+DX_AS_CONV = {
+    "vgg-like-3x3-p1": (3, 4, 4, 5, 6, 3, 3, 1, 1),
+    "fewer-filters-5x5-p2": (2, 5, 3, 4, 4, 5, 5, 1, 2),
+    "1x1": (2, 4, 2, 3, 5, 1, 1, 1, 0),
+    "kernel-equals-padded-input": (2, 3, 2, 1, 1, 5, 5, 1, 2),
+}
+
+
+@pytest.mark.parametrize("blocks", ["one block", "several blocks"])
+@pytest.mark.parametrize("case", DX_AS_CONV.values(), ids=DX_AS_CONV.keys())
+def test_dx_as_a_convolution_of_dout_matches_the_loops(case, blocks, rng, monkeypatch):
+    import cs231n_cnn.layers.conv as conv_module
+
+    if blocks == "several blocks":
+        monkeypatch.setattr(conv_module, "SMALL_COLS_BYTES", 0)
+    x, w, b, cp = make_case(rng, *case)
+    assert conv_module._dx_as_convolution(x.shape, w.shape, cp["stride"], cp["pad"])
+    out, cache = conv_forward_fast(x, w, b, cp)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = conv_backward_fast(dout, cache)
+    dx_n, dw_n, db_n = conv_backward_naive(dout, conv_forward_naive(x, w, b, cp)[1])
+    np.testing.assert_allclose(dx, dx_n, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dw, dw_n, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(db, db_n, rtol=1e-10, atol=1e-10)
+
+
+def test_dx_as_a_convolution_only_where_it_applies():
+    from cs231n_cnn.layers.conv import _dx_as_convolution
+
+    assert _dx_as_convolution((16, 64, 32, 32), (64, 64, 3, 3), 1, 1)       # VGG layer
+    assert not _dx_as_convolution((50, 3, 32, 32), (32, 3, 7, 7), 1, 3)     # F > C: columns too large
+    assert not _dx_as_convolution((100, 3, 31, 31), (3, 3, 3, 3), 2, 1)     # stride 2
+    assert not _dx_as_convolution((2, 4, 8, 8), (2, 4, 3, 2), 1, 1)         # non-square filter
+    assert not _dx_as_convolution((2, 4, 8, 8), (2, 4, 3, 3), 1, 3)         # pad > HH - 1
+    assert not _dx_as_convolution((2, 4, 8, 8), (4, 4, 5, 5), 1, 0)         # valid conv: dout columns larger
