@@ -16,8 +16,9 @@ torch     torch.nn.functional on the CPU with the same number of threads as NumP
 Also measured (in the ``ours`` worker): the machine's GEMM throughput per
 dtype, so each conv row shows the share of its time a GEMM-bound
 implementation would need; BLAS library and threads (threadpoolctl); and the
-peak extra memory of a conv forward+backward (tracemalloc) against the size
-of the columns matrix.
+memory of a conv forward+backward (tracemalloc, from an empty workspace
+pool): its peak, and the extra memory beyond the returned arrays (the
+columns matrix plus scratch) against the size of the columns matrix.
 
 Usage:
     python benchmarks/suite.py [--quick] [--tiny] [--rounds R] [--no-torch] [--out DIR]
