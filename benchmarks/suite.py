@@ -77,6 +77,7 @@ def tasks(tiny: bool, dtypes=DTYPES):
     out = []
     for dt in dtypes:
         out += [f"conv:{n}:{dt}:{op}" for n in conv for op in ("fwd", "bwd", "fwdbwd")]
+        out += [f"cols:{n}:{dt}:{op}" for n in conv for op in ("im2col", "col2im")]
         out += [f"pool:{n}:{dt}:fwdbwd" for n in pool]
         out += [f"net:{n}:{dt}:step" for n in nets]
     return out
@@ -109,6 +110,7 @@ class Worker:
             self.torch = torch
 
     def _shapes(self, kind, name):
+        kind = "conv" if kind == "cols" else kind
         table = {"conv": CONV_SHAPES, "pool": POOL_SHAPES, "net": NETS}[kind]
         return (TINY[kind] if self.tiny else table)[name]
 
@@ -123,6 +125,9 @@ class Worker:
             arrays = [rng.standard_normal(xs).astype(dt), rng.standard_normal(ws).astype(dt),
                       rng.standard_normal(ws[0]).astype(dt)]
             fn = getattr(self, f"_conv_{self.lib}")(arrays, s, p, op)
+        elif kind == "cols":
+            xs, ws, s, p = self._shapes(kind, name)
+            fn = getattr(self, f"_cols_{self.lib}")(rng.standard_normal(xs).astype(dt), ws[2], s, p, op)
         elif kind == "pool":
             xs, mode, f, s = self._shapes(kind, name)
             fn = getattr(self, f"_pool_{self.lib}")(rng.standard_normal(xs).astype(dt), mode, f, s)
@@ -144,6 +149,21 @@ class Worker:
     def _conv_naive(self, arrays, s, p, op):
         from cs231n_cnn.layers import conv_backward_naive, conv_forward_naive
         return self._conv_numpy(conv_forward_naive, conv_backward_naive, arrays, s, p, op)
+
+    def _cols_ours(self, x, k, s, p, op):
+        from cs231n_cnn.im2col import col2im, im2col
+        return self._cols_numpy(im2col, col2im, x, k, s, p, op)
+
+    def _cols_baseline(self, x, k, s, p, op):
+        import baseline_im2col as B
+        return self._cols_numpy(B.im2col_indices, B.col2im_indices, x, k, s, p, op)
+
+    @staticmethod
+    def _cols_numpy(to_cols, from_cols, x, k, s, p, op):
+        if op == "im2col":
+            return lambda: to_cols(x, k, k, s, p)
+        cols = to_cols(x, k, k, s, p).copy()
+        return lambda: from_cols(cols, x.shape, k, k, s, p)
 
     def _conv_numpy(self, forward, backward, arrays, s, p, op):
         x, w, b = arrays
@@ -464,6 +484,16 @@ def render(args, results, naive, info, torch_info, memory, notes, rounds, repeat
                 lines.append(f"| {name} x{xs} w{ws} S{s} P{p} | {dt} | {op} | {cell(n)} | {cell(b)} | {cell(o)} "
                              f"| {cell(tt)} | {ratio(o, tt)} | {ratio(b, o)} | {pct} |")
                 summary[(name, dt, op)] = (o, b, tt, n)
+    lines += ["", "## im2col and col2im alone", "",
+              "Where the two NumPy implementations differ: strided copies per kernel offset (ours) vs fancy "
+              "indexing and `np.add.at` (baseline). Same shapes as above.", "",
+              "| shape | dtype | op | baseline | ours | baseline/ours |", "|---|---|---|---|---|---|"]
+    for dt in DTYPES:
+        for name in convs:
+            for op in ("im2col", "col2im"):
+                t = f"cols:{name}:{dt}:{op}"
+                o, b = stat("ours", t), stat("baseline", t)
+                lines.append(f"| {name} | {dt} | {op} | {cell(b)} | {cell(o)} | {ratio(b, o)} |")
     lines += ["", "## Pooling (forward + backward)", "",
               "| shape | dtype | ours | torch | ours/torch |", "|---|---|---|---|---|"]
     pools = TINY["pool"] if args.tiny else POOL_SHAPES
