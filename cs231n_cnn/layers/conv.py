@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import workspace
 from ..im2col import col2im, im2col
-from ..shapes import check_array, check_conv_inputs, check_finite, check_same_dtype
+from ..shapes import check_array, check_conv_inputs, check_finite, check_same_dtype, output_size
 
 __all__ = [
     "conv_forward_naive",
@@ -61,7 +61,8 @@ def _dx_as_convolution(x_shape, w_shape, stride: int, pad: int) -> bool:
     F, _, HH, WW = w_shape
     if stride != 1 or HH != WW or pad > HH - 1:
         return False
-    H_out, W_out = H + 2 * pad - HH + 1, W + 2 * pad - WW + 1
+    H_out = output_size(H, HH, stride, pad, axis="height", layer="conv_backward_fast")
+    W_out = output_size(W, WW, stride, pad, axis="width", layer="conv_backward_fast")
     return F * H * W <= C * H_out * W_out  # its columns are no larger than cols
 
 
