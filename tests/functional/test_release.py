@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cs231n_cnn
 from cs231n_cnn import cli
 from cs231n_cnn.grading import load_checks
 from cs231n_cnn.grading.memo import FORMAT, INDEX
@@ -172,16 +173,45 @@ def test_generated_public_checks_test_runs_and_fails_everything(release):
     assert "NotImplementedError" in proc.stdout
 
 
+def _base_python() -> str:
+    """The interpreter this test run's venv was made from, as its distribution ships it."""
+    return getattr(sys, "_base_executable", None) or sys.executable
+
+
+def test_the_distributions_own_setuptools_reads_the_release_metadata(release, tmp_path):
+    # A fresh machine's Python (Debian 12: setuptools 66; pyenv 3.11: 65) must read the
+    # release's pyproject.toml: no SPDX `license = "..."` string, which needs setuptools >= 77.
+    base = _base_python()
+    probe = subprocess.run([base, "-I", "-c", "import setuptools; print(setuptools.__version__)"],
+                           capture_output=True, text=True, timeout=120)
+    if probe.returncode != 0:
+        pytest.skip(f"{base} has no setuptools (pip's build isolation installs one)")
+    student = tmp_path / "student"
+    shutil.copytree(release, student)
+    # setup() reads and validates [project] exactly as a build would (this is where the
+    # SPDX license string failed), without needing the wheel package of old setuptools.
+    meta = subprocess.run([base, "-I", "-c", "import sys; sys.argv = ['setup.py', '--name', '--version']; "
+                           "from setuptools import setup; setup()"],
+                          cwd=student, capture_output=True, text=True, timeout=300)
+    assert meta.returncode == 0, f"setuptools {probe.stdout.strip()}: {meta.stderr[-2000:]}"
+    assert meta.stdout.split()[-2:] == ["cs231n_cnn", cs231n_cnn.__version__], meta.stdout
+
+
 @pytest.mark.slow
 def test_pip_install_editable_then_public_checks_score_zero(release, tmp_path):
     student = tmp_path / "student"
     shutil.copytree(release, student)        # pip writes egg-info into the tree: keep the shared one clean
     env_dir = tmp_path / "venv"
-    # Without its own pip: ensurepip would also install an old setuptools that shadows the system's
-    # (too old for this pyproject). The system pip, run by the venv's python, installs into the venv.
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    venv.EnvBuilder(system_site_packages=False, with_pip=False).create(env_dir)
     python = str(env_dir / "bin" / "python")
-    # Offline: numpy etc. come from the system site-packages, setuptools too (no build isolation).
+    # Offline: pip, setuptools, numpy etc. come from the project's own .venv (installed by `make`),
+    # seen through a .pth path line (which, unlike a site dir, runs none of .venv's own .pth files,
+    # so the course package's editable install stays invisible).
+    site_dir = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    project_site = subprocess.run([sys.executable, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                  capture_output=True, text=True, check=True).stdout.strip()
+    Path(site_dir, "_project_venv.pth").write_text(project_site + "\n")
     pip = subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps",
                           "--no-build-isolation", "-e", str(student)],
                          env=_env(), capture_output=True, text=True, timeout=600)
