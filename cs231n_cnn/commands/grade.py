@@ -3,8 +3,11 @@
 SUBMISSION is a directory or a zip laid out like the student release. The
 report follows the Gradescope ``results.json`` specification. A valid report
 is always written (a submission that does not import scores 0 with the
-reason), and the command then exits 0; see :mod:`cs231n_cnn.grading.grader`
-and the README section "Grading and its threat model".
+reason). Exit status: 0 graded (a package that does not import is graded:
+0 points), 1 the submission could not be read (missing, a damaged zip, no
+package), 3 not graded because no sandbox could start or the grader
+failed. See :mod:`cs231n_cnn.grading.grader` and the README section
+"Grading and its threat model".
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the trusted checks directory, public and hidden (default: the checks/ next to "
                              "this package); never taken from the submission")
     parser.add_argument("--sandbox", choices=("auto", "bwrap", "user", "none"), default="auto",
-                        help="how to confine the student's code: auto picks bubblewrap, else an unprivileged "
-                             "user, else resource limits only (default: %(default)s)")
+                        help="how to confine the student's code: auto picks bubblewrap, else (as root) a user id "
+                             "of its own in private mounts, and refuses to grade if neither works; none runs "
+                             "the code unconfined and must be asked for (default: %(default)s)")
+    parser.add_argument("--python", default=None, metavar="PYTHON",
+                        help="interpreter for the student's process, with numpy and scipy (default: this one)")
     parser.add_argument("--timeout-per-check", type=float, default=60.0, metavar="S",
                         help="wall-time limit of one check, seconds (default: %(default)g)")
     parser.add_argument("--memory-mb", type=int, default=4096, metavar="M",
@@ -53,11 +59,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..grading.grader import grade_to_file
+    import sys
+
+    from ..grading.grader import STATUS_EXIT, grade_to_file
 
     limits = limits_from_args(args, args.total_timeout)
     results = grade_to_file(args.submission, args.out, checks_dir=args.checks, sandbox=args.sandbox,
-                            limits=limits)
+                            limits=limits, python=args.python)
+    extra = results.get("extra_data", {})
+    status = extra.get("status", "grader_error")
+    if status in ("unreadable", "grader_error"):
+        # The report says why in its first lines after the version.
+        reason = results["output"].strip().splitlines()[-1] if status == "grader_error" else next(
+            (line for line in results["output"].splitlines() if line.startswith("NOT GRADED")), "not graded")
+        print(f"error: {args.submission} was not graded: {reason} (report: {args.out})", file=sys.stderr)
+        return STATUS_EXIT[status]
     max_score = sum(t["max_score"] for t in results["tests"])
-    print(f"{args.submission}: {results['score']:g}/{max_score:g} -> {args.out}")
-    return 0
+    mode = extra.get("sandbox")
+    warning = "" if extra.get("isolated") else "  NOT ISOLATED"
+    print(f"{args.submission}: {results['score']:g}/{max_score:g} (sandbox: {mode}{warning}) -> {args.out}")
+    return STATUS_EXIT[status]

@@ -5,8 +5,10 @@ Each entry of DIR (a directory or a ``.zip``) is graded by its own
 submission that hangs or crashes the grader never stops the others. Each
 report goes to ``<csv stem>-results/<name>.json`` next to the CSV, with the
 grading process's log beside it; the CSV (written atomically) has one row per
-submission: submission, score, max_score, status (ok / timeout / error),
-results.
+submission: submission, score, max_score, status (ok / timeout / error /
+refused), sandbox, results. The sandbox mode is settled once for the whole
+batch; with no isolating mode the command stops before grading anything
+(exit status 3) unless ``--sandbox none`` is given.
 """
 
 from __future__ import annotations
@@ -31,16 +33,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..grading.grader import grade_batch
+    import sys
+
+    from ..grading.grader import STATUS_EXIT, grade_batch
+    from ..grading.sandbox import SandboxUnavailable
 
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     if args.timeout <= 0:
         raise ValueError(f"--timeout must be positive, got {args.timeout:g}")
     limits = limits_from_args(args)
-    rows = grade_batch(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout, checks_dir=args.checks,
-                       sandbox=args.sandbox, limits=limits)
-    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "timeout", "error")}
-    print(f"graded {len(rows)} submissions ({counts['ok']} ok, {counts['timeout']} timed out, "
-          f"{counts['error']} failed) -> {args.out}")
+    try:
+        rows = grade_batch(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
+                           checks_dir=args.checks, sandbox=args.sandbox, limits=limits, python=args.python,
+                           on_mode=lambda mode: print(f"sandbox: {mode}", flush=True))
+    except SandboxUnavailable as exc:
+        print(f"error: nothing was graded: {exc}", file=sys.stderr)
+        return STATUS_EXIT["grader_error"]
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "timeout", "error", "refused")}
+    mode = rows[0]["sandbox"]
+    print(f"graded {len(rows)} submissions in sandbox {mode} ({counts['ok']} ok, {counts['timeout']} timed out, "
+          f"{counts['error']} failed, {counts['refused']} refused) -> {args.out}")
     return 0

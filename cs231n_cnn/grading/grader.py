@@ -37,7 +37,8 @@ from pathlib import Path, PurePosixPath
 from .. import __version__
 from .framework import Check, CheckResult, run_check_def
 from .loader import find_checks_dir, load_checks
-from .sandbox import Limits, Sandbox, SandboxStudent, SandboxUnavailable, SubmissionImportError, clean_text
+from .sandbox import (ISOLATING, Limits, Sandbox, SandboxStudent, SandboxUnavailable, SubmissionImportError,
+                      clean_text)
 
 __all__ = ["grade", "grade_to_file", "grade_batch", "write_results", "error_report", "SubmissionError",
            "stage_submission", "extract_zip", "find_package_root", "PRELOAD", "PACKAGE"]
@@ -78,20 +79,20 @@ def extract_zip(path: Path, dest: Path, *, max_bytes: int = MAX_SUBMISSION_BYTES
             name = info.filename.replace("\\", "/")
             parts = PurePosixPath(name).parts
             if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in parts:
-                raise SubmissionError(f"the zip holds an unsafe path {name[:100]!r}")
+                raise SubmissionError(f"the zip holds an unsafe path {clean_text(name, 100)!r}")
             if not parts or parts[0] in _SKIP or any(p in _SKIP for p in parts):
                 continue
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
-                notes.append(f"skipped the link {name}")
+                notes.append(f"skipped the link {clean_text(name, 200)}")
                 continue
             target = dest.joinpath(*parts)
+            files += 1          # directories too: each is an inode and a mkdir
+            if files > max_files:
+                raise SubmissionError(f"the zip holds more than {max_files} files and folders")
             if info.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
                 continue
-            files += 1
-            if files > max_files:
-                raise SubmissionError(f"the zip holds more than {max_files} files")
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, open(target, "wb") as dst:
@@ -104,7 +105,7 @@ def extract_zip(path: Path, dest: Path, *, max_bytes: int = MAX_SUBMISSION_BYTES
                             raise SubmissionError(f"the zip unpacks to more than {max_bytes // 2**20} MiB")
                         dst.write(chunk)
             except (OSError, ValueError, zipfile.BadZipFile, NotImplementedError) as exc:  # bad names, CRCs, methods
-                raise SubmissionError(f"cannot extract {name[:100]!r} from the zip ({exc})") from None
+                raise SubmissionError(f"cannot extract {clean_text(name, 100)!r} from the zip ({exc})") from None
     return notes
 
 
@@ -173,10 +174,10 @@ def stage_submission(submission, dest: Path, scratch: Path) -> list[str]:
     notes = []
     if submission.is_dir():
         tree = submission
-    elif zipfile.is_zipfile(submission):
+    elif submission.suffix.lower() == ".zip" or zipfile.is_zipfile(submission):
         tree = scratch / "unpacked"
         tree.mkdir()
-        notes += extract_zip(submission, tree)
+        notes += extract_zip(submission, tree)      # a damaged zip says so here
     else:
         raise SubmissionError(f"the submission must be a directory or a .zip file, got {submission.name}")
     root = find_package_root(tree)
@@ -240,22 +241,31 @@ def _test_entry(number: str, chk: Check, result: CheckResult, log: str = "") -> 
     }
 
 
-def _report(tests: list[dict], output: list[str], started: float) -> dict:
+def _report(tests: list[dict], output: list[str], elapsed: float, *, status: str, sandbox: str | None) -> dict:
+    """The Gradescope report. ``extra_data`` says how it was graded, for scripts (``grade-batch``)."""
     return {
         "score": round(sum(t["score"] for t in tests), 4),
-        "execution_time": max(0, round(time.monotonic() - started)),
+        "execution_time": max(0, round(elapsed)),
         "output": "\n".join(output).rstrip() + "\n",
         "output_format": "text",
         "test_output_format": "text",
         "stdout_visibility": "hidden",
         "tests": tests,
+        "extra_data": {"status": status, "sandbox": sandbox, "isolated": sandbox in ISOLATING,
+                       "grader_version": __version__},
     }
 
 
-def error_report(message: str, started: float | None = None, tests: list[dict] | None = None) -> dict:
+# What ``extra_data.status`` holds, and the exit status of ``cs231n-cnn grade`` for it.
+STATUS_EXIT = {"graded": 0, "not_importable": 0, "unreadable": 1, "grader_error": 3}
+
+
+def error_report(message: str, started: float | None = None, tests: list[dict] | None = None, *,
+                 status: str = "grader_error", sandbox: str | None = None) -> dict:
     """A valid report for a submission (or a grader run) that could not be graded."""
     started = time.monotonic() if started is None else started
-    return _report(tests or [], [f"cs231n_cnn autograder {__version__}", message], started)
+    return _report(tests or [], [f"cs231n_cnn autograder {__version__}", message], time.monotonic() - started,
+                   status=status, sandbox=sandbox)
 
 
 def grade(submission, *, checks_dir=None, sandbox: str = "auto", limits: Limits | None = None, out=None,
@@ -263,12 +273,18 @@ def grade(submission, *, checks_dir=None, sandbox: str = "auto", limits: Limits 
     """Grade ``submission`` (directory or zip); returns the results dict.
 
     ``checks_dir`` is the trusted checks directory (default: the one next to
-    this package). ``out`` is where the report will go (kept out of the
+    this package). ``sandbox`` is ``auto`` (bubblewrap, else a user id of its
+    own; never unconfined), ``bwrap``, ``user`` or ``none`` (unconfined, only
+    when asked for). ``out`` is where the report will go (kept out of the
     sandbox's view). ``on_check(result)`` is called after each check.
     ``python`` is the interpreter for the student's process (default: this
-    one; it needs numpy, and in ``user`` mode it must be readable by nobody).
-    Problems with the submission become a report; only a failure of the
-    grader's own setup (no checks, no usable sandbox) raises.
+    one; it needs numpy and scipy). Problems with the submission become a
+    report; a failure of the grader's own setup (no checks, no usable
+    sandbox) raises.
+
+    Nothing the visible part of the report says depends on the hidden
+    checks: they run last, and the header's time and restart count stop
+    where they begin.
     """
     started = time.monotonic()
     limits = limits or Limits()
@@ -278,8 +294,13 @@ def grade(submission, *, checks_dir=None, sandbox: str = "auto", limits: Limits 
     box = Sandbox(sandbox, limits, protected=_protected_paths(checks_dir, out), python=python)
     header = [f"cs231n_cnn autograder {__version__}",
               f"sandbox: {box.description} (seccomp filter: {box.seccomp}; limits: {limits.describe()})",
-              *box.notes]
+              *(clean_text(n, 300) for n in box.notes)]
     student = None
+
+    def report(tests, output, status, elapsed=None):
+        return _report(tests, output, time.monotonic() - started if elapsed is None else elapsed, status=status,
+                       sandbox=box.mode)
+
     try:
         scratch = Path(tempfile.mkdtemp(prefix="cs231n-submission-"))
         try:
@@ -288,21 +309,26 @@ def grade(submission, *, checks_dir=None, sandbox: str = "auto", limits: Limits 
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
         except SubmissionError as exc:
-            return _not_graded(numbered, header, f"the submission could not be read: {exc}", "", "", started)
-        header += [f"note: {n}" for n in notes[:10]]
+            return report(*_not_graded(numbered, header, f"the submission could not be read: {exc}", "", ""),
+                          "unreadable")
+        header += [f"note: {clean_text(n, 200)}" for n in notes[:10]]
         student = SandboxStudent(box, preload=PRELOAD)
         try:
             student.start()
         except SubmissionImportError as exc:
-            return _not_graded(numbered, header, exc.message, exc.details, student.take_log(), started)
+            return report(*_not_graded(numbered, header, exc.message, exc.details, student.take_log()),
+                          "not_importable")
         import_log = student.take_log()
         # Hidden checks run last: whatever the student's code keeps from their
         # inputs can then only be printed into their own (after_published) output.
         order = [i for i, (_, c) in enumerate(numbered) if not c.hidden] + \
                 [i for i, (_, c) in enumerate(numbered) if c.hidden]
         done: dict[int, tuple[CheckResult, str]] = {}
+        public_elapsed, public_restarts = None, None
         for i in order:
             chk = numbered[i][1]
+            if chk.hidden and public_elapsed is None:
+                public_elapsed, public_restarts = time.monotonic() - started, student.starts - 1
             if student.time_left() <= 0:
                 result = CheckResult(chk.name, 0.0, chk.points, chk.hidden,
                                      error=f"not run: the submission's time limit of {limits.total_timeout:g} s "
@@ -315,18 +341,21 @@ def grade(submission, *, checks_dir=None, sandbox: str = "auto", limits: Limits 
             done[i] = (result, log)
             if on_check is not None:
                 on_check(result)
+        if public_elapsed is None:
+            public_elapsed, public_restarts = time.monotonic() - started, student.starts - 1
         results = [done[i][0] for i in range(len(numbered))]
         tests = [_test_entry(number, chk, *done[i]) for i, (number, chk) in enumerate(numbered)]
         public = [r for r in results if not r.hidden]
         header.append(f"graded {len(results)} checks: public checks {_fmt(sum(r.score for r in public))}/"
                       f"{_fmt(sum(r.max_score for r in public))} points; {len(results) - len(public)} hidden "
                       f"checks are shown when grades are published")
-        if student.starts > 1:
-            header.append(f"the student's process was restarted {student.starts - 1} time(s) after a crash or "
-                          f"a timeout (see the checks marked ERR)")
+        if public_restarts:
+            header.append(f"the student's process was restarted {public_restarts} time(s) during the public "
+                          f"checks after a crash or a timeout (see the checks marked ERR)")
         if import_log:
             header += ["", "While importing the package:", _quote_log(import_log)]
-        return _report(tests, header, started)
+        # The report's time is the public checks' time: the hidden ones' would tell how long they took.
+        return report(tests, header, "graded", elapsed=public_elapsed)
     finally:
         if student is not None:
             student.close()
@@ -337,7 +366,7 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
 
 
-def _not_graded(numbered, header: list[str], reason: str, details: str, log: str, started: float) -> dict:
+def _not_graded(numbered, header: list[str], reason: str, details: str, log: str) -> tuple[list[dict], list[str]]:
     """Every check scores 0 with the reason; the details and the import-time output go in the report."""
     short = clean_text(reason, 300)
     tests = []
@@ -346,11 +375,13 @@ def _not_graded(numbered, header: list[str], reason: str, details: str, log: str
         tests.append(_test_entry(number, chk, result))
     out = [*header, "", f"NOT GRADED, every check scores 0: {short}"]
     if details.strip():
+        # Quoted line by line: a file name in the traceback may hold a newline and a fake score.
         details = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "?", details)
-        out += ["", "Traceback (through the submission's files):", details.rstrip()]
+        out += ["", "Traceback (through the submission's files):",
+                *("  | " + line for line in details.rstrip().split("\n"))]
     if log:
         out += ["", _quote_log(log)]
-    return _report(tests, out, started)
+    return tests, out
 
 
 def write_results(results: dict, out) -> None:
@@ -377,12 +408,18 @@ def _atomic_text(path: Path, text: str) -> None:
 
 
 def grade_to_file(submission, out, **kwargs) -> dict:
-    """Grade and write the report; any failure of the grader itself still writes a (score 0) report."""
+    """Grade and write the report; any failure of the grader itself still writes a (score 0) report.
+
+    ``extra_data.status`` of the result says which: ``graded``,
+    ``not_importable``, ``unreadable`` or ``grader_error`` (no sandbox
+    could start, or the grader failed); :data:`STATUS_EXIT` maps it to the
+    command's exit status.
+    """
     started = time.monotonic()
     try:
         results = grade(submission, out=out, **kwargs)
     except SandboxUnavailable as exc:
-        results = error_report(f"The grader could not start a sandbox for the submission's code: {exc}. "
+        results = error_report(f"NOT GRADED: the grader could not start a sandbox for the submission's code: {exc}. "
                                f"This is a problem with the autograder, not with the submission.", started)
     except Exception as exc:  # noqa: BLE001 - the report must be written whatever happened
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:]
@@ -394,19 +431,26 @@ def grade_to_file(submission, out, **kwargs) -> dict:
 
 # --------------------------------------------------------------------------- many submissions
 
-BATCH_COLUMNS = ("submission", "score", "max_score", "status", "results")
+BATCH_COLUMNS = ("submission", "score", "max_score", "status", "sandbox", "results")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(text: str) -> str:
+    """A cell a spreadsheet shows as text: a leading ``= + - @`` would make it a formula (``=2+5``)."""
+    text = str(text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _batch_entries(directory: Path) -> list[tuple[str, Path]]:
-    """(name, path) of each submission in ``directory``: subdirectories and zips, hidden names skipped."""
+    """(name, path) of each entry of ``directory`` that is not hidden: folders, zips and links (refused later)."""
     if not directory.is_dir():
         raise FileNotFoundError(f"no directory {directory}")
     entries = sorted(p for p in directory.iterdir() if not p.name.startswith(".")
-                     and (p.is_dir() or (p.is_file() and p.suffix.lower() == ".zip")))
+                     and (p.is_symlink() or p.is_dir() or (p.is_file() and p.suffix.lower() == ".zip")))
     names: dict[str, Path] = {}
     out = []
     for p in entries:
-        name = p.name[:-4] if p.is_file() else p.name
+        name = p.name[:-4] if p.suffix.lower() == ".zip" and not p.is_dir() else p.name
         if name in names:  # "alice" and "alice.zip"
             name = p.name
         names[name] = p
@@ -414,14 +458,28 @@ def _batch_entries(directory: Path) -> list[tuple[str, Path]]:
     return out
 
 
+def _report_name(name: str) -> str:
+    """A file name for a submission's report: no path separators, no control characters."""
+    return re.sub(r"[^A-Za-z0-9._@+-]", "_", name)[:120] or "_"
+
+
 def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 1500.0, checks_dir=None,
-                sandbox: str = "auto", limits: Limits | None = None, python: str | None = None) -> list[dict]:
+                sandbox: str = "auto", limits: Limits | None = None, python: str | None = None,
+                on_mode=None) -> list[dict]:
     """Grade every entry of ``submissions_dir``, each by its own ``cs231n-cnn grade`` process.
 
-    A process that exceeds ``timeout`` seconds is killed (with everything it
-    started) and its row says ``timeout``; one that fails says ``error``.
-    Either way a results.json saying so is written for it and the other
-    submissions go on. Returns the CSV rows, which are written atomically.
+    The sandbox mode is settled once, before any submission runs (``auto``
+    becomes the mode its trial run picks, and no usable mode raises
+    :class:`SandboxUnavailable`); every process is then told that mode, and
+    a report graded any other way is an ``error`` row, so a batch never
+    mixes modes. ``on_mode(mode)`` is called with it. Each concurrent
+    process gets a user id and a staging directory of its own. A process
+    that exceeds ``timeout`` seconds is killed (with everything it started)
+    and its row says ``timeout``; one that fails says ``error``; a symbolic
+    link is never followed (``refused``). Either way a results.json saying
+    so is written for it and the other submissions go on. Returns the CSV
+    rows, which are written atomically, with cells a spreadsheet cannot
+    take for formulas.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -432,6 +490,11 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
     entries = _batch_entries(submissions_dir)
     if not entries:
         raise ValueError(f"no submissions (directories or .zip files) in {submissions_dir}")
+    probe = Sandbox(sandbox, limits, protected=_protected_paths(checks_dir, out_csv), python=python)
+    mode = probe.mode
+    probe.cleanup()
+    if on_mode is not None:
+        on_mode(mode)
     results_dir = out_csv.parent / f"{out_csv.stem}-results"
     results_dir.mkdir(parents=True, exist_ok=True)
     package_parent = str(Path(__file__).resolve().parents[2])
@@ -439,20 +502,29 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
     inner_total = max(1.0, min(limits.total_timeout, timeout - max(2.0, 0.1 * timeout)))
 
     def one(name: str, path: Path) -> dict:
-        res, log = results_dir / f"{name}.json", results_dir / f"{name}.log"
+        stem = _report_name(name)
+        res, log = results_dir / f"{stem}.json", results_dir / f"{stem}.log"
         res.unlink(missing_ok=True)
-        cmd = [python or sys.executable, "-m", PACKAGE, "grade", str(path.resolve()), "--out", str(res.resolve()),
-               "--checks", str(checks_dir), "--sandbox", sandbox, "--timeout-per-check", str(limits.check_timeout),
+        row = {"submission": csv_safe(name), "max_score": max_score, "sandbox": mode,
+               "results": csv_safe(os.path.relpath(res, out_csv.parent))}
+        started = time.monotonic()
+        if path.is_symlink():
+            write_results(error_report("Not graded: the submission is a symbolic link, which the grader never "
+                                       "follows.", started, status="unreadable", sandbox=mode), res)
+            return {**row, "score": 0.0, "status": "refused"}
+        cmd = [python or sys.executable, "-m", PACKAGE, "grade", str(path.absolute()), "--out", str(res.resolve()),
+               "--checks", str(checks_dir), "--sandbox", mode, "--timeout-per-check", str(limits.check_timeout),
                "--memory-mb", str(limits.memory_mb), "--total-timeout", str(inner_total)]
+        if python:
+            cmd += ["--python", python]
         env = dict(os.environ)
         env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        started = time.monotonic()
         with open(log, "wb") as log_file:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
                                     env=env, cwd=package_parent, start_new_session=True)
             try:
                 rc = proc.wait(timeout=timeout)
-                status = "ok" if rc == 0 else "error"
+                status = "ok" if rc in (0, STATUS_EXIT["unreadable"]) else "error"
             except subprocess.TimeoutExpired:
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)
@@ -460,20 +532,23 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
                     pass
                 proc.wait()
                 rc, status = None, "timeout"
-        data = None
+        why = None
         if status == "ok":
             try:
                 data = json.loads(res.read_text(encoding="utf-8"))
                 score = float(data["score"])
-            except (OSError, ValueError, KeyError, TypeError):
-                status = "error"
+                graded_in = data.get("extra_data", {}).get("sandbox")
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                status, why = "error", f"the grading process wrote no readable report; see {log.name}"
+            else:
+                if graded_in != mode:
+                    status, why = "error", f"graded in sandbox mode {graded_in!r}, not the batch's {mode!r}"
         if status != "ok":
-            why = (f"grading timed out after {timeout:g} s" if status == "timeout"
-                   else f"the grading process failed (exit status {rc}); see {log.name}")
-            write_results(error_report(f"Not graded: {why}.", started), res)
+            why = why or (f"grading timed out after {timeout:g} s" if status == "timeout"
+                          else f"the grading process failed (exit status {rc}); see {log.name}")
+            write_results(error_report(f"Not graded: {why}.", started, sandbox=mode), res)
             score = 0.0
-        return {"submission": name, "score": round(score, 4), "max_score": max_score, "status": status,
-                "results": os.path.relpath(res, out_csv.parent)}
+        return {**row, "score": round(score, 4), "status": status}
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         rows = list(pool.map(lambda e: one(*e), entries))

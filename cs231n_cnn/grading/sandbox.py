@@ -8,21 +8,30 @@ interface of :class:`~.student.InProcessStudent` (``call``, ``call_method``,
     sandbox = Sandbox("auto")      # then copy the submission's package into sandbox.submission_dir
     run_check_def(check, SandboxStudent(sandbox))
 
-Three modes, best first (``auto`` picks the first that passes a trial run):
+Three modes; ``auto`` picks the first of the two isolating ones that passes
+a trial run, and never ``none``:
 
 ``bwrap``
-    bubblewrap: a new user, pid, network, IPC and UTS namespace; a
-    read-only view of the system directories and the Python installation
-    only (never the grader's package, checks, repository or output); a
-    private, size-limited ``/tmp``; the submission read-only at
-    ``/submission``; killed with the grader.
+    bubblewrap: new user, pid, network, IPC and UTS namespaces; a read-only
+    view of the system directories and the Python installation only (never
+    the grader's package, checks, repository or output); private,
+    size-limited ``/tmp`` and ``/dev/shm``; the submission read-only at
+    ``/submission``; killed with the grader. A grader running as root
+    starts bubblewrap as a user id of the submission's own
+    (:func:`.isolation.acquire_uid`), so the sandbox is never root outside:
+    ``/etc/shadow`` stays unreadable and ``RLIMIT_NPROC`` counts its threads.
 ``user``
-    when the grader runs as root and bubblewrap is missing: the worker runs
-    as ``nobody`` in a private directory. The grader's files are protected
-    only by their permissions; the trial run reports any it can read.
+    without bubblewrap, as root: the worker runs as a user id of its own in
+    a private mount, IPC and network namespace made by the grader
+    (:class:`.isolation.MountPlan`): the grader's files covered by empty
+    tmpfs, private size-limited ``/tmp``, ``/var/tmp`` and ``/dev/shm``, its
+    own System V IPC, no network. Where the kernel refuses a mount
+    namespace, the user id alone, with the grader's files protected by their
+    permissions (the trial run refuses the mode if it can read one) and what
+    it left in the shared temporary directories removed afterwards.
 ``none``
-    resource limits only, as the grader's own user: not isolated, reported
-    as such.
+    resource limits only, as the grader's own user: not isolated. Only when
+    asked for by name.
 
 In every mode the worker gets resource limits (address space, CPU time,
 file size, open files, and a process count where the kernel enforces it), a
@@ -53,19 +62,25 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import isolation
 from . import student as _student_module
 from . import worker as _worker_module
 from .student import Handle, StudentError
 from .worker import FRAME_HEADER, EncodeError, ProtocolError, decode, encode
 
-__all__ = ["Limits", "Sandbox", "SandboxStudent", "SandboxUnavailable", "SubmissionImportError", "MODES"]
+__all__ = ["Limits", "Sandbox", "SandboxStudent", "SandboxUnavailable", "SubmissionImportError", "MODES",
+           "ISOLATING", "NO_SANDBOX_HELP"]
+
+NO_SANDBOX_HELP = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) or run the grader as root; "
+                   "--sandbox none runs the submission unconfined")
 
 MODES = {
     "bwrap": "bubblewrap",
-    "user": "unprivileged user + rlimits",
-    "none": "rlimits only (not isolated)",
+    "user": "a user id of its own + private mounts",
+    "none": "rlimits only (NOT isolated)",
 }
-SANDBOX_UID = SANDBOX_GID = 65534          # nobody / nogroup
+ISOLATING = ("bwrap", "user")          # what auto may choose, best first
+SANDBOX_UID = SANDBOX_GID = 65534      # nobody / nogroup inside bubblewrap
 SUBMISSION_MOUNT = "/submission"
 RUNTIME_MOUNT = "/grader-runtime"
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
@@ -137,26 +152,37 @@ class Sandbox:
     package there), the worker's runtime and the worker's home.
     """
 
-    def __init__(self, mode: str = "auto", limits: Limits | None = None, protected=(), python: str | None = None):
+    def __init__(self, mode: str = "auto", limits: Limits | None = None, protected=(), python: str | None = None,
+                 *, namespaces: bool = True):
         if mode not in ("auto", *MODES):
             raise ValueError(f"sandbox mode must be auto, {', '.join(MODES)}; got {mode!r}")
         self.limits = limits or Limits()
         self.python = python or sys.executable
         self.protected = _unique_paths(protected)
-        self.stage = Path(tempfile.mkdtemp(prefix="cs231n-grade-"))
-        self.submission_dir = self.stage / "submission"
-        self.runtime = self.stage / "runtime"
-        self.home = self.stage / "home"
-        for d in (self.submission_dir, self.runtime, self.home):
-            d.mkdir()
-        shutil.copyfile(_worker_module.__file__, self.runtime / "worker.py")
-        shutil.copyfile(_student_module.__file__, self.runtime / "student.py")
         self.notes: list[str] = []
         self.seccomp = "unknown"
         self._bwrap: str | None = None
         self._bwrap_extra: list[str] = []
         self._tmpfs_size = False
+        # ``namespaces=False`` forces the user mode's fallback (tests of what it still guarantees).
+        self._namespaces = namespaces
+        self._private_mounts = False
+        self.leftovers: list[str] = []
+        self.slot: isolation.UidSlot | None = None
+        self.stage = Path(tempfile.mkdtemp(prefix="cs231n-grade-"))
         try:
+            if os.geteuid() == 0 and mode != "none":
+                try:
+                    self.slot = isolation.acquire_uid()
+                except OSError as exc:
+                    raise SandboxUnavailable(f"no user id for the sandbox: {exc}") from None
+            self.submission_dir = self.stage / "submission"
+            self.runtime = self.stage / "runtime"
+            self.home = self.stage / "home"
+            for d in (self.submission_dir, self.runtime, self.home):
+                d.mkdir()
+            shutil.copyfile(_worker_module.__file__, self.runtime / "worker.py")
+            shutil.copyfile(_student_module.__file__, self.runtime / "student.py")
             self.mode = self._choose(mode)
         except BaseException:
             self.cleanup()
@@ -166,34 +192,53 @@ class Sandbox:
 
     @property
     def description(self) -> str:
-        return MODES[self.mode]
+        """The mode's name and what it means, e.g. ``bwrap (bubblewrap)``: the reports print it."""
+        return f"{self.mode} ({MODES[self.mode]})"
+
+    @property
+    def isolated(self) -> bool:
+        return self.mode in ISOLATING
 
     def _choose(self, requested: str) -> str:
-        candidates = list(MODES) if requested == "auto" else [requested]
+        candidates = list(ISOLATING) if requested == "auto" else [requested]
         reasons = []
         for mode in candidates:
             try:
                 self._trial(mode)
             except SandboxUnavailable as exc:
-                reasons.append(f"{MODES[mode]}: {exc}")
+                reasons.append(f"{mode}: {exc}")
                 continue
             if reasons:
                 self.notes.append("not used: " + "; ".join(reasons))
             return mode
-        raise SandboxUnavailable("no sandbox mode works here: " + "; ".join(reasons))
+        if requested == "auto":
+            raise SandboxUnavailable("no isolating sandbox works here (" + "; ".join(reasons) + "); "
+                                     + NO_SANDBOX_HELP)
+        raise SandboxUnavailable("; ".join(reasons))
 
     def _trial(self, mode: str) -> None:
         """Start a worker in ``mode`` that imports numpy and scipy and reports what it can see."""
         if mode == "bwrap":
             self._bwrap = bwrap = shutil.which("bwrap")
             if bwrap is None:
-                raise SandboxUnavailable("bwrap is not installed (apt-get install bubblewrap)")
+                raise SandboxUnavailable("bubblewrap is not installed (apt-get install bubblewrap)")
             help_text = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=30).stdout
             self._bwrap_extra = [opt for opt in ("--disable-userns",) if opt in help_text]
             self._tmpfs_size = "--size" in help_text
-        if mode == "user" and os.geteuid() != 0:
-            raise SandboxUnavailable("switching to an unprivileged user needs root")
-        samples = _sample_files(self.protected)
+        if mode == "user":
+            if os.geteuid() != 0:
+                raise SandboxUnavailable("switching to a user id of its own needs root")
+            why = isolation.namespaces_available() if self._namespaces else "turned off"
+            self._private_mounts = why is None
+            if why is not None:
+                self.notes.append(f"user mode without a private mount namespace ({why}): the grader's files are "
+                                  f"protected by their permissions only")
+                problem = isolation.reachability_problem(_python_dirs(self.python) + [str(self.stage)],
+                                                         f"the sandbox user (uid {self.slot.uid})")
+                if problem:
+                    raise SandboxUnavailable(f"{problem}; install bubblewrap, or pass --python an interpreter "
+                                             f"every user can read (with numpy and scipy)")
+        samples = _sample_files(self.protected + (_installed_copies(self.python) if mode != "none" else []))
         proc, fds = self._spawn(mode, ["--probe", *samples])
         deadline = time.monotonic() + max(30.0, self.limits.startup_timeout)
         log = bytearray()
@@ -210,56 +255,84 @@ class Sandbox:
             raise SandboxUnavailable("the trial run sent an unexpected report")
         self.seccomp = str(report.get("seccomp"))
         visible = [p for p in report.get("visible", ()) if isinstance(p, str)]
-        if mode == "bwrap":
-            # A protected directory that holds a bound one (a checkout's own .venv)
-            # exists in the sandbox as an empty mount point path; only its files matter,
-            # and those are sampled and checked on their own.
-            bound = _python_dirs(self.python)
-            visible = [p for p in visible if not (os.path.isdir(p) and any(_inside(b, p) for b in bound))]
-        if mode == "bwrap" and visible:
-            raise SandboxUnavailable(f"the sandbox could read {visible[0]}")
+        # A protected directory that holds a bound one (a checkout's own .venv) exists
+        # in the sandbox as a path to the mount point; only its files matter, and those
+        # are sampled and checked on their own.
+        bound = _python_dirs(self.python) + ([str(self.stage)] if mode == "user" and self._private_mounts else [])
+        visible = [p for p in visible if not (os.path.isdir(p) and any(_inside(b, p) for b in bound))]
+        if mode in ISOLATING and visible:
+            raise SandboxUnavailable(f"the sandbox could read the grader's {visible[0]}"
+                                     + ("; make the grader's files unreadable to other users (chmod -R go-rwx)"
+                                        if mode == "user" else ""))
         if mode == "none" and os.geteuid() == 0 and self.seccomp != "on":
             raise SandboxUnavailable("refusing to run untrusted code as root with neither a sandbox nor seccomp")
-        if mode == "user" and visible:
-            self.notes.append("WARNING: the sandbox user can read the grader's files (" + ", ".join(visible[:3])
-                              + "); make them unreadable, e.g. chmod -R go-rwx")
         if self.seccomp != "on":
+            if mode in ISOLATING:
+                raise SandboxUnavailable(f"the seccomp filter is {self.seccomp}")
             self.notes.append(f"seccomp filter {self.seccomp}: forking and signals are not blocked")
         if report.get("fork_blocked") is not True and self.seccomp == "on":
-            self.notes.append("WARNING: the seccomp filter did not block fork()")
+            raise SandboxUnavailable("the seccomp filter did not block fork()")
+        if mode in ISOLATING and self.slot is not None and report.get("uid") == 0 and mode == "user":
+            raise SandboxUnavailable("the worker still ran as root")
 
     # ------------------------------------------------------------ starting workers
 
     def _open_up(self) -> None:
-        """Let the sandbox user read the staged submission and runtime and write its home (user mode)."""
-        os.chmod(self.stage, 0o711)
+        """Staged files readable by this sandbox's user id only (through the group), its home writable."""
+        if self.slot is None:
+            return
+        gid = self.slot.gid
+        os.chown(self.stage, 0, gid)
+        os.chmod(self.stage, 0o750)        # other submissions' user ids cannot even look inside
         for top in (self.submission_dir, self.runtime):
             for dirpath, dirnames, filenames in os.walk(top):
                 os.chmod(dirpath, 0o755)
                 for f in filenames:
                     os.chmod(os.path.join(dirpath, f), 0o644)
-        os.chown(self.home, SANDBOX_UID, SANDBOX_GID)
+        os.chown(self.home, self.slot.uid, gid)
         os.chmod(self.home, 0o700)
 
     def spawn_worker(self, worker_args: list[str]):
         """Start a worker process; returns ``(Popen, fds)`` with fds ``req`` (write), ``resp``, ``log`` (read)."""
         return self._spawn(self.mode, worker_args)
 
+    def _mount_plan(self, mode: str):
+        """The private mount namespace the child builds before it drops root, or None."""
+        if self.slot is None or mode == "none":
+            return None
+        needed = _python_dirs(self.python) + [str(self.stage)]
+        try:
+            if mode == "bwrap":
+                # bubblewrap itself hides the grader's files; the namespace only makes the
+                # interpreter reachable for the unprivileged user that starts bubblewrap.
+                if isolation.reachability_problem(needed, "") is None:
+                    return None
+                return isolation.plan_mounts(needed)
+            if not self._private_mounts:
+                return None
+            return isolation.plan_mounts(needed, self.protected + _installed_copies(self.python), private_tmp=True,
+                                         tmp_bytes=self.limits.file_size_mb * 2**20, private_ipc_net=True)
+        except OSError as exc:
+            raise SandboxUnavailable(f"cannot prepare the sandbox's mounts ({exc})") from None
+
     def _spawn(self, mode: str, worker_args: list[str]):
         prefix = self._bwrap_argv() + ["--"] if mode == "bwrap" else []
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
-        log_r, log_w = os.pipe()
         if mode == "bwrap":
             runtime, submission, home = RUNTIME_MOUNT, SUBMISSION_MOUNT, "/tmp"
         else:
             runtime, submission, home = str(self.runtime), str(self.submission_dir), str(self.home)
-        argv = [*prefix, self.python, "-I", "-B", "-u", f"{runtime}/worker.py", "--in-fd", str(req_r),
-                "--out-fd", str(resp_w), "--plain", f"{runtime}/student.py", "--submission", submission,
+        argv = [*prefix, self.python, "-I", "-B", "-u", f"{runtime}/worker.py", "--in-fd", "{req}",
+                "--out-fd", "{resp}", "--plain", f"{runtime}/student.py", "--submission", submission,
                 "--memory-mb", str(self.limits.memory_mb),
                 "--max-response", str(self.limits.max_response_mb * 2**20), *worker_args]
-        if mode == "user":
-            self._open_up()
+        self._open_up()
+        plan = self._mount_plan(mode)
+        slot = self.slot if mode != "none" else None
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        log_r, log_w = os.pipe()
+        err_r, err_w = os.pipe()
+        argv = [a.replace("{req}", str(req_r)).replace("{resp}", str(resp_w)) for a in argv]
         env = _clean_env(home)
         limits = self.limits
         highest_fd = max(req_r, resp_w, log_w)
@@ -274,23 +347,27 @@ class Sandbox:
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             nofile = max(256, highest_fd + 64)
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-            if mode == "user":
-                # Counted per user: only meaningful for a user that runs nothing else.
+            if plan is not None:
+                plan.apply(err_w)
+            if slot is not None:
+                # Counted per real user id, threads included: this id runs nothing else.
                 resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc, limits.nproc))
                 os.setgroups([])
-                os.setgid(SANDBOX_GID)
-                os.setuid(SANDBOX_UID)
+                os.setgid(slot.gid)
+                os.setuid(slot.uid)
 
         try:
             proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w, pass_fds=(req_r, resp_w),
                 cwd=home if mode != "bwrap" else "/", env=env, start_new_session=True, preexec_fn=preexec,
                 close_fds=True)
-        except OSError as exc:
-            for fd in (req_r, req_w, resp_r, resp_w, log_r, log_w):
+        except (OSError, subprocess.SubprocessError) as exc:
+            os.close(err_w)
+            why = os.read(err_r, 1000).decode("utf-8", "replace") or str(exc)
+            for fd in (req_r, req_w, resp_r, resp_w, log_r, log_w, err_r):
                 os.close(fd)
-            raise SandboxUnavailable(f"could not start the worker ({exc})") from None
-        for fd in (req_r, resp_w, log_w):
+            raise SandboxUnavailable(f"could not start the worker ({why})") from None
+        for fd in (req_r, resp_w, log_w, err_r, err_w):
             os.close(fd)
         for fd in (req_w, resp_r, log_r):
             os.set_blocking(fd, False)
@@ -315,6 +392,10 @@ class Sandbox:
         for b in binds:
             argv += ["--ro-bind", b, b]
         argv += ["--proc", "/proc", "--dev", "/dev"]
+        # /dev/shm on bubblewrap's /dev would be limited by nothing but the machine's memory.
+        if self._tmpfs_size:
+            argv += ["--size", str(self.limits.file_size_mb * 2**20)]
+        argv += ["--tmpfs", "/dev/shm"]
         # The grader's files that happen to lie inside a bound directory (say, the
         # course package installed into site-packages) are covered by empty tmpfs.
         hide = [p for p in self.protected + _installed_copies(self.python)
@@ -326,6 +407,13 @@ class Sandbox:
         return argv
 
     def cleanup(self) -> None:
+        """Remove the staging directory and give the user id back (after killing what still runs under it)."""
+        if self.slot is not None:
+            isolation.kill_processes_of(self.slot.uid)
+            if getattr(self, "mode", None) == "user" and not self._private_mounts:
+                self.leftovers = isolation.remove_leftovers(self.slot.uid)
+            self.slot.release()
+            self.slot = None
         shutil.rmtree(self.stage, ignore_errors=True)
 
 

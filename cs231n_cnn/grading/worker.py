@@ -312,16 +312,29 @@ _SYSCALLS = {  # name -> (x86_64, aarch64); None where the architecture has no s
     "pidfd_getfd": (438, 438), "io_uring_setup": (425, 425), "bpf": (321, 280),
     "perf_event_open": (298, 241), "unshare": (272, 97), "setns": (308, 268), "mount": (165, 40),
     "umount2": (166, 39), "keyctl": (250, 219), "add_key": (248, 217), "request_key": (249, 218),
-    "userfaultfd": (323, 282),
+    "userfaultfd": (323, 282), "memfd_create": (319, 279), "process_madvise": (440, 440), "kcmp": (312, 272),
+    "migrate_pages": (256, 238), "move_pages": (279, 239), "open_by_handle_at": (304, 265),
     # Handled specially below.
     "clone": (56, 220), "clone3": (435, 435), "kill": (62, 129), "tgkill": (234, 131),
+    "rt_sigqueueinfo": (129, 138), "rt_tgsigqueueinfo": (297, 240),
+    "prlimit64": (302, 261), "setpriority": (141, 140), "sched_setaffinity": (203, 122),
+    "sched_setscheduler": (144, 119), "sched_setparam": (142, 118), "sched_setattr": (314, 274),
+    "ioprio_set": (251, 30),
     "socket": (41, 198), "seccomp": (317, 277),
 }
 # socket: no network and no local services (a Docker socket, say) even without bubblewrap;
 # socketpair, which reaches nothing outside the process, stays allowed.
+# memfd_create: its memory is counted by no RLIMIT_AS (720 MiB were held under a 512 MiB limit).
 _DENY = ("fork", "vfork", "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev", "tkill",
          "pidfd_open", "pidfd_send_signal", "pidfd_getfd", "io_uring_setup", "bpf", "perf_event_open",
-         "unshare", "setns", "mount", "umount2", "keyctl", "add_key", "request_key", "userfaultfd", "socket")
+         "unshare", "setns", "mount", "umount2", "keyctl", "add_key", "request_key", "userfaultfd", "socket",
+         "memfd_create", "process_madvise", "kcmp", "migrate_pages", "move_pages", "open_by_handle_at")
+# Calls whose first argument is a process (0 = the caller): allowed on this process only.
+# rt_sigqueueinfo delivers a signal just as kill does; prlimit64 and the scheduling
+# calls would change another process's limits or priority (the grader's, say).
+_SELF_ONLY_ARG0 = ("kill", "rt_sigqueueinfo", "prlimit64", "sched_setaffinity", "sched_setscheduler",
+                   "sched_setparam", "sched_setattr")
+_SELF_ONLY_ARG1 = ("setpriority", "ioprio_set")          # (which, who, ...): who = 0 or this process
 _EPERM, _ENOSYS = 1, 38
 _CLONE_THREAD = 0x00010000
 
@@ -352,18 +365,26 @@ def _seccomp_program(arch: str, pid: int) -> list[tuple[int, int, int, int]]:
             jump(JEQ, nr[name], "eperm", None)
     jump(JEQ, nr["clone3"], "enosys", None)               # flags sit behind a pointer: make libc fall back to clone
     jump(JEQ, nr["clone"], "clone", None)
-    jump(JEQ, nr["kill"], "kill_call", None)
-    jump(JEQ, nr["tgkill"], "tgkill", None)
+    for name in _SELF_ONLY_ARG0:
+        jump(JEQ, nr[name], "self_arg0", None)
+    for name in _SELF_ONLY_ARG1:
+        jump(JEQ, nr[name], "self_arg1", None)
+    jump(JEQ, nr["tgkill"], "tgid_arg0", None)
+    jump(JEQ, nr["rt_tgsigqueueinfo"], "tgid_arg0", None)
     jump(RET, ALLOW, None, None)
     label("clone")                                         # threads yes, processes no
     jump(LD, 16, None, None)                              # args[0] (low 32 bits): flags
     jump(JSET, _CLONE_THREAD, "allow", "eperm")
-    label("kill_call")                                     # kill(pid, sig): only this process or its group
+    label("self_arg0")                                     # kill(pid, sig) etc.: this process, 0, or its group
     jump(LD, 16, None, None)
     jump(JEQ, pid, "allow", None)
     jump(JEQ, 0, "allow", None)
     jump(JEQ, (-pid) & 0xFFFFFFFF, "allow", "eperm")
-    label("tgkill")
+    label("self_arg1")                                     # setpriority(which, who, prio): who is args[1]
+    jump(LD, 24, None, None)
+    jump(JEQ, pid, "allow", None)
+    jump(JEQ, 0, "allow", "eperm")
+    label("tgid_arg0")                                     # tgkill(tgid, tid, sig): threads of this process
     jump(LD, 16, None, None)
     jump(JEQ, pid, "allow", "eperm")
     label("allow")
