@@ -45,7 +45,7 @@ def run(args) -> int:
     limits = limits_from_args(args)
     try:
         rows = grade_batch(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
-                           checks_dir=args.checks, sandbox=args.sandbox, limits=limits, python=args.python,
+                           checks_dir=args.checks, sandbox=args.sandbox, limits=limits, worker_python=args.python,
                            on_mode=lambda mode: print(f"sandbox: {mode}", flush=True))
     except SandboxUnavailable as exc:
         print(f"error: nothing was graded: {exc}", file=sys.stderr)

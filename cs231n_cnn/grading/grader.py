@@ -163,6 +163,14 @@ def _copy_package(src: Path, dest: Path) -> list[str]:
     return notes
 
 
+def _starts_like_a_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
+    except OSError:
+        return False
+
+
 def stage_submission(submission, dest: Path, scratch: Path) -> list[str]:
     """Copy the submission's package to ``dest/cs231n_cnn``; ``scratch`` receives an unpacked zip.
 
@@ -174,7 +182,7 @@ def stage_submission(submission, dest: Path, scratch: Path) -> list[str]:
     notes = []
     if submission.is_dir():
         tree = submission
-    elif submission.suffix.lower() == ".zip" or zipfile.is_zipfile(submission):
+    elif submission.suffix.lower() == ".zip" or _starts_like_a_zip(submission) or zipfile.is_zipfile(submission):
         tree = scratch / "unpacked"
         tree.mkdir()
         notes += extract_zip(submission, tree)      # a damaged zip says so here
@@ -465,7 +473,7 @@ def _report_name(name: str) -> str:
 
 def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 1500.0, checks_dir=None,
                 sandbox: str = "auto", limits: Limits | None = None, python: str | None = None,
-                on_mode=None) -> list[dict]:
+                worker_python: str | None = None, on_mode=None) -> list[dict]:
     """Grade every entry of ``submissions_dir``, each by its own ``cs231n-cnn grade`` process.
 
     The sandbox mode is settled once, before any submission runs (``auto``
@@ -490,7 +498,7 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
     entries = _batch_entries(submissions_dir)
     if not entries:
         raise ValueError(f"no submissions (directories or .zip files) in {submissions_dir}")
-    probe = Sandbox(sandbox, limits, protected=_protected_paths(checks_dir, out_csv), python=python)
+    probe = Sandbox(sandbox, limits, protected=_protected_paths(checks_dir, out_csv), python=worker_python)
     mode = probe.mode
     probe.cleanup()
     if on_mode is not None:
@@ -515,8 +523,8 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
         cmd = [python or sys.executable, "-m", PACKAGE, "grade", str(path.absolute()), "--out", str(res.resolve()),
                "--checks", str(checks_dir), "--sandbox", mode, "--timeout-per-check", str(limits.check_timeout),
                "--memory-mb", str(limits.memory_mb), "--total-timeout", str(inner_total)]
-        if python:
-            cmd += ["--python", python]
+        if worker_python:
+            cmd += ["--python", worker_python]
         env = dict(os.environ)
         env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         with open(log, "wb") as log_file:

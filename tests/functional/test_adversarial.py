@@ -20,7 +20,7 @@ import pytest
 
 from cs231n_cnn.grading import load_checks
 from cs231n_cnn.grading.grader import LOG_FOOTER, LOG_HEADER, grade_to_file
-from cs231n_cnn.grading.sandbox import MODES, Limits, Sandbox, SandboxUnavailable
+from cs231n_cnn.grading.sandbox import ISOLATING, MODES, Limits, Sandbox, SandboxUnavailable
 
 from grading_fixtures import (append, build_release, checks_subset, reference_submission, stub_submission,
                               by_name, validate_report)
@@ -47,36 +47,47 @@ def release(tmp_path_factory):
 
 
 def _worker_python(mode: str):
-    """An interpreter that can run the student's process in ``mode`` here, or None.
-
-    The user fallback needs one that ``nobody`` can read: this one if it is
-    installed system-wide, else the system's python3 (with numpy and scipy).
-    """
+    """An interpreter that can run the student's process in ``mode`` here, or None (and why)."""
+    reasons = []
     for python in dict.fromkeys((sys.executable, "/usr/bin/python3")):
         try:
             Sandbox(mode, python=python).cleanup()
-        except SandboxUnavailable:
+        except SandboxUnavailable as exc:
+            reasons.append(f"{python}: {exc}")
             continue
-        return python
-    return None
+        return python, ""
+    return None, "; ".join(reasons)
 
 
-SANDBOXES = {mode: python for mode in ("bwrap", "user", "none") if (python := _worker_python(mode))}
-AVAILABLE = list(SANDBOXES)
-needs_bwrap = pytest.mark.skipif("bwrap" not in SANDBOXES, reason="bubblewrap is not installed or not usable")
+_PROBED = {mode: _worker_python(mode) for mode in MODES}
+SANDBOXES = {mode: python for mode, (python, _) in _PROBED.items() if python}
+# Every mode is a test parameter: one the machine cannot offer skips, and fails
+# where CS231N_REQUIRE_SANDBOX=1 (CI: .ci/run installs bubblewrap and runs as root).
+AVAILABLE = list(MODES)
+REQUIRE_SANDBOX = os.environ.get("CS231N_REQUIRE_SANDBOX", "") not in ("", "0")
+
+
+def require(mode: str) -> str:
+    """``mode`` if this machine can run it; else skip, or fail where every mode is required."""
+    if mode not in SANDBOXES:
+        message = f"the {mode} sandbox cannot run here: {_PROBED[mode][1]}"
+        if REQUIRE_SANDBOX and mode in ISOLATING:
+            pytest.fail(message + " (CS231N_REQUIRE_SANDBOX=1: an isolation test may not skip)")
+        pytest.skip(message)
+    return mode
 
 
 def grade(root, checks, tmp_path, sandbox="bwrap", **limits):
-    """Grade in ``sandbox`` (bubblewrap unless said otherwise; else the best mode available)."""
-    if sandbox not in SANDBOXES:
-        sandbox = AVAILABLE[0]
+    """Grade in ``sandbox`` (bubblewrap unless said otherwise)."""
+    require(sandbox)
     limits = {"check_timeout": 20.0, "memory_mb": 1024, "startup_timeout": 20.0, "total_timeout": 120.0, **limits}
     out = tmp_path / "results" / "results.json"
     results = grade_to_file(root, out, checks_dir=checks, sandbox=sandbox, limits=Limits(**limits),
                             python=SANDBOXES[sandbox])
     assert json.loads(out.read_text(encoding="utf-8")) == results
     validate_report(results)
-    assert f"sandbox: {MODES[sandbox]}" in results["output"]
+    assert f"sandbox: {sandbox} ({MODES[sandbox]})" in results["output"]
+    assert results["extra_data"]["sandbox"] == sandbox
     return results
 
 
@@ -178,7 +189,7 @@ def test_killing_the_grader_fails_only_that_part(tmp_path, trusted, full_marks):
             os.kill(os.getppid(), signal.SIGKILL)
             return np.maximum(x, 0), x
     """)
-    for mode in AVAILABLE:
+    for mode in SANDBOXES:
         results = grade(root, trusted, tmp_path, sandbox=mode)
         assert "relu_forward raised PermissionError" in by_name(results)["relu_forward"]["output"]
         assert results["score"] == full_marks - 4
@@ -255,7 +266,7 @@ def test_printed_fake_results_are_ignored(tmp_path, trusted, release):
     assert "| PASS conv_forward_naive 4/4" in results["output"]      # import-time output, quoted
 
 
-@pytest.mark.parametrize("mode", [m for m in AVAILABLE if m != "none"] or [pytest.param("bwrap", marks=needs_bwrap)])
+@pytest.mark.parametrize("mode", ISOLATING)
 def test_writes_outside_the_sandbox_fail(mode, tmp_path, trusted, full_marks):
     results_path = tmp_path / "results" / "results.json"
     escape = f"/tmp/cs231n-escape-{uuid.uuid4().hex}"
@@ -311,7 +322,6 @@ SNOOP = """
 """
 
 
-@needs_bwrap
 def test_hidden_checks_and_reference_solutions_cannot_be_read(tmp_path, trusted, release, repo_root):
     paths = [str(trusted / "losses.py"), str(repo_root / "checks" / "losses.py"), str(repo_root / "checks"),
              str(repo_root / "cs231n_cnn" / "layers" / "fc.py"), str(repo_root / "cs231n_cnn" / "grading" /
@@ -501,7 +511,8 @@ def test_network_is_unreachable(tmp_path, trusted, full_marks):
 def test_a_protected_path_inside_a_bound_directory_is_hidden():
     """bubblewrap shows /usr; a protected path inside it is covered, and the trial run checks that."""
     doc = "/usr/share/doc/bubblewrap"
-    if "bwrap" not in AVAILABLE or not os.path.isdir(doc) or not os.listdir(doc):
+    require("bwrap")
+    if not os.path.isdir(doc) or not os.listdir(doc):
         pytest.skip("needs bubblewrap and its documentation directory")
     box = Sandbox("bwrap", protected=[doc])
     try:

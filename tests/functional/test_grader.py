@@ -25,7 +25,7 @@ from cs231n_cnn.cli import main
 from cs231n_cnn.grading import load_checks
 from cs231n_cnn.grading import grader as grader_module
 from cs231n_cnn.grading.grader import grade_batch, grade_to_file
-from cs231n_cnn.grading.sandbox import Limits, Sandbox, SandboxUnavailable
+from cs231n_cnn.grading.sandbox import ISOLATING, Limits, Sandbox, SandboxUnavailable
 from cs231n_cnn.grading.student import Handle
 from cs231n_cnn.grading.worker import EncodeError, ProtocolError, decode, encode
 
@@ -142,21 +142,38 @@ def test_links_in_a_zip_are_skipped(tmp_path, trusted):
     assert "note: skipped the link cs231n_cnn/secrets.py" in results["output"]
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("missing", "does not exist"),
-    ("not-a-zip", "must be a directory or a .zip file"),
-    ("no-package", "no cs231n_cnn package found in the submission"),
-], ids=["missing", "not-a-zip", "no-package"])
-def test_an_unreadable_submission_scores_zero_with_the_reason(kind, message, tmp_path, trusted):
-    path = tmp_path / f"submission-{kind}-zero"
-    if kind == "not-a-zip":
-        path.write_text("hello")
+UNREADABLE = {
+    "missing": "does not exist",
+    "not-a-zip": "must be a directory or a .zip file",
+    "damaged.zip": "is not a readable zip file",
+    "no-package": "no cs231n_cnn package found in the submission",
+}
+
+
+def _unreadable(tmp_path, kind):
+    path = tmp_path / ("submission-damaged-zero.zip" if kind == "damaged.zip" else f"submission-{kind}-zero")
+    if kind in ("not-a-zip", "damaged.zip"):
+        path.write_bytes(b"PK\x03\x04 and then garbage" if kind == "damaged.zip" else b"hello")
     elif kind == "no-package":
         (path / "notebooks").mkdir(parents=True)
-    results = grade(path, tmp_path, trusted)
-    assert results["score"] == 0 and "NOT GRADED" in results["output"] and message in results["output"]
+    return path
+
+
+@pytest.mark.parametrize("kind", list(UNREADABLE))
+def test_an_unreadable_submission_scores_zero_with_the_reason(kind, tmp_path, trusted):
+    results = grade(_unreadable(tmp_path, kind), tmp_path, trusted)
+    assert results["score"] == 0 and "NOT GRADED" in results["output"] and UNREADABLE[kind] in results["output"]
     assert len(results["tests"]) == len(load_checks(trusted))
     assert all("not graded: the submission could not be read" in t["output"] for t in results["tests"])
+    assert results["extra_data"]["status"] == "unreadable"
+
+
+@pytest.mark.parametrize("kind", list(UNREADABLE))
+def test_cli_grade_exits_1_for_an_unreadable_submission(kind, tmp_path, trusted, capsys):
+    out = tmp_path / "results.json"
+    assert main(["grade", str(_unreadable(tmp_path, kind)), "--out", str(out), "--checks", str(trusted)]) == 1
+    assert UNREADABLE[kind] in capsys.readouterr().err
+    validate_report(json.loads(out.read_text(encoding="utf-8")))
 
 
 # --------------------------------------------------------------------------- the command line
@@ -170,7 +187,10 @@ def test_cli_grade_writes_the_report_and_exits_0(tmp_path, trusted, capsys):
     results = json.loads(out.read_text(encoding="utf-8"))
     validate_report(results)
     assert results["score"] == full_marks(trusted)
-    assert capsys.readouterr().out.strip() == f"{root}: {results['score']:g}/{full_marks(trusted):g} -> {out}"
+    mode = results["extra_data"]["sandbox"]
+    assert mode in ISOLATING
+    assert capsys.readouterr().out.strip() == (f"{root}: {results['score']:g}/{full_marks(trusted):g} "
+                                               f"(sandbox: {mode}) -> {out}")
 
 
 def test_a_crash_of_the_grader_itself_still_writes_a_report(tmp_path, trusted, monkeypatch):
@@ -179,22 +199,63 @@ def test_a_crash_of_the_grader_itself_still_writes_a_report(tmp_path, trusted, m
 
     monkeypatch.setattr(grader_module, "grade", broken)
     out = tmp_path / "results.json"
-    assert main(["grade", str(tmp_path), "--out", str(out), "--checks", str(trusted)]) == 0
+    assert main(["grade", str(tmp_path), "--out", str(out), "--checks", str(trusted)]) == 3
     results = json.loads(out.read_text(encoding="utf-8"))
     validate_report(results)
     assert results["score"] == 0 and "The grader itself failed" in results["output"]
     assert "RuntimeError: disk on fire" in results["output"]
 
 
-def test_a_missing_sandbox_is_reported_not_blamed_on_the_student(tmp_path, trusted):
-    try:
-        Sandbox("user").cleanup()
-        pytest.skip("the unprivileged-user sandbox works here")
-    except SandboxUnavailable:
-        pass
-    results = grade(reference_submission(tmp_path), tmp_path, trusted, sandbox="user")
-    assert results["score"] == 0 and results["tests"] == []
-    assert "could not start a sandbox" in results["output"] and "not with the submission" in results["output"]
+@pytest.fixture
+def no_isolation(monkeypatch):
+    """A machine where neither bubblewrap nor the user mode can start (their trial runs fail)."""
+    real = Sandbox._trial
+    tried = []
+
+    def trial(self, mode):
+        tried.append(mode)
+        if mode in ISOLATING:
+            raise SandboxUnavailable(f"{mode} is switched off for this test")
+        return real(self, mode)
+
+    monkeypatch.setattr(Sandbox, "_trial", trial)
+    return tried
+
+
+def test_auto_never_falls_back_to_running_the_submission_unconfined(no_isolation):
+    with pytest.raises(SandboxUnavailable, match="no isolating sandbox works here.*apt-get install bubblewrap"):
+        Sandbox("auto")
+    assert no_isolation == list(ISOLATING)        # "none" was never even tried
+
+
+def test_without_a_sandbox_grade_refuses_and_exits_3(tmp_path, trusted, no_isolation, capsys):
+    out = tmp_path / "results.json"
+    code = main(["grade", str(reference_submission(tmp_path)), "--out", str(out), "--checks", str(trusted)])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "could not start a sandbox" in err and "--sandbox none" in err
+    results = json.loads(out.read_text(encoding="utf-8"))
+    validate_report(results)
+    assert results["score"] == 0 and results["tests"] == [] and results["extra_data"]["status"] == "grader_error"
+    assert "not with the submission" in results["output"]
+
+
+def test_without_a_sandbox_grade_batch_grades_nothing(tmp_path, trusted, no_isolation, capsys):
+    subs = tmp_path / "submissions"
+    reference_submission(subs, "alice")
+    out = tmp_path / "grades.csv"
+    assert main(["grade-batch", str(subs), "--out", str(out), "--checks", str(trusted)]) == 3
+    assert "nothing was graded" in capsys.readouterr().err and not out.exists()
+
+
+def test_none_runs_only_when_asked_for_and_says_so(tmp_path, trusted, capsys):
+    out = tmp_path / "results.json"
+    code = main(["grade", str(reference_submission(tmp_path)), "--out", str(out), "--checks", str(trusted),
+                 "--sandbox", "none", "--memory-mb", "1024"])
+    assert code == 0 and "(sandbox: none  NOT ISOLATED)" in capsys.readouterr().out
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert "sandbox: none (rlimits only (NOT isolated))" in results["output"]
+    assert results["extra_data"]["isolated"] is False
 
 
 def test_cli_rejects_bad_options(tmp_path, capsys):
@@ -235,7 +296,8 @@ def test_grade_batch_survives_hanging_and_failing_graders(tmp_path, trusted, rel
         table = list(csv.DictReader(f))
     assert [r["submission"] for r in table] == ["submission-grader-fails", "submission-grader-hangs",
                                                 "submission-reference-full", "submission-stubs-zero"]
-    assert list(table[0]) == ["submission", "score", "max_score", "status", "results"]
+    assert list(table[0]) == ["submission", "score", "max_score", "status", "sandbox", "results"]
+    assert {r["sandbox"] for r in table} == {rows[0]["sandbox"]} and rows[0]["sandbox"] in ISOLATING
     got = {r["submission"]: (float(r["score"]), float(r["max_score"]), r["status"]) for r in table}
     top = full_marks(trusted)
     assert got == {"submission-grader-fails": (0, top, "error"), "submission-grader-hangs": (0, top, "timeout"),
@@ -259,7 +321,9 @@ def test_cli_grade_batch(tmp_path, trusted, capsys):
                  "--memory-mb", "1024"]) == 0
     row = next(csv.DictReader(out.open(encoding="utf-8")))
     assert (row["submission"], float(row["score"]), row["status"]) == ("alice", full_marks(trusted), "ok")
-    assert "graded 1 submissions (1 ok, 0 timed out, 0 failed)" in capsys.readouterr().out
+    mode = row["sandbox"]
+    assert mode in ISOLATING
+    assert f"graded 1 submissions in sandbox {mode} (1 ok, 0 timed out, 0 failed, 0 refused)" in capsys.readouterr().out
     assert main(["grade-batch", str(tmp_path / "nothing"), "--out", str(out)]) == 1
 
 
