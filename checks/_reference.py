@@ -202,3 +202,47 @@ def adam_step(w, dw, m, v, t, lr, beta1, beta2, eps):
     v = beta2 * v + (1 - beta2) * dw ** 2
     vt = v / (1 - beta2 ** t)
     return w - lr * mt / (np.sqrt(vt) + eps), m, v, t
+
+
+def sgd_step(w, dw, lr):
+    return w - lr * dw
+
+
+def l2_pool_backward(x, dout, ph, pw, stride):
+    """L2-pool gradient by loops: ``dout * x / norm`` per window, 0 for a window whose norm is 0.
+
+    At an all-zero window the norm has no derivative; the library documents
+    the subgradient 0 there, which a numerical gradient cannot show.
+    """
+    N, C, H_out, W_out = dout.shape
+    dx = np.zeros(x.shape)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    win = (n, c, slice(i * stride, i * stride + ph), slice(j * stride, j * stride + pw))
+                    norm = np.sqrt(np.sum(x[win] ** 2))
+                    if norm > 0:
+                        dx[win] += dout[n, c, i, j] * x[win] / norm
+    return dx
+
+
+def _three_layer_convnet(params, X, y):
+    """Loss and class scores of the course's three-layer net, by the references above.
+
+    conv (3x3 or any odd square filter, stride 1, same padding) - relu -
+    2x2 max pool - affine - relu - affine - mean softmax cross-entropy, no
+    regularization; ``params`` holds W1, b1 (F, C, HH, HH), W2, b2, W3, b3.
+    Returns ``(loss, scores)`` with scores (N, num_classes).
+
+    Private on purpose: the training check evaluates parameters the
+    student's Solver produced, and the release can only replay reference
+    results recorded on the grader's own inputs, so the release does not
+    ship this function (see ``checks/training.py``).
+    """
+    W1 = params["W1"]
+    h = relu(conv(X, W1, params["b1"], 1, (W1.shape[2] - 1) // 2))
+    h = pool(h, 2, 2, 2, "max").reshape(len(X), -1)
+    h = relu(np.tensordot(h, params["W2"], axes=1) + params["b2"])
+    scores = np.tensordot(h, params["W3"], axes=1) + params["b3"]
+    return float(softmax_loss(scores, y)), scores
