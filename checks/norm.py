@@ -107,38 +107,53 @@ def batchnorm_backward(t):
         t.assert_close(dx, dx_num, tol=1e-6, name="dx")
 
 
-@check("batchnorm_running_stats", points=2)
+@check("batchnorm_running_stats", points=3)
 def batchnorm_running_stats(t):
-    """Batch norm running statistics after two training steps of a small FC-BN-FC ConvNet (momentum 0.9)."""
+    """Batch norm running statistics after two training steps of a small BN-FC ConvNet (momentum 0.9)."""
     # A layer's bn_param is updated in place, which a check cannot see through
-    # a call; a model keeps it, in model.bn_params. The net needs affine,
-    # batch norm and softmax forward and backward to run.
+    # a call; a model keeps it, in model.bn_params. BN comes right after the
+    # input, so what it normalizes is the grader's X itself: the expected
+    # statistics never depend on numbers the student's code reports (such as
+    # weights of a layer before it). On (N, 6, 1, 1) images batch norm is
+    # spatial, with the statistics of ordinary batch norm over the 6 channels;
+    # the model's initial bn_param has no running arrays, so both start at 0.
     parts = ("running_mean", "running_var")
-    got = None
-    with t.part(f"{parts[0]} after two steps"):
-        model = t.call("models.ConvNet", "INPUT[1x1x6] -> FC-4 -> BN -> FC", num_classes=3,
-                       weight_scale=1.0, dtype="float64", seed=0)
-        batches = [(t.rng.standard_normal((8, 6, 1, 1)), t.rng.integers(0, 3, size=8)) for _ in range(2)]
-        for X, y in batches:
-            t.call_method(model, "loss", X, y)
-        params = t.get_attr(model, "params")
+    batches = [(3 * t.rng.standard_normal((8, 6, 1, 1)) + t.rng.standard_normal((1, 6, 1, 1)),
+                t.rng.integers(0, 3, size=8)) for _ in range(2)]
+    expected = {k: np.zeros(6) for k in parts}
+    for X, _ in batches:
+        a = X.reshape(len(X), 6)
+        expected["running_mean"] = 0.9 * expected["running_mean"] + 0.1 * a.mean(axis=0)
+        expected["running_var"] = 0.9 * expected["running_var"] + 0.1 * ((a - a.mean(axis=0)) ** 2).mean(axis=0)
+    model = got = None
+
+    def bn_param():
         bn_params = t.get_attr(model, "bn_params")
         if not isinstance(bn_params, dict) or len(bn_params) != 1:
             raise CheckFailure("model.bn_params should hold the one batch norm layer's bn_param")
         bn = next(iter(bn_params.values()))
         if not isinstance(bn, dict) or any(k not in bn for k in parts):
             raise CheckFailure("the batch norm layer's bn_param has no running_mean/running_var after training")
-        got = bn
-        expected = {k: np.zeros(4) for k in parts}
-        for X, _ in batches:
-            a = X.reshape(len(X), -1) @ params["W1"] + params["b1"]          # the BN layer's input
-            expected["running_mean"] = 0.9 * expected["running_mean"] + 0.1 * a.mean(axis=0)
-            expected["running_var"] = 0.9 * expected["running_var"] + 0.1 * a.var(axis=0)
+        return bn
+
+    with t.part(f"{parts[0]} after two steps"):
+        model = t.call("models.ConvNet", "INPUT[1x1x6] -> BN -> FC", num_classes=3,
+                       weight_scale=1.0, dtype="float64", seed=0)
+        for X, y in batches:
+            t.call_method(model, "loss", X, y)
+        got = bn_param()
         t.assert_close(got["running_mean"], expected["running_mean"], tol=1e-9, name="running_mean")
     with t.part(f"{parts[1]} after two steps"):
         if got is None:
             raise CheckFailure("training the model failed (see running_mean)")
         t.assert_close(got["running_var"], expected["running_var"], tol=1e-9, name="running_var (biased)")
+    with t.part("a test-mode pass leaves the running statistics unchanged"):
+        if got is None:
+            raise CheckFailure("training the model failed (see running_mean)")
+        t.call_method(model, "loss", batches[0][0])           # no labels: test mode
+        after = bn_param()
+        for k in parts:
+            t.assert_close(after[k], expected[k], tol=1e-9, name=f"{k} after a test-mode pass")
 
 
 @check("spatial_batchnorm", points=4)
@@ -158,36 +173,67 @@ def spatial_batchnorm(t):
 
 # ---------------------------------------------------------------- dropout
 
-@check("dropout", points=5)
+def _kept(t, out, x, p, what):
+    """The mask ``out != 0`` of a train-mode ``out``, checked to be a plausible dropout mask of keep probability p.
+
+    The mask comes from the student's output, so before anything is compared
+    against it, it must look like one: the right shape, about a fraction p
+    kept (an all-zero output has no kept units to get wrong), and the kept
+    units equal to x / p, the dropped ones exactly 0.
+    """
+    out = t.assert_array(out, shape=x.shape, name=f"out ({what})")
+    mask = out != 0
+    kept = float(np.mean(mask))
+    # 10,000 units: the standard deviation of the fraction is 0.0046.
+    if abs(kept - p) > 0.02:
+        raise CheckFailure(f"with p = {p} a fraction {kept:.3f} of the units was kept ({what}); expected about {p}")
+    t.assert_close(out[mask], x[mask] / p, tol=1e-12, name=f"kept values ({what})")
+    return mask
+
+
+@check("dropout", points=6)
 def dropout(t):
     """Inverted dropout with keep probability p: mask statistics, scaling, seeding, test mode, backward."""
     p, seed = 0.3, 231
     x = 1 + t.rng.random((100, 100))           # no zeros, so out != 0 marks exactly the kept units
     param = {"mode": "train", "p": p, "seed": seed}
-    out = cache = None
+    out = mask = None
     with t.part("train: the fraction of units kept is p (p is the KEEP probability)"):
-        out, cache = h.forward(t, "layers.dropout_forward", x, param)
+        out, _ = h.forward(t, "layers.dropout_forward", x, param)
         out = t.assert_array(out, shape=x.shape, name="out")
         kept = float(np.mean(out != 0))
-        # 10,000 units: the standard deviation of the fraction is 0.0046.
         if abs(kept - p) > 0.02:
             raise CheckFailure(f"with p = {p} a fraction {kept:.3f} of the units was kept; expected about {p}")
-    with t.part("train: kept units are x / p"):
+    with t.part("train: kept units are x / p, dropped units 0"):
         if out is None:
             raise CheckFailure("the forward pass failed (see the fraction kept)")
-        mask = out != 0
-        t.assert_close(out[mask], x[mask] / p, tol=1e-12, name="kept values")
+        mask = _kept(t, out, x, p, f"seed {seed}")
     with t.part("train: the same seed gives the same mask"):
+        if mask is None:
+            raise CheckFailure("the forward pass failed (see the fraction kept and the kept values)")
         again, _ = h.forward(t, "layers.dropout_forward", x, param)
-        t.assert_array(again, shape=x.shape, name="out")
-        if out is None or not np.array_equal(again != 0, out != 0):
+        if not np.array_equal(_kept(t, again, x, p, f"seed {seed} again"), mask):
             raise CheckFailure("two calls with the same dropout_param['seed'] dropped different units")
-    with t.part("backward uses the forward mask: dx = dout * (out != 0) / p"):
-        if out is None:
-            raise CheckFailure("the forward pass failed (see the fraction kept)")
+    with t.part("train: another seed, or no seed, gives another mask"):
+        if mask is None:
+            raise CheckFailure("the forward pass failed (see the fraction kept and the kept values)")
+        masks = {f"seed {seed}": mask}
+        for what, s in ((f"seed {seed + 1}", seed + 1), ("seed None", None), ("seed None, second call", None)):
+            out, _ = h.forward(t, "layers.dropout_forward", x, {"mode": "train", "p": p, "seed": s})
+            m = _kept(t, out, x, p, what)
+            # Two independent masks of 10,000 units agree everywhere with probability ~0.
+            same = next((k for k, v in masks.items() if np.array_equal(v, m)), None)
+            if same is not None:
+                raise CheckFailure(f"{what} dropped exactly the units {same} did: the mask must come from "
+                                   f"np.random.default_rng(dropout_param['seed']), not from a fixed seed")
+            masks[what] = m
+    with t.part("backward uses the forward mask: dx = dout * mask (no seed, so a redrawn mask differs)"):
+        # Without a seed a mask drawn again in the backward pass differs from the forward one.
+        out, cache = h.forward(t, "layers.dropout_forward", x, {"mode": "train", "p": p, "seed": None})
+        m = _kept(t, out, x, p, "seed None")
         dout = t.rng.standard_normal(x.shape)
         dx = t.call("layers.dropout_backward", dout, cache)
-        t.assert_close(dx, dout * (out != 0) / p, tol=1e-12, name="dx")
+        t.assert_close(dx, dout * m / p, tol=1e-12, name="dx (compare with the mask of the forward pass)")
     with t.part("test mode: forward and backward are the identity"):
         test = {"mode": "test", "p": p, "seed": seed}
         out_test, cache_test = h.forward(t, "layers.dropout_forward", x, test)
