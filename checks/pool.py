@@ -69,18 +69,39 @@ def _tie_part(t, forward, backward):
                                f"window in row-major order gets its gradient), got {dx[0, 0].tolist()}")
 
 
+
+def _gap_part(t, forward, backward):
+    """Stride 3 with 2x2 windows leaves every third row and column in no window."""
+    with t.part("2x2 windows, stride 3: inputs no window covers get gradient exactly 0"):
+        label, xs, ph, pw, s = FORWARD_CASES[3]
+        x = ref.distinct(t.rng, xs)
+        dout = t.rng.standard_normal(ref.pool(x, ph, pw, s, "max").shape)
+        _, cache = h.forward(t, forward, x, _pp(ph, pw, s))
+        dx = t.assert_array(t.call(backward, dout, cache), shape=xs, name="dx")
+        expected = ref.max_pool_backward(x, dout, ph, pw, s)
+        uncovered = np.ones(xs, dtype=bool)
+        for i in range(dout.shape[2]):
+            for j in range(dout.shape[3]):
+                uncovered[:, :, i * s:i * s + ph, j * s:j * s + pw] = False
+        if not np.all(dx[uncovered] == 0):
+            raise CheckFailure(f"{int(np.sum(dx[uncovered] != 0))} inputs that no window covers (stride {s} > "
+                               f"window {ph}) have a nonzero gradient: dx must start as zeros, not np.empty")
+        t.assert_close(dx, expected, tol=1e-12, name="dx")
+
+
 @check("max_pool_forward_naive", points=4)
 def max_pool_forward_naive(t):
     """Naive max pooling forward pass, including overlapping and non-square windows."""
     _forward_parts(t, "layers.max_pool_forward_naive", "max", FORWARD_CASES)
 
 
-@check("max_pool_backward_naive", points=4)
+@check("max_pool_backward_naive", points=5)
 def max_pool_backward_naive(t):
-    """Naive max pooling backward pass against numerical gradients, and the tie rule."""
+    """Naive max pooling backward pass against numerical gradients, the tie rule, and uncovered inputs."""
     _backward_parts(t, "layers.max_pool_forward_naive", "layers.max_pool_backward_naive", "max",
                     BACKWARD_CASES, distinct=True)
     _tie_part(t, "layers.max_pool_forward_naive", "layers.max_pool_backward_naive")
+    _gap_part(t, "layers.max_pool_forward_naive", "layers.max_pool_backward_naive")
 
 
 @check("max_pool_forward_fast", points=5)
@@ -94,28 +115,48 @@ def max_pool_forward_fast(t):
         t.assert_close(out, ref.pool(x, 2, 2, 2, "max"), tol=0, name="out")
 
 
-@check("max_pool_backward_fast", points=4)
+@check("max_pool_backward_fast", points=5)
 def max_pool_backward_fast(t):
-    """Fast max pooling backward pass against numerical gradients, and the tie rule."""
+    """Fast max pooling backward pass against numerical gradients, the tie rule, and uncovered inputs."""
     _backward_parts(t, "layers.max_pool_forward_fast", "layers.max_pool_backward_fast", "max",
                     BACKWARD_CASES, distinct=True)
     _tie_part(t, "layers.max_pool_forward_fast", "layers.max_pool_backward_fast")
+    _gap_part(t, "layers.max_pool_forward_fast", "layers.max_pool_backward_fast")
 
 
-@check("avg_pool", points=5)
+@check("avg_pool", points=6)
 def avg_pool(t):
-    """Average pooling: forward against window means, backward against numerical gradients."""
+    """Average pooling: forward against window means (float32 stays float32), backward against numerical gradients."""
     _forward_parts(t, "layers.avg_pool_forward", "avg", FORWARD_CASES[:3])
+    with t.part("float32 input gives float32 output"):
+        x = t.rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
+        out, _ = h.forward(t, "layers.avg_pool_forward", x, _pp(2, 2, 2))
+        out = t.assert_array(out, shape=(2, 3, 2, 2), name="out")
+        if out.dtype != np.float32:
+            raise CheckFailure(f"float32 input gave {out.dtype} output: arithmetic with a float64 array or NumPy "
+                               f"float64 scalar upcasts (divide by the Python int PH * PW instead)")
+        t.assert_close(out, ref.pool(x.astype(np.float64), 2, 2, 2, "avg"), tol=1e-6, name="out")
     _backward_parts(t, "layers.avg_pool_forward", "layers.avg_pool_backward", "avg",
                     [FORWARD_CASES[1], FORWARD_CASES[3]])
 
 
-@check("l2_pool", points=4)
+@check("l2_pool", points=5)
 def l2_pool(t):
-    """L2 pooling: forward against window norms, backward against numerical gradients."""
+    """L2 pooling: forward against window norms, backward against numerical gradients and at all-zero windows."""
     _forward_parts(t, "layers.l2_pool_forward", "l2", FORWARD_CASES[:2])
     _backward_parts(t, "layers.l2_pool_forward", "layers.l2_pool_backward", "l2",
                     [FORWARD_CASES[1], FORWARD_CASES[2]])
+    with t.part("an all-zero window (as after a ReLU) gets gradient 0, not NaN"):
+        # 2x2 windows, stride 2: the top-left window of each channel is all zeros, the others are not.
+        x = t.rng.standard_normal((2, 2, 4, 4))
+        x[:, :, :2, :2] = 0.0
+        dout = t.rng.standard_normal((2, 2, 2, 2))
+        _, cache = h.forward(t, "layers.l2_pool_forward", x, _pp(2, 2, 2))
+        dx = t.assert_array(t.call("layers.l2_pool_backward", dout, cache), shape=x.shape, name="dx")
+        if not np.all(np.isfinite(dx)):
+            raise CheckFailure("dx has NaN or inf where a window is all zeros (out == 0): the gradient there is 0 "
+                               "by convention (see the Notes of l2_pool_backward); do not divide by out == 0")
+        t.assert_close(dx, ref.l2_pool_backward(x, dout, 2, 2, 2), tol=1e-10, atol=0, name="dx")
 
 
 @check("pool_output_size_error", points=3)
