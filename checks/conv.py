@@ -6,6 +6,7 @@ import numpy as np
 
 from cs231n_cnn.grading import CheckFailure, check
 
+from . import _helpers as h
 from . import _reference as ref
 
 # (label, x shape, w shape, stride, pad); every case fits the output-size formula.
@@ -19,6 +20,10 @@ BACKWARD_CASES = [
     ("stride 2, pad 1", (2, 3, 5, 5), (2, 3, 3, 3), 2, 1),
     ("non-square, stride 1", (1, 2, 4, 5), (3, 2, 2, 3), 1, 0),
 ]
+# Stride 1, square filters and F*H*W <= C*H_out*W_out: the fast layer computes dx as
+# a convolution of dout with the flipped filters (conv_backward_fast, Notes).
+DX_AS_CONVOLUTION_CASE = ("stride 1, pad 1, more channels than filters (dx as a transposed convolution)",
+                          (2, 4, 5, 5), (2, 4, 3, 3), 1, 1)
 
 
 def _inputs(t, xs, ws):
@@ -33,8 +38,8 @@ def _forward_check(t, fn):
             t.assert_close(out, ref.conv(x, w, b, s, p), tol=1e-7, name="out")
 
 
-def _backward_check(t, forward, backward):
-    for label, xs, ws, s, p in BACKWARD_CASES:
+def _backward_check(t, forward, backward, cases=BACKWARD_CASES):
+    for label, xs, ws, s, p in cases:
         x, w, b = _inputs(t, xs, ws)
         cp = {"stride": s, "pad": p}
         dout = t.rng.standard_normal(ref.conv(x, w, b, s, p).shape)
@@ -120,15 +125,16 @@ def conv_forward_fast(t):
     _forward_check(t, "layers.conv_forward_fast")
 
 
-@check("conv_backward_fast", points=6)
+@check("conv_backward_fast", points=9)
 def conv_backward_fast(t):
-    """Fast convolution backward pass against numerical gradients: dx, dw, db."""
-    _backward_check(t, "layers.conv_forward_fast", "layers.conv_backward_fast")
+    """Fast convolution backward pass against numerical gradients: dx, dw, db, on both ways of computing dx."""
+    _backward_check(t, "layers.conv_forward_fast", "layers.conv_backward_fast",
+                    BACKWARD_CASES + [DX_AS_CONVOLUTION_CASE])
 
 
 @check("conv_fast_float32", points=2)
 def conv_fast_float32(t):
-    """The fast layer keeps float32 (no silent upcast) and gets float32-accurate results."""
+    """The fast layer keeps float32 (no silent upcast) and gets float32-accurate results, forward and backward."""
     x = t.rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
     w = t.rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
     b = t.rng.standard_normal(4).astype(np.float32)
@@ -141,9 +147,14 @@ def conv_fast_float32(t):
     with t.part("backward float32"):
         if cache is None:
             raise CheckFailure("the forward pass failed")
-        dx, dw, db = t.call("layers.conv_backward_fast", np.ones((2, 4, 6, 6), np.float32), cache)
-        for name, g in (("dx", dx), ("dw", dw), ("db", db)):
+        dout = t.rng.standard_normal((2, 4, 6, 6)).astype(np.float32)
+        grads = h.unpack(t.call("layers.conv_backward_fast", dout, cache), "dx, dw, db", "layers.conv_backward_fast")
+        nums = ref.numerical_grads(lambda *a: ref.conv(*a, 1, 1), [x.astype(np.float64), w.astype(np.float64),
+                                   b.astype(np.float64)], dout.astype(np.float64), [0, 1, 2])
+        for name, g, num in zip(("dx", "dw", "db"), grads, nums):
             t.assert_array(g, dtype=np.float32, name=name)
+            # float32 sums of up to 72 products: relative errors ~1e-6, larger where terms cancel.
+            t.assert_close(g, num, tol=1e-3, atol=1e-4, name=name)
 
 
 ### BEGIN HIDDEN TESTS
