@@ -46,20 +46,30 @@ def affine_backward(t):
             t.assert_close(grads[i], num, tol=1e-7, name=name)
 
 
-@check("relu_forward", points=2)
+@check("relu_forward", points=3)
 def relu_forward(t):
-    """ReLU forward pass on mixed and all-negative inputs."""
+    """ReLU forward pass on mixed and all-negative inputs; x itself is left unchanged."""
     for label, sign in [("mixed signs, shape (N, C, H, W)", 1.0), ("all negative", -1.0)]:
         with t.part(label):
             x = t.rng.standard_normal((2, 3, 4, 4))
             x = np.abs(x) * sign if sign < 0 else x
             out, _ = h.forward(t, "layers.relu_forward", x)
             t.assert_close(out, ref.relu(x), tol=0, name="out")
+    with t.part("x is not modified in place (the cache is x itself)"):
+        # The cache is the caller's x (see the docstring), so it shows whether
+        # the forward pass wrote into x; the caller (and relu_backward) need it intact.
+        x = t.rng.standard_normal((4, 5))
+        out, cache = h.forward(t, "layers.relu_forward", x)
+        t.assert_close(out, ref.relu(x), tol=0, name="out")
+        t.assert_array(cache, shape=x.shape, name="cache")
+        if not np.array_equal(cache, x):
+            raise CheckFailure("relu_forward changed its input x in place (its negative entries are no longer "
+                               "there); compute out as a new array, e.g. np.maximum(x, 0)")
 
 
-@check("relu_backward", points=2)
+@check("relu_backward", points=3)
 def relu_backward(t):
-    """ReLU backward pass against numerical gradients (inputs away from the kink at 0)."""
+    """ReLU backward pass against numerical gradients (inputs away from the kink at 0), and 0 at x == 0."""
     for label, xs in [("shape (N, D)", (5, 6)), ("shape (N, C, H, W)", (2, 3, 3, 4))]:
         with t.part(label):
             x = _away_from_zero(t, xs)
@@ -68,3 +78,13 @@ def relu_backward(t):
             _, cache = h.forward(t, "layers.relu_forward", x)
             dx = t.call("layers.relu_backward", dout, cache)
             t.assert_close(dx, dx_num, tol=1e-8, name="dx")
+    with t.part("x exactly 0 gets gradient 0 (the subgradient the docstring states)"):
+        x = _away_from_zero(t, (4, 6))
+        x[:, ::2] = 0.0
+        dout = t.rng.standard_normal(x.shape)
+        _, cache = h.forward(t, "layers.relu_forward", x)
+        dx = t.assert_array(t.call("layers.relu_backward", dout, cache), shape=x.shape, name="dx")
+        if np.any(dx[x == 0] != 0):
+            raise CheckFailure("relu_backward passes the gradient where x == 0; the convention is dx = 0 there "
+                               "(dx = dout only where x > 0)")
+        t.assert_close(dx, np.where(x > 0, dout, 0.0), tol=0, name="dx")

@@ -42,10 +42,23 @@ def _loss_check(t, loss, reference, at_zero, at_zero_text):
         t.assert_close(value, at_zero, tol=1e-12, name=f"loss of zero scores ({at_zero_text} = {at_zero:.6f})")
 
 
-@check("softmax_loss", points=3)
+@check("softmax_loss", points=4)
 def softmax_loss(t):
-    """Softmax loss: value and dx against references; zero scores give log C."""
+    """Softmax loss: value and dx against references; zero scores give log C; scores ~1000 stay finite."""
     _loss_check(t, "softmax", ref.softmax_loss, math.log(10), "log C")
+    with t.part("scores of order 1000 give a finite, correct loss and dx"):
+        x = 1000 * t.rng.standard_normal((N, C))
+        y = t.rng.integers(0, C, size=N)
+        y[0] = int(np.argmin(x[0]))          # a correct class far below the maximum: its probability underflows
+        loss, dx = h.unpack(t.call("layers.softmax_loss", x, y), "loss, dx", "layers.softmax_loss")
+        finite_dx = isinstance(dx, np.ndarray) and bool(np.all(np.isfinite(dx)))
+        if not (isinstance(loss, float) and math.isfinite(loss)) or not finite_dx:
+            raise CheckFailure(f"softmax_loss of scores ~1000 gives loss {loss!r}"
+                               f"{'' if finite_dx else ' and a dx with NaN or inf'}: subtract each row's max "
+                               f"before exp (else exp overflows) and take log-probabilities as "
+                               f"shifted - log(sum(exp(shifted))), not log(p) (p underflows to 0)")
+        t.assert_close(loss, ref.softmax_loss(x, y), tol=1e-10, name="loss")
+        t.assert_close(dx, ref.softmax_loss_grad(x, y), tol=1e-8, atol=1e-12, name="dx")
 
 
 @check("svm_loss", points=3)

@@ -1,4 +1,4 @@
-"""Checks for the update rules: momentum, Nesterov momentum, RMSProp and Adam.
+"""Checks for the update rules: SGD, momentum, Nesterov momentum, RMSProp and Adam.
 
 Each rule takes two steps from a given, non-zero state with non-default
 hyperparameters, feeding the returned config into the second step as the
@@ -47,6 +47,28 @@ def _two_steps(t, rule, config, state_names, reference):
                 t.assert_close(final[k], expected_state[k], tol=1e-10, name=f"config[{k!r}]")
             else:
                 t.assert_equal(final[k], expected_state[k], name=f"config[{k!r}]")
+
+
+@check("sgd", points=2)
+def sgd(t):
+    """Vanilla SGD: two steps with a given learning rate, and the default learning rate 1e-2."""
+    lr = 3e-2
+    with t.part("next_w after two steps"):
+        w = t.rng.standard_normal(SHAPE)
+        dws = [t.rng.standard_normal(SHAPE) for _ in range(2)]
+        cur_w, expected = w, w
+        for dw in dws:
+            cur_w, config = h.unpack(t.call("optim.sgd", cur_w, dw, {"learning_rate": lr}), "next_w, config",
+                                     "optim.sgd")
+            expected = ref.sgd_step(expected, dw, lr)
+        t.assert_close(cur_w, expected, tol=1e-12, name="next_w")
+    with t.part("config=None uses learning_rate 1e-2 and returns it in config"):
+        w, dw = t.rng.standard_normal(SHAPE), t.rng.standard_normal(SHAPE)
+        next_w, config = h.unpack(t.call("optim.sgd", w, dw, None), "next_w, config", "optim.sgd")
+        t.assert_close(next_w, ref.sgd_step(w, dw, 1e-2), tol=1e-12, name="next_w")
+        if not isinstance(config, dict) or "learning_rate" not in config:
+            raise CheckFailure("optim.sgd must return its config with the default learning_rate filled in")
+        t.assert_equal(config["learning_rate"], 1e-2, name="config['learning_rate']")
 
 
 @check("sgd_momentum", points=2)
