@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 
 import cs231n_cnn.layers as L
+import cs231n_cnn.layers.norm as norm
 import cs231n_cnn.optim as optim
 from cs231n_cnn.grading import load_checks, run_checks
 
 # The real functions, captured before any test patches them.
 REAL = {name: getattr(L, name) for name in dir(L) if not name.startswith("_")}
-REAL_OPTIM = {name: getattr(optim, name) for name in ("sgd_momentum", "nesterov", "rmsprop", "adam")}
+REAL_OPTIM = {name: getattr(optim, name) for name in ("sgd", "sgd_momentum", "nesterov", "rmsprop", "adam")}
 
 MY_MODULES = ("pool", "fc", "losses", "local", "norm", "optim", "training")
 
@@ -219,6 +220,11 @@ def dropout_forward_drop_probability(x, dropout_param):
     return x * mask, (dropout_param, mask)
 
 
+def sgd_ascent(w, dw, config=None):
+    """A sign error: the update climbs the loss."""
+    return REAL_OPTIM["sgd"](w, -dw, config)
+
+
 def sgd_momentum_opposite_sign(w, dw, config=None):
     """Velocity kept with the opposite sign (v = mu*v + lr*dw; w -= v), which misreads a stored velocity."""
     config = dict(config)
@@ -279,10 +285,15 @@ WRONG = [
     ("lrn", [(L, "lrn_forward", lrn_forward_alexnet_alpha)], "alpha not divided by size"),
     ("batchnorm_forward", [(L, "batchnorm_forward", batchnorm_forward_unbiased)], "unbiased variance"),
     ("batchnorm_backward", [(L, "batchnorm_backward", batchnorm_backward_var_constant)], "variance path missing"),
-    ("batchnorm_running_stats", [(L, "batchnorm_forward", batchnorm_forward_swapped_momentum)], "momentum swapped"),
+    # The check's net normalizes its (N, 6, 1, 1) input with spatial batch norm, which calls
+    # batchnorm_forward through its own module.
+    ("batchnorm_running_stats", [(L, "batchnorm_forward", batchnorm_forward_swapped_momentum),
+                                 (norm, "batchnorm_forward", batchnorm_forward_swapped_momentum)],
+     "momentum swapped"),
     ("spatial_batchnorm", [(L, "spatial_batchnorm_forward", spatial_batchnorm_forward_no_transpose)],
      "reshape without transpose"),
     ("dropout", [(L, "dropout_forward", dropout_forward_drop_probability)], "p as drop probability"),
+    ("sgd", [(optim, "sgd", sgd_ascent)], "gradient ascent"),
     ("sgd_momentum", [(optim, "sgd_momentum", sgd_momentum_opposite_sign)], "velocity sign"),
     ("nesterov", [(optim, "nesterov", nesterov_plain_momentum)], "plain momentum"),
     ("rmsprop", [(optim, "rmsprop", rmsprop_eps_in_sqrt)], "eps inside sqrt"),
