@@ -18,20 +18,51 @@ So a crafted object (say, an array subclass whose ``__eq__`` always says
 True, or a float subclass) can never reach the comparison code.
 :class:`InProcessStudent` does this in the current process, for notebooks
 and tests; the grader uses the same interface across a process boundary.
+
+When the student's code raises, the :class:`StudentError` message names the
+function and the exception on its first line, and on the next lines the
+student's own file and line (the innermost traceback frame inside the
+submission's package, with its source), never the grader's frames::
+
+    layers.conv_forward_naive raised ValueError: operands could not be broadcast ...
+      at cs231n_cnn/layers/conv.py, line 42, in conv_forward_naive
+          out[n, f] = np.sum(window * w) + b
+
+The message is built here because in the grader this module runs in the
+student's process, and only the message crosses to the grader.
+
+A call made with the keyword ``_check_unmodified=True`` (see
+:data:`CHECK_UNMODIFIED`) also fails if the student's function changed any
+array it was given, in place.
+
+This module is copied into the sandbox and loaded by path: it imports only
+the standard library and NumPy.
 """
 
 from __future__ import annotations
 
+import builtins
 import importlib
+import inspect
+import linecache
 import numbers
+import os
+import sys
+import traceback
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Handle", "StudentError", "InProcessStudent", "to_plain"]
+__all__ = ["Handle", "StudentError", "InProcessStudent", "to_plain", "CHECK_UNMODIFIED"]
 
 PACKAGE = "cs231n_cnn"
 _MAX_DEPTH = 8
+_MAX_LINE = 300          # characters of an exception's text on the headline
+
+#: Keyword argument of :meth:`InProcessStudent.call` / ``call_method``: fail if
+#: the function changed an array argument in place. A keyword (not a method)
+#: so that it passes unchanged through the grader's process boundary.
+CHECK_UNMODIFIED = "_check_unmodified"
 
 
 @dataclass(frozen=True)
@@ -48,13 +79,17 @@ class Handle:
 class StudentError(Exception):
     """The student's code raised, or returned something that cannot be brought back.
 
-    ``message`` is one line for the check output, e.g.
-    ``"NotImplementedError: implement conv_forward_naive"``.
+    ``message`` is a one-line headline for the check output, e.g.
+    ``"layers.relu_forward raised TypeError: ..."``, optionally followed by
+    detail lines (where in the student's code it happened). ``raised`` is
+    ``"ValueError: <text>"`` when the student's code raised and this process
+    saw it, else None (a message that crossed from the grader's worker).
     """
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, raised: str | None = None):
         super().__init__(message)
         self.message = message
+        self.raised = raised
 
 
 def to_plain(obj, keep, depth: int = 0):
@@ -113,28 +148,47 @@ class InProcessStudent:
         except AttributeError:
             raise StudentError(f"{name} is missing from {module.__name__}") from None
 
+    def _package_dir(self) -> str | None:
+        module = sys.modules.get(self.package)
+        where = getattr(module, "__file__", None)
+        return os.path.dirname(os.path.realpath(where)) if where else None
+
     def _run(self, fn, args, kwargs, label):
         args = self._unwrap(tuple(args))
         kwargs = self._unwrap(dict(kwargs))
         try:
             result = fn(*args, **kwargs)
+        except StudentError:  # from _watch_inputs: already says what went wrong
+            raise
         except NotImplementedError as exc:
-            raise StudentError(f"{label} is not implemented yet (NotImplementedError: {exc})") from None
+            raise StudentError(f"{label} is not implemented yet (NotImplementedError: {_one_line(exc)})"
+                               + _where(exc, self._package_dir()), raised=_raised(exc)) from None
         except Exception as exc:  # any error in student code is a failed part, not a crash
-            raise StudentError(f"{label} raised {type(exc).__name__}: {exc}") from None
+            raise StudentError(f"{label} raised {_exception_name(type(exc))}: {_one_line(exc)}"
+                               + _more_text(exc) + _where(exc, self._package_dir()), raised=_raised(exc)) from None
         return to_plain(result, self._keep)
 
-    def call(self, name: str, *args, **kwargs):
-        """Call ``cs231n_cnn.<name>(*args, **kwargs)`` and return plain data."""
-        return self._run(self._resolve(name), args, kwargs, name)
+    def call(self, name: str, *args, _check_unmodified: bool = False, **kwargs):
+        """Call ``cs231n_cnn.<name>(*args, **kwargs)`` and return plain data.
 
-    def call_method(self, handle: Handle, method: str, *args, **kwargs):
-        """Call ``method`` on the student object behind ``handle``."""
+        With ``_check_unmodified=True`` the call fails (:class:`StudentError`)
+        if the function changed any array argument in place.
+        """
+        fn = self._resolve(name)
+        if _check_unmodified:
+            fn = _watch_inputs(fn, name)
+        return self._run(fn, args, kwargs, name)
+
+    def call_method(self, handle: Handle, method: str, *args, _check_unmodified: bool = False, **kwargs):
+        """Call ``method`` on the student object behind ``handle`` (``_check_unmodified`` as in :meth:`call`)."""
         obj = self._objects[handle.id]
         fn = getattr(obj, method, None)
         if fn is None or method.startswith("_"):
             raise StudentError(f"{handle.type_name} has no method {method!r}")
-        return self._run(fn, args, kwargs, f"{handle.type_name}.{method}")
+        label = f"{handle.type_name}.{method}"
+        if _check_unmodified:
+            fn = _watch_inputs(fn, label)
+        return self._run(fn, args, kwargs, label)
 
     def get_attr(self, handle: Handle, attr: str):
         """Read a (public) attribute of the student object behind ``handle``, as plain data."""
@@ -144,7 +198,8 @@ class InProcessStudent:
         try:
             value = getattr(obj, attr)
         except Exception as exc:
-            raise StudentError(f"{handle.type_name}.{attr}: {type(exc).__name__}: {exc}") from None
+            raise StudentError(f"{handle.type_name}.{attr} raised {_exception_name(type(exc))}: {_one_line(exc)}"
+                               + _where(exc, self._package_dir()), raised=_raised(exc)) from None
         return to_plain(value, self._keep)
 
     def close(self) -> None:
@@ -153,3 +208,127 @@ class InProcessStudent:
 
 def is_number(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+# --------------------------------------------------------------------------- what the student's code raised
+
+def _exception_name(cls: type) -> str:
+    """``ValueError``, or ``ShapeError (a ValueError)`` for a class of the student's own."""
+    if getattr(builtins, cls.__name__, None) is cls:
+        return cls.__name__
+    base = next((b for b in cls.__mro__[1:] if getattr(builtins, b.__name__, None) is b
+                 and b not in (Exception, BaseException, object)), None)
+    return f"{cls.__name__} (a {base.__name__})" if base else cls.__name__
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a student's exception whose __str__ fails
+        return "<the exception's message could not be read>"
+
+
+def _one_line(exc: BaseException) -> str:
+    """The exception's text, first line only, capped."""
+    first = _text(exc).strip().split("\n", 1)[0]
+    return first if len(first) <= _MAX_LINE else first[:_MAX_LINE - 3] + "..."
+
+
+def _more_text(exc: BaseException) -> str:
+    """Lines of a multi-line exception text after the first, as detail lines."""
+    rest = _text(exc).strip().split("\n")[1:6]
+    return "".join(f"\n    {line.rstrip()}" for line in rest if line.strip())
+
+
+def _raised(exc: BaseException) -> str:
+    return f"{_exception_name(type(exc))}: {_text(exc)}"
+
+
+def _where(exc: BaseException, package_dir: str | None) -> str:
+    """Detail lines naming the student's innermost file and line (and its caller), or ``""``.
+
+    Only frames inside the submission's package count: the grader's frames
+    and NumPy's internals say nothing to the student. Paths are shown from
+    the package's parent, as the student sees them (``cs231n_cnn/layers/conv.py``).
+    """
+    if not package_dir:
+        return ""
+    prefix = package_dir + os.sep
+    frames = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = os.path.realpath(frame.filename)
+        if path.startswith(prefix):
+            frames.append((os.path.relpath(path, os.path.dirname(package_dir)), frame))
+    if not frames:
+        return ""
+    lines = []
+    for word, (shown, frame) in zip(("at", "called from"), reversed(frames[-2:])):
+        lines.append(f"\n  {word} {shown}, line {frame.lineno}, in {frame.name}")
+        source = (frame.line or linecache.getline(frame.filename, frame.lineno or 0)).strip()
+        if source:
+            lines.append(f"\n      {source[:_MAX_LINE]}")
+    return "".join(lines)
+
+
+# --------------------------------------------------------------------------- inputs changed in place
+
+def _arrays(value, path: str):
+    """``(path, array)`` for every ndarray in an argument (inside tuples, lists and dicts)."""
+    if type(value) is np.ndarray:
+        yield path, value
+    elif type(value) in (tuple, list):
+        for i, v in enumerate(value):
+            yield from _arrays(v, f"{path}[{i}]")
+    elif type(value) is dict:
+        for k, v in value.items():
+            yield from _arrays(v, f"{path}[{k!r}]")
+
+
+def _argument_names(fn, args, kwargs) -> list[tuple[str, object]]:
+    """``(name, value)`` of each argument, named as in the function's signature when it has one."""
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return [(f"argument {i + 1}", v) for i, v in enumerate(args)] + list(kwargs.items())
+    named = []
+    for name, value in bound.arguments.items():
+        kind = inspect.signature(fn).parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            named += [(f"{name}[{i}]", v) for i, v in enumerate(value)]
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            named += list(value.items())
+        else:
+            named.append((name, value))
+    return named
+
+
+def _number(x) -> str:
+    return f"{x:.4g}" if isinstance(x, (float, np.floating)) else str(x)
+
+
+def _watch_inputs(fn, label: str):
+    """``fn``, failing with a :class:`StudentError` if it changes an array argument in place."""
+
+    def watched(*args, **kwargs):
+        given = [(path, a, a.copy()) for name, value in _argument_names(fn, args, kwargs)
+                 for path, a in _arrays(value, name)]
+        result = fn(*args, **kwargs)
+        for path, now, before in given:
+            if now.shape != before.shape or now.dtype != before.dtype:
+                raise StudentError(f"{label} changed its argument {path} in place: it was {before.dtype} "
+                                   f"{before.shape}, it is now {now.dtype} {now.shape}")
+            changed = now != before
+            if now.dtype.kind == "f":
+                changed &= ~(np.isnan(now) & np.isnan(before))
+            if changed.any():
+                idx = tuple(int(i) for i in np.argwhere(changed)[0])
+                at = f"{path}[{', '.join(map(str, idx))}]" if idx else path
+                raise StudentError(
+                    f"{label} changed its argument {path} in place"
+                    f"\n  {at} was {_number(before[idx])}, now {_number(now[idx])} "
+                    f"({int(changed.sum())} of {changed.size} elements changed)"
+                    f"\n  the caller's {path} must stay as it was: write the result into a new array "
+                    f"(or work on {path.split('[')[0]}.copy())")
+        return result
+
+    return watched
