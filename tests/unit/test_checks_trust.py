@@ -1,0 +1,217 @@
+"""No points for nothing: a check's expected values never come from the student's own numbers.
+
+Each test runs checks in process against a submission that implements
+nothing, or that only *reports* good numbers (a model whose loss is
+log(10) with zero gradients, a Solver that claims 95% accuracy, batch norm
+whose running statistics stay at zero), and asserts that the check it
+targets scores 0. The in-process student resolves ``cs231n_cnn.<module>.<name>``
+at call time, so patching a module attribute is exactly what such a
+submission looks like to it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cs231n_cnn
+import cs231n_cnn.layers as L
+import cs231n_cnn.models as models
+import cs231n_cnn.optim as optim
+import cs231n_cnn.solver as solver
+from cs231n_cnn.grading import load_checks, run_checks
+from cs231n_cnn.grading.release import release_python
+
+CHECKS = load_checks()
+# Captured before any test patches them.
+REAL_BATCHNORM_FORWARD = L.batchnorm_forward
+REAL_LOSS = models.ConvNet.loss
+PACKAGE_DIR = Path(cs231n_cnn.__file__).resolve().parent
+# Every library module the student release stubs (the rest ships as it is).
+RELEASED = sorted(p.relative_to(PACKAGE_DIR.parent).as_posix() for p in PACKAGE_DIR.rglob("*.py")
+                  if "### BEGIN SOLUTION" in p.read_text(encoding="utf-8"))
+
+
+def _released_module(relpath: str) -> types.ModuleType:
+    """The library module as the student release ships it, made by the release tool from the source."""
+    source = (PACKAGE_DIR.parent / relpath).read_text(encoding="utf-8")
+    stubbed, names = release_python(source, relpath)
+    assert names, f"{relpath} has no solution regions"
+    package = relpath[:-3].replace("/", ".").rsplit(".", 1)[0]
+    module = types.ModuleType(f"{package}._released_for_trust_test", f"{relpath} as released")
+    module.__package__ = package
+    exec(compile(stubbed, relpath, "exec"), module.__dict__)
+    return module
+
+
+@pytest.fixture
+def untouched_release(monkeypatch):
+    """Every stubbed function of the release in place of the solution, wherever the package looks it up."""
+    assert {"cs231n_cnn/optim.py", "cs231n_cnn/layers/conv.py", "cs231n_cnn/layers/norm.py"} <= set(RELEASED)
+    for relpath in RELEASED:
+        original = importlib.import_module(relpath[:-3].replace("/", "."))
+        released = _released_module(relpath)
+        for name, stub in vars(released).items():
+            real = getattr(original, name, None)
+            if not (isinstance(stub, types.FunctionType) and stub.__module__ == released.__name__
+                    and isinstance(real, types.FunctionType)):
+                continue
+            monkeypatch.setattr(original, name, stub)
+            if getattr(L, name, None) is real:
+                monkeypatch.setattr(L, name, stub)
+            for rule, fn in optim.UPDATE_RULES.items():
+                if fn is real:
+                    monkeypatch.setitem(optim.UPDATE_RULES, rule, stub)
+
+
+def test_the_untouched_release_scores_zero_on_every_check(untouched_release):
+    results = run_checks()
+    assert {r.name for r in results} == set(CHECKS)
+    scored = [r.report() for r in results if r.score != 0]
+    assert not scored, "\n".join(scored)
+    by_name = {r.name: r for r in results}
+    for name in ("training_smoke", "batchnorm_running_stats", "dropout", "sgd"):
+        assert "not implemented yet" in by_name[name].report(), by_name[name].report()
+
+
+# ------------------------------------------------------------------ a model and a Solver that only report
+
+class ReportingModel(models.ThreeLayerConvNet):
+    """Loss log(10) and zero gradients, whatever the weights: what a stubbed net would like to claim."""
+
+    def loss(self, X, y=None):
+        if y is None:
+            return np.zeros((len(X), self.num_classes))
+        return math.log(10), {k: np.zeros_like(v) for k, v in self.params.items()}
+
+
+class ReportingSolver:
+    """Trains nothing; reports 95% accuracy and a loss history that halves."""
+
+    def __init__(self, model, data, **kwargs):
+        self.model = model
+        self.loss_history = []
+
+    def train(self):
+        self.loss_history = [math.log(10) * 0.9 ** i for i in range(40)]
+
+    def check_accuracy(self, X, y, num_samples=None, batch_size=100):
+        return 0.95
+
+
+def _one(name):
+    (result,) = run_checks([name])
+    return result
+
+
+class ZeroGradientModel(ReportingModel):
+    """The true loss (the solution's layers), but gradients of zeros."""
+
+    def loss(self, X, y=None):
+        if y is None:
+            return REAL_LOSS(self, X)
+        loss, grads = REAL_LOSS(self, X, y)
+        return loss, {k: np.zeros_like(v) for k, v in grads.items()}
+
+
+@pytest.mark.parametrize("model, first_part_says", [
+    (ReportingModel, "loss (against the reference forward pass of model.params)"),
+    (ZeroGradientModel, "grads['W1'] projected on a random direction (against the reference loss)"),
+], ids=["loss-log10", "true-loss-zero-grads"])
+def test_a_model_and_solver_that_only_report_good_numbers_score_zero(monkeypatch, model, first_part_says):
+    monkeypatch.setattr(models, "ThreeLayerConvNet", model)
+    monkeypatch.setattr(solver, "Solver", ReportingSolver)
+    result = _one("training_smoke")
+    assert result.score == 0, result.report()
+    initial, trained, history = result.parts
+    assert first_part_says in initial.message
+    assert "Solver.check_accuracy reports 0.950, but the reference forward pass" in trained.message
+    assert "loss_history[0] (against the reference loss of the initial model.params)" in history.message
+
+
+def test_a_solver_that_claims_accuracy_without_training_loses_the_training_parts(monkeypatch):
+    # The real model (the solution's layers) earns the initial-loss part; the Solver's claims earn nothing.
+    monkeypatch.setattr(solver, "Solver", ReportingSolver)
+    result = _one("training_smoke")
+    assert [p.passed for p in result.parts] == [True, False, False], result.report()
+    assert "loss_history[0]" in result.parts[2].message
+
+
+def test_the_training_check_falls_back_to_reported_numbers_only_where_the_reference_is_absent(monkeypatch):
+    """The student release does not ship the private forward pass; the check still runs there."""
+    ref = importlib.import_module("_cs231n_checks._reference")
+    monkeypatch.delattr(ref, "_three_layer_convnet")
+    assert _one("training_smoke").passed
+    monkeypatch.setattr(models, "ThreeLayerConvNet", ReportingModel)
+    monkeypatch.setattr(solver, "Solver", ReportingSolver)
+    # Without the reference the claims pass locally, which is why the grader keeps it.
+    assert _one("training_smoke").score > 0
+
+
+# ------------------------------------------------------------------ batch norm whose statistics never move
+
+class ZeroWeightConvNet(models.ConvNet):
+    """All weights 0, so any layer before batch norm feeds it zeros (and zero statistics)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for k in self.params:
+            if k.startswith("W"):
+                self.params[k][...] = 0
+
+
+def batchnorm_forward_frozen_statistics(x, gamma, beta, bn_param):
+    """Normalizes correctly but leaves the running statistics at zero."""
+    out, cache = REAL_BATCHNORM_FORWARD(x, gamma, beta, dict(bn_param))
+    bn_param["running_mean"], bn_param["running_var"] = np.zeros(x.shape[1]), np.zeros(x.shape[1])
+    return out, cache
+
+
+def test_batchnorm_with_zero_weights_and_frozen_statistics_scores_zero(monkeypatch):
+    monkeypatch.setattr(models, "ConvNet", ZeroWeightConvNet)
+    monkeypatch.setattr(L, "batchnorm_forward", batchnorm_forward_frozen_statistics)
+    monkeypatch.setattr(L.norm, "batchnorm_forward", batchnorm_forward_frozen_statistics)
+    result = _one("batchnorm_running_stats")
+    assert result.score == 0, result.report()
+
+
+# ------------------------------------------------------------------ layers that return zeros
+
+def dropout_forward_zeros(x, dropout_param):
+    """Every unit dropped, in both modes."""
+    return np.zeros_like(x), (dropout_param, np.zeros_like(x))
+
+
+def dropout_backward_zeros(dout, cache):
+    return np.zeros_like(dout)
+
+
+def test_dropout_that_drops_everything_scores_zero(monkeypatch):
+    monkeypatch.setattr(L, "dropout_forward", dropout_forward_zeros)
+    monkeypatch.setattr(L, "dropout_backward", dropout_backward_zeros)
+    result = _one("dropout")
+    assert result.score == 0, result.report()
+
+
+def test_float32_conv_backward_of_zeros_fails_the_backward_part(monkeypatch):
+    def conv_backward_zeros(dout, cache, compute_dx=True):
+        x, w = cache[0], cache[1]
+        return np.zeros_like(x), np.zeros_like(w), np.zeros(w.shape[0], w.dtype)
+
+    real_forward = L.conv_forward_fast
+
+    def conv_forward_keeping_inputs(x, w, b, conv_param):
+        out, _ = real_forward(x, w, b, conv_param)
+        return out, (x, w)
+
+    monkeypatch.setattr(L, "conv_forward_fast", conv_forward_keeping_inputs)
+    monkeypatch.setattr(L, "conv_backward_fast", conv_backward_zeros)
+    result = _one("conv_fast_float32")
+    parts = {p.label: p for p in result.parts}
+    assert parts["forward float32"].passed
+    assert not parts["backward float32"].passed, result.report()
