@@ -16,15 +16,51 @@ reference forward pass), calls the student's function through
 
 Each part scores its points or zero, so a check gives partial credit (e.g.
 dx right, dw wrong). A part fails on a wrong value, a wrong shape or dtype,
-an exception in the student's code, or a missing function; the message says
-which, in one line. The same definitions serve the notebooks' check cells,
-the project's tests (the reference solution must score full marks) and the
-grader.
+an exception in the student's code, or a missing function. The same
+definitions serve the notebooks' check cells, the project's tests (the
+reference solution must score full marks) and the grader.
+
+Messages. A failure message is a short headline, then detail lines. The
+comparisons write them, so every check gets them without saying anything:
+
+* the worst element, named as the student names the array:
+  ``out[1, 0, 2, 3] = 0.512, expected 1.024``;
+* a recognised pattern as the headline when there is one: a constant factor
+  (``dw is 0.5x the expected values``, ``-1x: the sign is flipped``), axes
+  swapped or transposed, the values shifted by one along an axis, all
+  zeros, NaN or inf, the right values in the wrong shape;
+* the wrong shape with both shapes (and the output-size formula for
+  conv-like shapes), the wrong dtype with the usual cause;
+* the relative error and the tolerance (``out: max relative error 1.0e+00 > 1e-07``).
+
+:meth:`CheckResult.line` starts with ``FAIL name: [part] headline (score)``:
+the first part that failed on its own, then its details. A part that fails
+only because an earlier one did says ``see [that part]`` instead of repeating
+a numeric error: the framework notices when a part uses a student function
+that already failed an earlier part of the same check, when it raises
+exactly the same error again, and when the check calls :meth:`Tester.needs`.
+
+Helpers for check authors, beyond the comparisons:
+
+* ``t.call(name, *args, check_unmodified=True)`` fails the part if the
+  student's function changes an array it was given, in place (naming the
+  argument and the first changed element);
+* ``t.needs(value, part)`` inside a part: when ``value`` is None (the earlier
+  ``part`` that should have produced it failed), fail as a follow-on of it::
+
+      grads = None
+      with t.part("dx"):
+          grads = t.call("layers.affine_backward", dout, cache)
+          t.assert_close(grads[0], dx_num, name="dx")
+      with t.part("dw"):
+          t.needs(grads, "dx")
+          t.assert_close(grads[1], dw_num, name="dw")
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import time
 import traceback
@@ -33,13 +69,25 @@ from typing import Callable
 
 import numpy as np
 
-from .student import StudentError
+from .student import CHECK_UNMODIFIED, StudentError
 
-__all__ = ["check", "Check", "CheckFailure", "Tester", "PartResult", "CheckResult", "REGISTRY", "run_check_def"]
+__all__ = ["check", "Check", "CheckFailure", "FollowOnFailure", "Tester", "PartResult", "CheckResult", "REGISTRY",
+           "run_check_def"]
 
 
 class CheckFailure(AssertionError):
-    """A comparison in a check failed; the message is shown to the student."""
+    """A comparison in a check failed; the message is shown to the student.
+
+    Its first line is a short headline; any further lines are details.
+    """
+
+
+class FollowOnFailure(CheckFailure):
+    """A part that could not be checked because an earlier part failed (see :meth:`Tester.needs`)."""
+
+    def __init__(self, message: str, part: str):
+        super().__init__(message)
+        self.part = part
 
 
 @dataclass
@@ -81,14 +129,28 @@ def check(name: str, *, points: int, hidden: bool = False, description: str = ""
 
 @dataclass
 class PartResult:
+    """One part's score; ``message`` (headline, then detail lines) says why it failed.
+
+    ``follows`` names the earlier part this failure follows from, if any.
+    """
+
     label: str
     score: float
     max_score: float
     message: str = ""
+    follows: str = ""
 
     @property
     def passed(self) -> bool:
         return self.score >= self.max_score
+
+    @property
+    def headline(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+    @property
+    def details(self) -> list[str]:
+        return [line.strip() for line in self.message.split("\n")[1:] if line.strip()]
 
 
 @dataclass
@@ -105,21 +167,47 @@ class CheckResult:
     def passed(self) -> bool:
         return not self.error and self.score >= self.max_score
 
-    def line(self) -> str:
-        """One deterministic line: ``PASS name 4/4`` or ``FAIL name: why (s/m)``."""
+    def first_failure(self) -> PartResult | None:
+        """The first part that failed on its own (not as a follow-on of an earlier one)."""
+        failed = [p for p in self.parts if not p.passed]
+        return next((p for p in failed if not p.follows), failed[0] if failed else None)
+
+    def headline(self) -> str:
+        """One deterministic line: ``PASS name 4/4`` or ``FAIL name: [part] why (s/m)``."""
         score = f"{_fmt(self.score)}/{_fmt(self.max_score)}"
         if self.passed:
             return f"PASS {self.name} {score}"
-        why = self.error or next((p.message for p in self.parts if not p.passed), "failed")
+        first = self.first_failure()
+        if self.error:
+            why = self.error.split("\n", 1)[0]
+        elif first is not None:
+            why = f"[{first.label}] {first.headline}"
+        else:
+            why = "failed"
         return f"FAIL {self.name}: {why} ({score})"
 
+    def line(self) -> str:
+        """:meth:`headline`; for a failure, followed by the details of the first failure (what notebooks print)."""
+        if self.passed:
+            return self.headline()
+        if self.error:
+            details = [d.strip() for d in self.error.split("\n")[1:] if d.strip()]
+        else:
+            first = self.first_failure()
+            details = first.details if first is not None else []
+        return "\n".join([self.headline(), *(f"    {d}" for d in details)])
+
     def report(self) -> str:
-        """The line plus one line per part, for the grader's output."""
-        lines = [self.line()]
+        """The headline plus one entry per part (failed parts with their details), for the grader's output."""
+        lines = [self.headline()]
+        if self.error:
+            lines += [f"    {d.strip()}" for d in self.error.split("\n")[1:] if d.strip()]
         for p in self.parts:
             mark = "ok " if p.passed else "ERR"
-            msg = f": {p.message}" if p.message and not p.passed else ""
+            msg = f": {p.headline}" if p.message and not p.passed else ""
             lines.append(f"  [{mark}] {p.label} ({_fmt(p.score)}/{_fmt(p.max_score)}){msg}")
+            if not p.passed:
+                lines += [f"        {d}" for d in p.details]
         return "\n".join(lines)
 
 
@@ -130,36 +218,93 @@ def _fmt(x: float) -> str:
 class Tester:
     """What a check function gets: the student, a seeded generator, and comparisons."""
 
+    __test__ = False     # not a pytest test class, whatever its name
+
     def __init__(self, student, seed: int):
         self.student = student
         self.rng = np.random.default_rng(seed)
         self.parts: list[PartResult] = []
+        self._calls: list[str] = []      # student functions called in the running part, in order
+        self._raised: str | None = None  # the function whose StudentError is propagating
+        self._failed: dict[str, str] = {}  # student function -> the first part it failed
 
     # ------------------------------------------------------------ student calls
 
-    def call(self, name: str, *args, **kwargs):
-        """Call the student's ``cs231n_cnn.<name>``; returns plain data or handles."""
-        return self.student.call(name, *args, **kwargs)
+    def call(self, name: str, *args, check_unmodified: bool = False, **kwargs):
+        """Call the student's ``cs231n_cnn.<name>``; returns plain data or handles.
 
-    def call_method(self, handle, method: str, *args, **kwargs):
-        return self.student.call_method(handle, method, *args, **kwargs)
+        ``check_unmodified=True``: the part fails if the function changes an
+        array argument in place (e.g. ``x[x < 0] = 0`` in a ReLU).
+        """
+        if check_unmodified:
+            kwargs[CHECK_UNMODIFIED] = True
+        return self._track(name, self.student.call, name, *args, **kwargs)
+
+    def call_method(self, handle, method: str, *args, check_unmodified: bool = False, **kwargs):
+        """Call a method of a student object (``check_unmodified`` as in :meth:`call`)."""
+        if check_unmodified:
+            kwargs[CHECK_UNMODIFIED] = True
+        return self._track(f"{handle.type_name}.{method}", self.student.call_method, handle, method, *args, **kwargs)
 
     def get_attr(self, handle, attr: str):
         return self.student.get_attr(handle, attr)
+
+    def _track(self, label: str, fn, *args, **kwargs):
+        self._calls.append(label)
+        try:
+            return fn(*args, **kwargs)
+        except StudentError:
+            self._raised = label
+            raise
 
     # -------------------------------------------------------------- parts
 
     @contextlib.contextmanager
     def part(self, label: str, points: float = 1):
         """Score ``points`` if the block completes, 0 (with the reason) if it fails."""
+        outer = self._calls, self._raised
+        self._calls, self._raised = [], None
         try:
             yield
+        except FollowOnFailure as exc:
+            self.parts.append(PartResult(label, 0.0, points, str(exc), follows=exc.part))
         except CheckFailure as exc:
-            self.parts.append(PartResult(label, 0.0, points, str(exc)))
+            self._failed_part(label, points, str(exc), culprit=self._calls[-1] if self._calls else None)
         except StudentError as exc:
-            self.parts.append(PartResult(label, 0.0, points, exc.message))
+            self._failed_part(label, points, exc.message, culprit=self._raised, raised=True)
         else:
             self.parts.append(PartResult(label, float(points), points))
+        finally:
+            self._calls, self._raised = outer
+
+    def needs(self, value, part: str) -> None:
+        """Inside a part: fail as a follow-on of the earlier ``part`` if ``value`` (what it made) is None."""
+        if value is None:
+            raise FollowOnFailure(f"see [{part}]: not checked, because that part failed", part)
+
+    def _failed_part(self, label: str, points: float, message: str, *, culprit: str | None,
+                     raised: bool = False) -> None:
+        """Record a failed part; say ``see [earlier part]`` when it only follows from that one.
+
+        ``culprit`` is the student function whose result was being checked
+        (the last one called) or that raised.
+        """
+        earlier = [p for p in self.parts if not p.passed]
+        follows = ""
+        same = next((p for p in earlier if raised and p.message == message), None)
+        if same is not None:
+            follows = same.label
+            message = f"see [{same.label}]: {culprit or 'the same call'} raised the same error there"
+        else:
+            used = next((f for f in self._calls if f != culprit and f in self._failed), None)
+            if used is not None:
+                follows = self._failed[used]
+                headline = message.split("\n", 1)[0]
+                message = (f"see [{follows}] first: this part uses {used}, which failed there"
+                           f"\nthis part's own result: {headline}")
+        if culprit and not follows:
+            self._failed.setdefault(culprit, label)
+        self.parts.append(PartResult(label, 0.0, points, message, follows=follows))
 
     # -------------------------------------------------------------- comparisons
 
@@ -168,33 +313,34 @@ class Tester:
         if type(got) is not np.ndarray:
             raise CheckFailure(f"{name} should be a numpy array, got {_describe(got)}")
         if shape is not None and got.shape != tuple(shape):
-            raise CheckFailure(f"{name} has shape {got.shape}, expected {tuple(shape)}")
+            raise CheckFailure(_shape_message(name, got, tuple(shape)))
         if dtype is not None and got.dtype != np.dtype(dtype):
-            raise CheckFailure(f"{name} has dtype {got.dtype}, expected {np.dtype(dtype)}")
+            raise CheckFailure(_dtype_message(name, got.dtype, np.dtype(dtype)))
         return got
 
     def assert_close(self, got, expected, *, tol: float = 1e-7, name: str = "result", atol: float = 0.0) -> float:
         """Relative error ``max |g - e| / max(1e-8, |g| + |e|)`` at most ``tol``.
 
         Elements with ``|g - e| <= atol`` count as equal. Returns the error.
+        A failure names the worst element and any pattern it recognises
+        (constant factor, swapped axes, shift by one, zeros, NaN, shape).
         """
         expected = np.asarray(expected)
         if expected.ndim == 0 and not isinstance(got, np.ndarray):
             if not (isinstance(got, (int, float)) and not isinstance(got, bool)):
                 raise CheckFailure(f"{name} should be a number, got {_describe(got)}")
             got = np.asarray(float(got))
+        if type(got) is np.ndarray and got.shape != expected.shape:
+            raise CheckFailure(_shape_message(name, got, expected.shape, expected, tol))
         got = self.assert_array(got, shape=expected.shape, name=name)
         g = got.astype(np.float64)
         e = expected.astype(np.float64)
         if not np.all(np.isfinite(g)):
-            raise CheckFailure(f"{name} contains NaN or inf")
-        diff = np.abs(g - e)
-        err = diff / np.maximum(1e-8, np.abs(g) + np.abs(e))
-        if atol > 0:
-            err = np.where(diff <= atol, 0.0, err)
+            raise CheckFailure(_nonfinite_message(name, g, e))
+        err = _relative_error(g, e, atol)
         worst = float(err.max()) if err.size else 0.0
         if not worst <= tol:
-            raise CheckFailure(f"{name}: max relative error {worst:.1e} > {tol:.0e}")
+            raise CheckFailure(_values_message(name, g, e, err, tol, atol))
         return worst
 
     def assert_equal(self, got, expected, *, name: str = "result") -> None:
@@ -202,7 +348,11 @@ class Tester:
         if isinstance(expected, np.ndarray):
             got = self.assert_array(got, shape=expected.shape, name=name)
             if not np.array_equal(got, expected):
-                raise CheckFailure(f"{name} differs from the expected values")
+                differ = got != expected
+                idx = tuple(int(i) for i in np.argwhere(differ)[0]) if differ.ndim else ()
+                raise CheckFailure(f"{name} differs from the expected values at {int(np.sum(differ))} of "
+                                   f"{differ.size} elements"
+                                   f"\nfirst: {_at(name, idx)} = {_num(got[idx])}, expected {_num(expected[idx])}")
         elif type(got) is not type(expected) and not (_is_num(got) and _is_num(expected)):
             raise CheckFailure(f"{name} should be {type(expected).__name__}, got {_describe(got)}")
         elif got != expected:
@@ -213,7 +363,9 @@ class Tester:
         try:
             self.call(name, *args, **kwargs)
         except StudentError as exc:
-            if "ValueError" not in exc.message or match not in exc.message:
+            # In this process ``raised`` is just the exception (not the student's source line).
+            text = exc.raised if exc.raised is not None else exc.message
+            if "ValueError" not in text or match not in text:
                 raise CheckFailure(f"expected ValueError mentioning {match!r}, got: {exc.message}") from None
             return
         raise CheckFailure(f"{name} accepted invalid input; expected ValueError mentioning {match!r}")
@@ -227,6 +379,219 @@ def _describe(x) -> str:
     if isinstance(x, np.ndarray):
         return f"array of shape {x.shape}"
     return type(x).__name__
+
+
+# --------------------------------------------------------------------------- what a wrong result looks like
+# Every helper below returns a message: a headline, then detail lines. The
+# patterns are tried on float64 copies of the student's array ``g`` and the
+# expected one ``e``; each is stated only when it reproduces the student's
+# values within the check's own tolerance.
+
+_CONV_FORMULA = "H_out = (H + 2*P - HH) // S + 1 and W_out = (W + 2*P - WW) // S + 1"
+
+
+def _relative_error(g: np.ndarray, e: np.ndarray, atol: float = 0.0) -> np.ndarray:
+    diff = np.abs(g - e)
+    err = diff / np.maximum(1e-8, np.abs(g) + np.abs(e))
+    return np.where(diff <= atol, 0.0, err) if atol > 0 else err
+
+
+def _matches(g: np.ndarray, e: np.ndarray, tol: float, atol: float = 0.0) -> bool:
+    """``g`` equals ``e`` within the check's tolerance (at least 1e-9, for arithmetic noise)."""
+    return g.shape == e.shape and g.size > 0 and float(_relative_error(g, e, atol).max()) <= max(tol, 1e-9)
+
+
+def _num(x) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    return f"{float(x):.4g}"
+
+
+def _num_pair(a, b) -> tuple[str, str]:
+    """Two numbers with enough digits to tell them apart (4 significant digits when that is enough)."""
+    for digits in (4, 6, 8, 10, 12, 17):
+        x, y = f"{float(a):.{digits}g}", f"{float(b):.{digits}g}"
+        if x != y:
+            break
+    return x, y
+
+
+def _at(name: str, idx: tuple) -> str:
+    return f"{name}[{', '.join(str(int(i)) for i in idx)}]" if idx else name
+
+
+def _slice_text(name: str, ndim: int, axis: int, index: str) -> str:
+    return f"{name}[{', '.join(index if a == axis else ':' for a in range(ndim))}]"
+
+
+def _factor(k: float, values: str) -> str:
+    """``0.5x the expected values (a missing factor of 2?)``, ``-1x ...: the sign is flipped``."""
+    def whole(v):
+        return abs(v - round(v)) <= 1e-6 * max(1.0, abs(v)) and round(v) != 0
+
+    sign = ", and the sign is flipped" if k < 0 else ""
+    if whole(k) and round(k) == -1:
+        return f"-1x the expected {values}: the sign is flipped"
+    if whole(k):
+        return f"{int(round(k))}x the expected {values} (an extra factor of {abs(int(round(k)))}?{sign})"
+    if whole(1 / k):
+        return f"{k:.4g}x the expected {values} (a missing factor of {abs(int(round(1 / k)))}?{sign})"
+    return f"{k:.4g}x the expected {values}"
+
+
+def _constant_factor(g, e, tol) -> float | None:
+    """``k`` with ``g == k * e`` (k not 1 or 0), else None. A single number only for a simple k."""
+    ee = float(np.sum(e * e))
+    if ee == 0 or not np.any(g):
+        return None
+    k = float(np.sum(g * e)) / ee
+    if not math.isfinite(k) or abs(k - 1) <= 1e-6 or not _matches(g, k * e, tol):
+        return None
+    if np.count_nonzero(e) < 2:     # one number is always a multiple of another: only say it for a simple k
+        simple = [v for v in (k, 1 / k) if abs(v - round(v)) <= 1e-6 * max(1.0, abs(v)) and round(v) != 0]
+        if not simple:
+            return None
+    return k
+
+
+def _axes_swapped(name: str, g, e, tol) -> str | None:
+    """Headline if ``g`` is ``e`` with its axes in another order (same shape)."""
+    if g.ndim < 2 or g.size > 10**6:
+        return None
+    for perm in itertools.permutations(range(e.ndim)):
+        if perm == tuple(range(e.ndim)) or e.transpose(perm).shape != g.shape:
+            continue
+        if _matches(g, e.transpose(perm), tol) and not _matches(g, e, tol):
+            moved = [a for a in range(e.ndim) if perm[a] != a]
+            if e.ndim == 2:
+                return f"{name} is transposed: it equals the expected {name}.T"
+            if len(moved) == 2:
+                return f"{name} has axes {moved[0]} and {moved[1]} swapped (compared with the expected values)"
+            return f"{name} has its axes in the wrong order: it equals the expected values transposed to {perm}"
+    return None
+
+
+def _shifted(name: str, g, e, tol) -> str | None:
+    """Headline if ``g`` is ``e`` moved by one or two places along one axis (an off-by-one index)."""
+    for d in (1, -1, 2, -2):
+        for axis in range(g.ndim):
+            n = g.shape[axis]
+            if n <= abs(d) + 1:
+                continue
+            later, earlier = [slice(None)] * g.ndim, [slice(None)] * g.ndim
+            later[axis], earlier[axis] = slice(abs(d), None), slice(None, n - abs(d))
+            got, exp = (g[tuple(later)], e[tuple(earlier)]) if d > 0 else (g[tuple(earlier)], e[tuple(later)])
+            if np.ptp(exp) == 0 or not _matches(got, exp, tol):
+                continue
+            i = "i"
+            if d > 0:
+                moved, at = _slice_text(name, g.ndim, axis, f"i + {d}"), f"expected {_slice_text(name, g.ndim, axis, i)}"
+            else:
+                moved, at = _slice_text(name, g.ndim, axis, i), f"expected {_slice_text(name, g.ndim, axis, f'i + {-d}')}"
+            return (f"{name} is shifted by {abs(d)} along axis {axis}: {moved} holds the {at}"
+                    f"\nan off-by-one in an index, the stride or the padding?")
+    return None
+
+
+def _where_wrong(wrong: np.ndarray) -> str | None:
+    """A detail line if the wrong elements sit at only some indices of one axis (e.g. the borders)."""
+    if wrong.ndim == 0 or wrong.all():
+        return None
+    best = None
+    for axis in range(wrong.ndim):
+        n = wrong.shape[axis]
+        if n < 3:
+            continue
+        hit = np.flatnonzero(np.any(wrong, axis=tuple(a for a in range(wrong.ndim) if a != axis)))
+        border = set(hit.tolist()) <= {0, n - 1}
+        if (len(hit) <= n // 3 or border) and (best is None or len(hit) / n < len(best[1]) / best[2]):
+            best = (axis, hit, n)
+    if best is None:
+        return None
+    axis, hit, n = best
+    shown = ", ".join(map(str, hit[:6])) + (", ..." if len(hit) > 6 else "")
+    edges = " (at the border: padding?)" if set(hit.tolist()) <= {0, n - 1} else ""
+    return f"the wrong elements all have index {shown} along axis {axis} (of size {n}){edges}"
+
+
+def _values_message(name: str, g, e, err, tol: float, atol: float) -> str:
+    """The message for values that are not close enough (same shape, all finite)."""
+    idx = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
+    got_text, expected_text = _num_pair(g[idx], e[idx])
+    worst = f"{_at(name, idx)} = {got_text}, expected {expected_text}"
+    wrong = err > tol
+    n_wrong, size = int(wrong.sum()), wrong.size
+    tolerance = f"{name}: max relative error {float(err.max()):.1e} > {tol:.0e}"
+    details = []
+    k = None
+    if not np.any(g) and np.any(e):
+        headline = f"{name} is all zeros (not implemented yet, or never written or accumulated?)"
+    elif (k := _constant_factor(g, e, tol)) is not None:
+        headline = f"{name} is {_factor(k, 'values' if size > 1 else 'value')}"
+    else:
+        headline = _axes_swapped(name, g, e, tol) or _shifted(name, g, e, tol)
+    if headline is None:
+        count = f" ({n_wrong} of {size} elements wrong)" if size > 1 else ""
+        headline = f"{worst}{count}"
+    else:
+        details.append(f"worst: {worst}" if size > 1 else worst)
+    if size > 1 and k is None:
+        if not headline.startswith(worst) and np.any(g):
+            details.append(f"{n_wrong} of {size} elements are wrong")
+        if np.any(e[wrong]) and not np.any(g[wrong]) and np.any(g):
+            details.append(f"every wrong element of {name} is 0: values never written there, or not accumulated?")
+        where = _where_wrong(wrong)
+        if where:
+            details.append(where)
+    details.append(tolerance)
+    return "\n".join([headline, *details])
+
+
+def _nonfinite_message(name: str, g, e) -> str:
+    nan, inf = np.isnan(g), np.isinf(g)
+    kinds = " and ".join(k for k, m in (("NaN", nan), ("inf", inf)) if m.any())
+    bad = nan | inf
+    idx = tuple(int(i) for i in np.argwhere(bad)[0]) if g.ndim else ()
+    count = f" at {int(bad.sum())} of {bad.size} elements" if g.ndim else ""
+    details = [f"first: {_at(name, idx)} = {_num(g[idx])}, expected {_num(e[idx])}"]
+    if inf.any():
+        details.append("inf usually comes from an overflow (np.exp of large scores: subtract the maximum first) "
+                       "or a division by zero")
+    if nan.any():
+        details.append("NaN usually comes from 0/0, inf - inf, or the log or square root of a negative number")
+    return "\n".join([f"{name} contains {kinds}{count}", *details])
+
+
+def _shape_message(name: str, got: np.ndarray, shape: tuple, expected=None, tol: float = 0.0) -> str:
+    """Both shapes, and what the difference suggests."""
+    shape = tuple(shape)
+    details = []
+    if got.ndim != len(shape):
+        details.append(f"{name} is {got.ndim}-D; expected {len(shape)}-D")
+    if expected is not None and got.size == expected.size and got.size:
+        g, e = got.astype(np.float64), expected.astype(np.float64)
+        if _matches(g.reshape(shape), e, tol):
+            details.append(f"it holds the right values in the wrong shape: return {name}.reshape({shape})")
+        elif got.ndim == expected.ndim:
+            perm = next((p for p in itertools.permutations(range(e.ndim))
+                         if e.transpose(p).shape == got.shape and _matches(g, e.transpose(p), tol)), None)
+            if perm is not None:
+                details.append(f"it holds the expected values with the axes in the order {perm}: "
+                               + ("transposed?" if e.ndim == 2 else "axes swapped?"))
+    if got.ndim == len(shape) == 4 and got.shape[:1] == shape[:1] and got.shape[2:] != shape[2:]:
+        details.append(f"for a convolution or pooling layer the output size is {_CONV_FORMULA}")
+    return "\n".join([f"{name} has shape {got.shape}, expected {shape}", *details])
+
+
+def _dtype_message(name: str, got: np.dtype, want: np.dtype) -> str:
+    headline = f"{name} has dtype {got}, expected {want}"
+    if got.kind == want.kind == "f" and got.itemsize > want.itemsize:
+        return (f"{headline}\nthe inputs were {want}, and the result should be too: np.zeros(shape) and "
+                f"np.ones(shape) make float64 unless given dtype=x.dtype (np.zeros_like(x) keeps it), and "
+                f"mixing in a float64 array upcasts")
+    return headline
 
 
 def run_check_def(chk: Check, student) -> CheckResult:
