@@ -403,7 +403,10 @@ class Sandbox:
         for p in _unique_paths(hide):
             argv += ["--tmpfs", p]
         argv += ["--ro-bind", str(self.runtime), RUNTIME_MOUNT,
-                 "--ro-bind", str(self.submission_dir), SUBMISSION_MOUNT, "--chdir", "/tmp"]
+                 "--ro-bind", str(self.submission_dir), SUBMISSION_MOUNT,
+                 # The directories made for the mount points (/work/main for a bound .venv, say)
+                 # would otherwise be writable: only /tmp and /dev/shm are.
+                 "--remount-ro", "/", "--chdir", "/tmp"]
         return argv
 
     def cleanup(self) -> None:

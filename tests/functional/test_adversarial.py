@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 import uuid
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cs231n_cnn.grading import load_checks
-from cs231n_cnn.grading.grader import LOG_FOOTER, LOG_HEADER, grade_to_file
+from cs231n_cnn.grading.grader import LOG_FOOTER, LOG_HEADER, grade_batch, grade_to_file
+from cs231n_cnn.grading.isolation import UID_BASE
 from cs231n_cnn.grading.sandbox import ISOLATING, MODES, Limits, Sandbox, SandboxUnavailable
 
 from grading_fixtures import (append, build_release, checks_subset, reference_submission, stub_submission,
@@ -39,6 +43,15 @@ def trusted(tmp_path_factory):
 @pytest.fixture(scope="module")
 def full_marks(trusted):
     return sum(c.points for c in load_checks(trusted).values())
+
+
+def points(checks, *names) -> float:
+    """The points of the named checks in the trusted checks directory ``checks``."""
+    found = load_checks(checks)
+    return sum(found[n].points for n in names)
+
+
+RELU = ("relu_forward", "relu_backward")
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +143,7 @@ def test_infinite_loop_times_out_and_the_rest_is_graded(mode, tmp_path, trusted,
     results = grade(root, trusted, tmp_path, sandbox=mode, check_timeout=2.0)
     tests = by_name(results)
     # relu_forward and relu_backward (which calls it) lose their 4 points, nothing else.
-    assert results["score"] == full_marks - 4
+    assert results["score"] == full_marks - points(trusted, *RELU)
     assert "timed out after 2 s (the check's time limit of 2 s)" in tests["relu_forward"]["output"]
     assert "was not run: the check's time limit of 2 s was used up" in tests["relu_forward"]["output"]
     assert "timed out" in tests["relu_backward"]["output"]
@@ -152,7 +165,7 @@ def test_huge_allocation_hits_the_memory_limit(tmp_path, trusted, full_marks):
     results = grade(root, trusted, tmp_path, memory_mb=768)
     tests = by_name(results)
     # relu_forward, relu_backward, affine_forward, affine_backward lose everything; the losses stay.
-    assert results["score"] == full_marks - 9
+    assert results["score"] == full_marks - points(trusted, *RELU, "affine_forward", "affine_backward")
     assert "ran out of memory (768 MiB limit)" in tests["relu_forward"]["output"]
     assert "ran out of memory (768 MiB limit)" in tests["affine_forward"]["output"]
     assert tests["svm_loss"]["status"] == "passed"
@@ -179,7 +192,7 @@ def test_fork_bomb_is_stopped_at_the_first_fork(mode, tmp_path, trusted, full_ma
     results = grade(root, trusted, tmp_path, sandbox=mode)
     tests = by_name(results)
     assert "raised PermissionError: [Errno 1] Operation not permitted" in tests["relu_forward"]["output"]
-    assert results["score"] == full_marks - 4
+    assert results["score"] == full_marks - points(trusted, *RELU)
 
 
 def test_killing_the_grader_fails_only_that_part(tmp_path, trusted, full_marks):
@@ -192,7 +205,7 @@ def test_killing_the_grader_fails_only_that_part(tmp_path, trusted, full_marks):
     for mode in SANDBOXES:
         results = grade(root, trusted, tmp_path, sandbox=mode)
         assert "relu_forward raised PermissionError" in by_name(results)["relu_forward"]["output"]
-        assert results["score"] == full_marks - 4
+        assert results["score"] == full_marks - points(trusted, *RELU)
     # Still here: the grader (this process) survived.
 
 
@@ -204,7 +217,7 @@ def test_killing_its_own_process_group_is_a_crash(tmp_path, trusted, full_marks)
     """)
     results = grade(root, trusted, tmp_path)
     assert "was killed (SIGKILL)" in by_name(results)["relu_forward"]["output"]
-    assert results["score"] == full_marks - 4
+    assert results["score"] == full_marks - points(trusted, *RELU)
 
 
 def test_the_seccomp_filter_blocks_processes_signals_and_network():
@@ -290,15 +303,14 @@ def test_writes_outside_the_sandbox_fail(mode, tmp_path, trusted, full_marks):
     """)
     results = grade(root, trusted, tmp_path, sandbox=mode)   # also checks that results.json is the grader's
     relu = by_name(results)["relu_forward"]["output"]
-    assert results["score"] == full_marks and "| uid 65534" in relu
+    # Inside bubblewrap it is nobody; in user mode a user id of its own, held by no account.
+    uid = 65534 if mode == "bwrap" else int(re.search(r"\| uid (\d+)", relu).group(1))
+    assert results["score"] == full_marks and f"| uid {uid}" in relu
+    assert mode == "bwrap" or uid >= UID_BASE
     assert (trusted / "fc.py").read_text(encoding="utf-8").startswith('"""Checks for the fully connected')
     assert not (trusted / "planted.py").exists() and not os.path.exists(os.path.expanduser("~/cs231n-planted"))
-    if mode == "bwrap":   # a private /tmp; the unprivileged user shares the machine's /tmp
-        assert f"| wrote {escape}" in relu and not os.path.exists(escape)
-    else:
-        assert f"| could not write {trusted / 'planted.py'} PermissionError" in relu
-        if os.path.exists(escape):
-            os.unlink(escape)
+    # Both modes give the submission a private /tmp: what it wrote there is gone.
+    assert f"| wrote {escape}" in relu and not os.path.exists(escape)
 
 
 SNOOP = """
@@ -451,7 +463,8 @@ def test_hidden_inputs_never_reach_a_visible_output(tmp_path, trusted):
     assert relu["visibility"] == "visible" and results["score"] == sum(t["max_score"] for t in results["tests"])
     printed = [float(v) for line in relu["output"].splitlines() if "has seen inputs up to:" in line
                for v in line.split(":")[1].split()]
-    assert printed and max(printed) < 100          # the hidden check's scores (~1e4) never showed
+    # The public stability part uses scores ~1e3; the hidden check's (~1e4) never showed.
+    assert printed and max(printed) < 5000
 
 
 def test_enormous_results_hit_the_response_limit(tmp_path, trusted, full_marks):
@@ -465,7 +478,7 @@ def test_enormous_results_hit_the_response_limit(tmp_path, trusted, full_marks):
     results = grade(root, trusted, tmp_path, max_response_mb=16)
     tests = by_name(results)
     assert "returned 64 MiB of data; the limit is 16 MiB" in tests["affine_forward"]["output"]
-    assert results["score"] == full_marks - 5
+    assert results["score"] == full_marks - points(trusted, "affine_forward", "affine_backward")
 
 
 FORGED_FRAME = """
@@ -483,7 +496,7 @@ def test_forged_protocol_frames_are_rejected(tmp_path, trusted, full_marks):
     tests = by_name(results)
     assert "sent an unreadable response" in tests["relu_forward"]["output"]
     assert "the limit is 512 MiB" in tests["relu_forward"]["output"]
-    assert results["score"] == full_marks - 4
+    assert results["score"] == full_marks - points(trusted, *RELU)
 
 
 def test_network_is_unreachable(tmp_path, trusted, full_marks):
@@ -519,3 +532,308 @@ def test_a_protected_path_inside_a_bound_directory_is_hidden():
         assert box.mode == "bwrap" and f"--tmpfs {doc}" in " ".join(box._bwrap_argv())
     finally:
         box.cleanup()
+
+
+# --------------------------------------------------------------------------- attacks of issue 11
+# Each ran against the grader before and succeeded; each runs in every isolating mode.
+# A probe is code run inside the student's relu_forward; it prints BREACH when the attack
+# worked, and relu_forward then returns the right answer, so the score shows nothing.
+
+PROBE = """
+    _relu_forward = relu_forward
+
+    def relu_forward(x):
+        import ctypes, os, signal
+        libc = ctypes.CDLL(None, use_errno=True)
+        grader = {grader}
+        try:
+{body}
+        except Exception as exc:
+            print("held:", type(exc).__name__, exc)
+        return _relu_forward(x)
+"""
+
+ATTACKS = {
+    "read-etc-shadow": """
+            with open("/etc/shadow") as f:
+                print("BREACH", f.read(20))
+    """,
+    "rt_sigqueueinfo-to-the-grader": """
+            info = ctypes.create_string_buffer(128)
+            nr = {"x86_64": 129, "aarch64": 138}[os.uname().machine]
+            for pid in {os.getppid(), grader}:
+                if libc.syscall(nr, pid, 0, info) == 0:
+                    print("BREACH signalled", pid)
+                else:
+                    print("held:", os.strerror(ctypes.get_errno()))
+    """,
+    "rt_tgsigqueueinfo-to-the-grader": """
+            info = ctypes.create_string_buffer(128)
+            nr = {"x86_64": 297, "aarch64": 240}[os.uname().machine]
+            for pid in {os.getppid(), grader}:
+                if libc.syscall(nr, pid, pid, 0, info) == 0:
+                    print("BREACH signalled", pid)
+                else:
+                    print("held:", os.strerror(ctypes.get_errno()))
+    """,
+    "write-the-graders-memory": """
+            for pid in {grader}:        # in bubblewrap, pid 1 is the sandbox's own init
+                try:
+                    with open(f"/proc/{pid}/mem", "r+b"):
+                        print("BREACH opened the memory of", pid)
+                except OSError as exc:
+                    print("held:", type(exc).__name__)
+    """,
+    "prlimit-the-grader": """
+            class RLimit(ctypes.Structure):
+                _fields_ = [("cur", ctypes.c_ulong), ("max", ctypes.c_ulong)]
+            new = RLimit(1, 1)
+            for pid in {os.getppid(), grader}:
+                if libc.prlimit(pid, 7, ctypes.byref(new), None) == 0:       # RLIMIT_NOFILE
+                    print("BREACH prlimit on", pid)
+                else:
+                    print("held:", os.strerror(ctypes.get_errno()))
+    """,
+    "renice-the-grader": """
+            for pid in {os.getppid(), grader}:
+                if libc.setpriority(0, pid, 19) == 0:
+                    print("BREACH setpriority on", pid)
+                else:
+                    print("held:", os.strerror(ctypes.get_errno()))
+    """,
+    "memfd-beyond-the-memory-limit": """
+            fd = os.memfd_create("hog")
+            os.ftruncate(fd, 720 << 20)
+            print("BREACH memfd_create")
+    """,
+    "a-thousand-threads": """
+            import threading, time
+            stop, started = threading.Event(), 0
+            try:
+                for _ in range(1000):
+                    threading.Thread(target=stop.wait, daemon=True).start()
+                    started += 1
+            except RuntimeError as exc:
+                print("held:", exc)
+            finally:
+                stop.set()
+            if started >= 500:
+                print("BREACH threads:", started)
+    """,
+}
+
+
+def _probe(root, body: str) -> Path:
+    body = textwrap.indent(textwrap.dedent(body).strip(), " " * 12)
+    return append(root, "layers/fc.py", PROBE.format(grader=os.getpid(), body="{body}").replace("{body}", body))
+
+
+@pytest.mark.parametrize("mode", ISOLATING)
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_attack_is_confined(attack, mode, tmp_path, trusted, full_marks):
+    root = _probe(reference_submission(tmp_path, f"submission-{attack}-full"), ATTACKS[attack])
+    results = grade(root, trusted, tmp_path, sandbox=mode)
+    relu = by_name(results)["relu_forward"]["output"]
+    assert "held:" in relu, relu
+    assert "BREACH" not in json.dumps(results), relu
+    assert results["score"] == full_marks
+
+
+@pytest.mark.parametrize("mode", ISOLATING)
+def test_writes_into_the_graders_checkout_and_checks_fail(mode, tmp_path, trusted, repo_root, full_marks):
+    tag = uuid.uuid4().hex
+    targets = [repo_root / f"planted-{tag}.txt", repo_root / "checks" / f"planted_{tag}.py",
+               trusted / f"planted_{tag}.py"]
+    body = f"""
+            for path in {[str(t) for t in targets]!r}:
+                try:
+                    with open(path, "w") as f:
+                        f.write("x")
+                    print("BREACH wrote", path)
+                except OSError as exc:
+                    print("held:", type(exc).__name__)
+    """
+    results = grade(_probe(reference_submission(tmp_path, "submission-write-checkout-full"), body), trusted,
+                    tmp_path, sandbox=mode)
+    assert not any(t.exists() for t in targets)
+    relu = by_name(results)["relu_forward"]["output"]
+    assert "BREACH" not in relu and relu.count("held:") >= len(targets), relu
+    assert results["score"] == full_marks
+
+
+@pytest.mark.parametrize("mode", ISOLATING)
+def test_nothing_outlives_the_grading_in_tmp_shm_or_sysv(mode, tmp_path, trusted, full_marks):
+    tag = uuid.uuid4().hex[:12]
+    key = int(tag[:7], 16)
+    body = f"""
+            for d in ("/tmp", "/var/tmp", "/dev/shm"):
+                try:
+                    with open(f"{{d}}/left-{tag}", "w") as f:
+                        f.write("still here")
+                except OSError as exc:
+                    print("held:", d, type(exc).__name__)
+            shmid = libc.shmget({key}, 4096, 0o1666)        # IPC_CREAT | 0666
+            print("held: wrote files; shmget", shmid)
+    """
+    results = grade(_probe(reference_submission(tmp_path, "submission-leave-files-full"), body), trusted,
+                    tmp_path, sandbox=mode)
+    assert results["score"] == full_marks
+    for d in ("/tmp", "/var/tmp", "/dev/shm"):
+        assert not os.path.exists(f"{d}/left-{tag}"), d
+    with open("/proc/sysvipc/shm", encoding="ascii") as f:
+        keys = [int(line.split()[0]) for line in list(f)[1:]]
+    assert key not in keys
+
+
+def test_without_namespaces_the_user_mode_removes_what_its_user_id_left(tmp_path):
+    """Where the kernel refuses a private mount and IPC namespace, the user mode cleans up after the user id."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as another user id")
+    from cs231n_cnn.grading import isolation
+
+    slot = isolation.acquire_uid()
+    tag = uuid.uuid4().hex[:12]
+    key = int(tag[:7], 16)
+    pid = os.fork()
+    if pid == 0:  # the submission's user id leaves files and a shared memory segment behind
+        try:
+            os.setgid(slot.gid)
+            os.setuid(slot.uid)
+            for d in ("/tmp", "/var/tmp", "/dev/shm"):
+                with open(f"{d}/left-{tag}", "w") as f:
+                    f.write("still here")
+            import ctypes
+            ctypes.CDLL(None).shmget(key, 4096, 0o1666)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    try:
+        assert os.path.exists(f"/tmp/left-{tag}")
+        removed = isolation.remove_leftovers(slot.uid)
+    finally:
+        slot.release()
+    for d in ("/tmp", "/var/tmp", "/dev/shm"):
+        assert not os.path.exists(f"{d}/left-{tag}") and f"{d}/left-{tag}" in removed
+    with open("/proc/sysvipc/shm", encoding="ascii") as f:
+        assert key not in [int(line.split()[0]) for line in list(f)[1:]]
+
+
+NEIGHBOUR = """
+    _relu_forward = relu_forward
+
+    def relu_forward(x):
+        import glob, os, signal, time
+        time.sleep(1.5)                   # both submissions are running now
+        own = os.path.dirname(os.path.realpath(os.getcwd()))      # user mode: the worker's home is in its stage
+        for path in glob.glob("/tmp/cs231n-grade-*/submission/cs231n_cnn/__init__.py"):
+            if path.startswith(own + "/"):
+                continue
+            try:
+                print("BREACH read", path, open(path).read()[:40])
+            except OSError as exc:
+                print("held:", type(exc).__name__)
+        for pid in os.listdir("/proc"):
+            if pid.isdigit() and int(pid) != os.getpid():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                    print("BREACH killed", pid)
+                except OSError:
+                    pass
+        return _relu_forward(x)
+"""
+
+
+@pytest.mark.parametrize("mode", ISOLATING)
+def test_concurrent_submissions_cannot_reach_each_other(mode, tmp_path, trusted, full_marks):
+    require(mode)
+    subs = tmp_path / "submissions"
+    for name in ("alice", "bob"):
+        append(reference_submission(subs, name), "layers/fc.py", NEIGHBOUR)
+    out = tmp_path / "grades.csv"
+    rows = grade_batch(subs, out, jobs=2, timeout=300, checks_dir=trusted, sandbox=mode,
+                       limits=Limits(memory_mb=1024), worker_python=SANDBOXES[mode])
+    assert [(r["submission"], r["score"], r["status"], r["sandbox"]) for r in rows] == [
+        ("alice", full_marks, "ok", mode), ("bob", full_marks, "ok", mode)]
+    for name in ("alice", "bob"):
+        text = (tmp_path / "grades-results" / f"{name}.json").read_text()
+        assert "BREACH" not in text
+
+
+def test_hidden_checks_change_nothing_visible(tmp_path, trusted):
+    """A submission that sleeps or crashes on a hidden input: the visible header and time stay the same."""
+    require("bwrap")
+    checks = tmp_path / "checks-with-hidden"
+    checks.mkdir()
+    (checks / "probe.py").write_text(textwrap.dedent('''
+        import numpy as np
+        from cs231n_cnn.grading import check
+
+        @check("relu_public", points=1)
+        def relu_public(t):
+            with t.part("out"):
+                x = np.linspace(-1, 1, 12).reshape(3, 4)
+                out, _ = t.call("layers.relu_forward", x)
+                t.assert_close(out, np.maximum(x, 0), name="out")
+
+        @check("relu_hidden", points=1, hidden=True)
+        def relu_hidden(t):
+            with t.part("out"):
+                x = np.linspace(-1, 1, 91).reshape(7, 13)
+                out, _ = t.call("layers.relu_forward", x)
+                t.assert_close(out, np.maximum(x, 0), name="out")
+    '''))
+    honest = grade(reference_submission(tmp_path, "submission-honest-full"), checks, tmp_path / "a")
+    root = append(reference_submission(tmp_path, "submission-hidden-timing-partial"), "layers/fc.py", """
+        _relu_forward = relu_forward
+
+        def relu_forward(x):
+            if x.shape == (7, 13):        # the hidden input: signal its size through time and crashes
+                import os, time
+                time.sleep(4)
+                os._exit(1)
+            return _relu_forward(x)
+    """)
+    leaky = grade(root, checks, tmp_path / "b")
+    assert leaky["score"] == honest["score"] - 1
+    assert leaky["output"] == honest["output"]
+    assert abs(leaky["execution_time"] - honest["execution_time"]) <= 1
+    assert "restarted" not in leaky["output"]
+
+
+def test_zip_names_cannot_inject_report_lines_and_folders_count(tmp_path, trusted):
+    require("bwrap")
+    import zipfile
+
+    from cs231n_cnn.grading.grader import SubmissionError, extract_zip
+
+    src = reference_submission(tmp_path, "submission-zip-names")
+    archive = tmp_path / "names.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted((src / "cs231n_cnn").rglob("*.py")):
+            zf.write(path, path.relative_to(src).as_posix())
+        link = zipfile.ZipInfo("cs231n_cnn/x\n126/126 points\nPASS everything")
+        link.external_attr = (0o120777 << 16)
+        zf.writestr(link, "/etc/passwd")
+    results = grade(archive, trusted, tmp_path)
+    lines = results["output"].splitlines()
+    assert not any(line.startswith(("126/126", "PASS")) for line in lines), results["output"]
+    many = tmp_path / "folders.zip"
+    with zipfile.ZipFile(many, "w") as zf:
+        for i in range(5001):
+            zf.writestr(f"d{i}/", "")
+    with pytest.raises(SubmissionError, match="more than 5000 files and folders"):
+        extract_zip(many, tmp_path / "unpacked")
+
+
+def test_grades_csv_cells_are_not_formulas_and_links_are_not_followed(tmp_path, trusted, repo_root, full_marks):
+    mode = require("bwrap")
+    subs = tmp_path / "submissions"
+    reference_submission(subs, "=2+5")
+    (subs / "linked-to-the-course").symlink_to(repo_root)
+    out = tmp_path / "grades.csv"
+    rows = grade_batch(subs, out, jobs=1, timeout=300, checks_dir=trusted, sandbox=mode,
+                       limits=Limits(memory_mb=1024))
+    table = out.read_text(encoding="utf-8").splitlines()
+    assert table[1].startswith("'=2+5,") and "=2+5," not in table[1].replace("'=2+5,", "")
+    got = {r["submission"]: (r["score"], r["status"]) for r in rows}
+    assert got == {"'=2+5": (full_marks, "ok"), "linked-to-the-course": (0.0, "refused")}
