@@ -66,7 +66,7 @@ def _bn_inputs(t, N=6, D=4):
     return x, 1 + 0.5 * t.rng.standard_normal(D), t.rng.standard_normal(D)
 
 
-@check("batchnorm_forward", points=3)
+@check("batchnorm_forward", points=4)
 def batchnorm_forward(t):
     """Batch norm forward pass: train mode normalizes with batch statistics, test mode uses the running ones."""
     with t.part("train: every feature of the output has mean 0 and std 1 (gamma=1, beta=0)"):
@@ -86,6 +86,13 @@ def batchnorm_forward(t):
         bn_param = {"mode": "test", "eps": EPS, "running_mean": rm, "running_var": rv}
         out, _ = h.forward(t, "layers.batchnorm_forward", x, gamma, beta, bn_param)
         t.assert_close(out, ref.batchnorm(x, gamma, beta, EPS, mean=rm, var=rv), tol=1e-9, name="out")
+    with t.part("train: the caller's running_mean and running_var arrays are not changed in place"):
+        # The dict gets new arrays; an in-place update (running_mean *= momentum) would also
+        # change an array the caller still holds, such as a checkpoint's copy.
+        x, gamma, beta = _bn_inputs(t)
+        bn_param = {"mode": "train", "eps": EPS, "momentum": 0.9, "running_mean": t.rng.standard_normal(4),
+                    "running_var": 0.5 + t.rng.random(4)}
+        t.call("layers.batchnorm_forward", x, gamma, beta, bn_param, check_unmodified=True)
 
 
 @check("batchnorm_backward", points=4)

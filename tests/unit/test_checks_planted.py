@@ -20,6 +20,7 @@ import pytest
 import cs231n_cnn.layers as L
 import cs231n_cnn.layers.conv as conv
 import cs231n_cnn.layers.dropout as dropout
+import cs231n_cnn.layers.norm as norm
 import cs231n_cnn.layers.pool as pool
 import cs231n_cnn.optim as optim
 from cs231n_cnn.grading import load_checks, run_checks
@@ -134,6 +135,12 @@ def _planted_cases():
          [(L, "relu_forward", relu_forward_in_place)], "relu_forward changed its input x in place"),
         ("relu-backward-at-0", "relu_backward", "x exactly 0 gets gradient 0 (the subgradient the docstring states)",
          [(L, "relu_backward", relu_backward_at_zero)], "relu_backward passes the gradient where x == 0"),
+        ("batchnorm-running-in-place", "batchnorm_forward",
+         "train: the caller's running_mean and running_var arrays are not changed in place",
+         [(L, "batchnorm_forward", planted(norm, "batchnorm_forward",
+                                           "running_mean = momentum * running_mean + (1 - momentum) * mean",
+                                           "running_mean *= momentum; running_mean += (1 - momentum) * mean"))],
+         "changed its argument bn_param['running_mean'] in place"),
         ("softmax-overflow", "softmax_loss", "scores of order 1000 give a finite, correct loss and dx",
          [(L, "softmax_loss", softmax_loss_no_max_subtraction)], "subtract each row's max before exp"),
         ("softmax-log-of-p", "softmax_loss", "scores of order 1000 give a finite, correct loss and dx",
