@@ -655,9 +655,12 @@ def test_writes_into_the_graders_checkout_and_checks_fail(mode, tmp_path, truste
     """
     results = grade(_probe(reference_submission(tmp_path, "submission-write-checkout-full"), body), trusted,
                     tmp_path, sandbox=mode)
+    # What counts is the grader's side: a checkout under /tmp (CI's) is writable inside, in the
+    # sandbox's private /tmp, and gone with it.
     assert not any(t.exists() for t in targets)
     relu = by_name(results)["relu_forward"]["output"]
-    assert "BREACH" not in relu and relu.count("held:") >= len(targets), relu
+    if not str(repo_root).startswith("/tmp/"):
+        assert "BREACH" not in relu and relu.count("held:") >= len(targets), relu
     assert results["score"] == full_marks
 
 
