@@ -485,12 +485,10 @@ def _shifted(name: str, g, e, tol) -> str | None:
             got, exp = (g[tuple(later)], e[tuple(earlier)]) if d > 0 else (g[tuple(earlier)], e[tuple(later)])
             if np.ptp(exp) == 0 or not _matches(got, exp, tol):
                 continue
-            i = "i"
-            if d > 0:
-                moved, at = _slice_text(name, g.ndim, axis, f"i + {d}"), f"expected {_slice_text(name, g.ndim, axis, i)}"
-            else:
-                moved, at = _slice_text(name, g.ndim, axis, i), f"expected {_slice_text(name, g.ndim, axis, f'i + {-d}')}"
-            return (f"{name} is shifted by {abs(d)} along axis {axis}: {moved} holds the {at}"
+            ahead, here = f"i + {abs(d)}", "i"
+            moved, source = (ahead, here) if d > 0 else (here, ahead)
+            return (f"{name} is shifted by {abs(d)} along axis {axis}: {_slice_text(name, g.ndim, axis, moved)} "
+                    f"holds the expected {_slice_text(name, g.ndim, axis, source)}"
                     f"\nan off-by-one in an index, the stride or the padding?")
     return None
 
