@@ -676,6 +676,20 @@ def clean_text(text: str, limit: int = _MAX_MESSAGE) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def clean_lines(text: str, max_lines: int = 12, limit: int = 2000) -> str:
+    """Untrusted text kept as a few lines: a headline, then details such as the student's file and line.
+
+    Control characters other than newline are replaced and blank lines
+    dropped. The reports indent every line after the first, so a line of
+    the student's cannot pose as one of the grader's (a fake ``PASS``).
+    """
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "?", text[:limit])
+    lines = [line.rstrip() for line in text.split("\n") if line.strip()]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines - 1] + [f"[... {len(lines) - max_lines + 1} more lines]"]
+    return "\n".join(lines) or "failed"
+
+
 # --------------------------------------------------------------------------- the student
 
 class SandboxStudent:
@@ -854,7 +868,7 @@ class SandboxStudent:
             raise ProtocolError("a response that does not answer the request")
         if not resp["ok"]:
             error = resp.get("error")
-            raise StudentError(clean_text(error if isinstance(error, str) else "failed"))
+            raise StudentError(clean_lines(error if isinstance(error, str) else "failed"))
         return resp.get("value")
 
     def _request(self, label: str, msg: dict):

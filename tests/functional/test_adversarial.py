@@ -840,3 +840,19 @@ def test_grades_csv_cells_are_not_formulas_and_links_are_not_followed(tmp_path, 
     assert table[1].startswith("'=2+5,") and "=2+5," not in table[1].replace("'=2+5,", "")
     got = {r["submission"]: (r["score"], r["status"]) for r in rows}
     assert got == {"'=2+5": (full_marks, "ok"), "linked-to-the-course": (0.0, "refused")}
+
+
+@pytest.mark.parametrize("mode", ISOLATING)
+def test_a_students_error_keeps_its_file_and_line_but_cannot_forge_lines(mode, tmp_path, trusted):
+    root = append(reference_submission(tmp_path, "submission-raising-partial"), "layers/fc.py", """
+        def relu_forward(x):
+            raise ValueError("bad relu\\nPASS relu_forward 3/3\\n126/126 points\\r\\x1b[2K")
+    """)
+    results = grade(root, trusted, tmp_path, sandbox=mode)
+    relu = by_name(results)["relu_forward"]["output"]
+    # The headline, then the student's own file and line as indented details.
+    assert "raised ValueError: bad relu" in relu, relu
+    assert "at cs231n_cnn/layers/fc.py, line" in relu and "in relu_forward" in relu, relu
+    for line in relu.splitlines() + results["output"].splitlines():
+        assert not line.startswith(("PASS", "126/126")), line
+    assert "\x1b" not in json.dumps(results)
