@@ -29,11 +29,11 @@ def find_checkout() -> Path | None:
     return root if (root / "pyproject.toml").is_file() and (root / PACKAGE).is_dir() else None
 
 
-def checkout_root(what: str = "this") -> Path:
+def checkout_root(what: str = "this command") -> Path:
     """The course repository holding this package; :class:`CheckoutRequired` naming ``what`` otherwise."""
     root = find_checkout()
     if root is None:
         raise CheckoutRequired(
-            f"{what} needs a checkout of the cs231n_cnn repository, but the package at {package_dir()} is "
+            f"{what}: needs a checkout of the cs231n_cnn repository, but the package at {package_dir()} is "
             f"installed on its own; clone the repository and `pip install -e .` there")
     return root

@@ -32,6 +32,6 @@ def test_a_failing_writer_leaves_the_old_file_and_no_temporary(tmp_path):
 def test_checkout_root_is_this_repository_and_says_when_one_is_needed(monkeypatch, tmp_path):
     assert (paths.checkout_root() / "pyproject.toml").is_file()
     monkeypatch.setattr(paths, "package_dir", lambda: tmp_path / "site-packages" / "cs231n_cnn")
-    with pytest.raises(paths.CheckoutRequired, match="the benchmarks need a checkout of the cs231n_cnn repository"):
+    with pytest.raises(paths.CheckoutRequired, match="the benchmarks: needs a checkout of the cs231n_cnn repository"):
         paths.checkout_root("the benchmarks")
     assert issubclass(paths.CheckoutRequired, FileNotFoundError)
