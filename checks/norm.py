@@ -239,8 +239,13 @@ def dropout(t):
         out, cache = h.forward(t, "layers.dropout_forward", x, {"mode": "train", "p": p, "seed": None})
         m = _kept(t, out, x, p, "seed None")
         dout = t.rng.standard_normal(x.shape)
-        dx = t.call("layers.dropout_backward", dout, cache)
-        t.assert_close(dx, dout * m / p, tol=1e-12, name="dx (compare with the mask of the forward pass)")
+        dx = t.assert_array(t.call("layers.dropout_backward", dout, cache), shape=x.shape, name="dx")
+        used = dx != 0
+        if np.any(used & ~m) or np.any(~used & m & (dout != 0)):
+            raise CheckFailure(f"dx is nonzero where the forward pass dropped a unit, or zero where it kept one "
+                               f"({int(np.sum(used != (m & (dout != 0))))} of {m.size} units): dropout_backward "
+                               f"must use the mask saved in the cache, not draw a new one")
+        t.assert_close(dx, dout * m / p, tol=1e-12, name="dx")
     with t.part("test mode: forward and backward are the identity"):
         test = {"mode": "test", "p": p, "seed": seed}
         out_test, cache_test = h.forward(t, "layers.dropout_forward", x, test)

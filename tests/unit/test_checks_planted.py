@@ -120,7 +120,7 @@ def _planted_cases():
          "the mask must come from np.random.default_rng(dropout_param['seed'])"),
         ("dropout-backward-redraws", "dropout",
          "backward uses the forward mask: dx = dout * mask (no seed, so a redrawn mask differs)",
-         [(L, "dropout_backward", dropout_backward_redraws_the_mask)], "compare with the mask of the forward pass"),
+         [(L, "dropout_backward", dropout_backward_redraws_the_mask)], "must use the mask saved in the cache, not draw a new one"),
         ("conv-dx-unflipped", "conv_backward_fast",
          "stride 1, pad 1, more channels than filters (dx as a transposed convolution): dx",
          [(L, "conv_backward_fast", planted(conv, "conv_backward_fast", "w[:, :, ::-1, ::-1]", "w"))], "dx"),
