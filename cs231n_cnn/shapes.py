@@ -12,7 +12,10 @@ layer here raises a ``ValueError`` that shows the formula with the numbers,
 so a learner can see which of W, F, P or S to change.
 
 All validation errors are ``ValueError`` and name the offending value and the
-rule it breaks. Checks are cheap (shape and dtype inspection); the only data
+rule it breaks. An argument of the wrong *type* (a list where an array is
+needed, an integer array, a float stride) raises :class:`ArgumentTypeError`,
+which is both a ``TypeError`` and a ``ValueError``: ``except TypeError`` works
+and older callers catching ``ValueError`` keep working. Checks are cheap (shape and dtype inspection); the only data
 scan is :func:`check_finite`, used where its cost is small next to the layer.
 """
 
@@ -24,6 +27,7 @@ from fractions import Fraction
 import numpy as np
 
 __all__ = [
+    "ArgumentTypeError",
     "output_size",
     "check_array",
     "check_finite",
@@ -41,6 +45,15 @@ __all__ = [
 ]
 
 
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument has the wrong type or dtype; the message names the parameter and the type expected.
+
+    Both a ``TypeError`` (what Python raises for a wrong type) and a
+    ``ValueError`` (what these checks raised before, so callers catching it
+    keep working), like scikit-learn's ``check_scalar``.
+    """
+
+
 def _fmt(v: Fraction) -> str:
     """Format an exact fraction the way a learner would write it: 4.5, 3, 3.333."""
     if v.denominator == 1:
@@ -51,7 +64,7 @@ def _fmt(v: Fraction) -> str:
 def _as_int(value, name: str, *, minimum: int) -> int:
     """Validate a hyperparameter that must be an integer >= ``minimum``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+        raise ArgumentTypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
     value = int(value)
     if value < minimum:
         rule = "positive" if minimum == 1 else f">= {minimum}"
@@ -134,9 +147,9 @@ def check_array(a, name: str, ndim: int | None = None, *, layer: str = "layer",
     mistake. ``shape`` may contain ``None`` for "any size" on that axis.
     """
     if not isinstance(a, np.ndarray):
-        raise ValueError(f"{layer}: {name} must be a numpy array, got {type(a).__name__}")
+        raise ArgumentTypeError(f"{layer}: {name} must be a numpy array, got {type(a).__name__}")
     if a.dtype.kind != "f":
-        raise ValueError(
+        raise ArgumentTypeError(
             f"{layer}: {name} must be a floating-point array (float32 or float64), "
             f"got dtype {a.dtype}; convert it with {name}.astype(np.float64)"
         )
@@ -184,7 +197,7 @@ def check_same_dtype(layer: str = "layer", **arrays) -> None:
 def conv_params(conv_param, *, layer: str = "conv") -> tuple[int, int]:
     """Return ``(stride, pad)`` from a ``{'stride': S, 'pad': P}`` dict, validated."""
     if not isinstance(conv_param, dict):
-        raise ValueError(f"{layer}: conv_param must be a dict with keys 'stride' and 'pad', got {conv_param!r}")
+        raise ArgumentTypeError(f"{layer}: conv_param must be a dict with keys 'stride' and 'pad', got {conv_param!r}")
     missing = [k for k in ("stride", "pad") if k not in conv_param]
     if missing:
         raise ValueError(f"{layer}: conv_param is missing {missing}; expected {{'stride': S, 'pad': P}}")
@@ -197,7 +210,7 @@ def pool_params(pool_param, *, layer: str = "pool") -> tuple[int, int, int]:
     """Return ``(pool_height, pool_width, stride)`` from a pool_param dict, validated."""
     keys = ("pool_height", "pool_width", "stride")
     if not isinstance(pool_param, dict):
-        raise ValueError(f"{layer}: pool_param must be a dict with keys {keys}, got {pool_param!r}")
+        raise ArgumentTypeError(f"{layer}: pool_param must be a dict with keys {keys}, got {pool_param!r}")
     missing = [k for k in keys if k not in pool_param]
     if missing:
         raise ValueError(f"{layer}: pool_param is missing {missing}; expected keys {keys}")
@@ -255,7 +268,7 @@ def check_param_dict(d, name: str, required=(), *, layer: str = "layer") -> dict
     the same dicts).
     """
     if not isinstance(d, dict):
-        raise ValueError(f"{layer}: {name} must be a dict, got {type(d).__name__}")
+        raise ArgumentTypeError(f"{layer}: {name} must be a dict, got {type(d).__name__}")
     missing = [k for k in required if k not in d]
     if missing:
         raise ValueError(f"{layer}: {name} is missing {missing}; it must have the keys {list(required)}")
@@ -286,7 +299,7 @@ def check_real(value, name: str, *, low: float | None = None, high: float | None
     ValueError: dropout: p must lie in (0, 1], got p=0
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{layer}: {name} must be a real number, got {value!r} ({type(value).__name__})")
+        raise ArgumentTypeError(f"{layer}: {name} must be a real number, got {value!r} ({type(value).__name__})")
     v = float(value)
     too_low = low is not None and (v < low or (low_open and v == low))
     too_high = high is not None and (v > high or (high_open and v == high))
@@ -301,7 +314,10 @@ def check_real(value, name: str, *, low: float | None = None, high: float | None
 
 def check_choice(value, name: str, choices, *, layer: str = "layer") -> str:
     """Check that the string ``value`` is one of ``choices`` (e.g. a layer's ``'mode'``)."""
-    if not isinstance(value, str) or value not in choices:
+    if not isinstance(value, str):
+        raise ArgumentTypeError(f"{layer}: {name} must be one of {list(choices)}, got {value!r} "
+                                f"({type(value).__name__})")
+    if value not in choices:
         raise ValueError(f"{layer}: {name} must be one of {list(choices)}, got {value!r}")
     return value
 
@@ -313,9 +329,10 @@ def check_labels(y, num_examples: int, num_classes: int, *, layer: str = "loss")
     usual cause is 1-based labels or a dataset with more classes than scores.
     """
     if not isinstance(y, np.ndarray):
-        raise ValueError(f"{layer}: y must be a numpy array of integer class labels, got {type(y).__name__}")
+        raise ArgumentTypeError(
+            f"{layer}: y must be a numpy array of integer class labels, got {type(y).__name__}")
     if y.dtype.kind not in "iu":
-        raise ValueError(
+        raise ArgumentTypeError(
             f"{layer}: y must hold integer class labels, got dtype {y.dtype}; convert it with y.astype(np.int64)"
         )
     if y.ndim != 1 or y.shape[0] != num_examples:

@@ -90,3 +90,45 @@ def test_pooling_errors_do_not_suggest_padding():
         shapes.pool_output_shape((1, 1, 7, 7), 2, 2, 2)
     with pytest.raises(ValueError, match=r"change the stride or the zero-padding"):
         shapes.output_size(7, 2, 2, 0)
+
+
+@pytest.mark.parametrize(
+    "call, pattern",
+    [
+        (lambda: shapes.output_size(10, 3, 1.0, 0), r"stride S must be an integer, got 1\.0 \(float\)"),
+        (lambda: shapes.conv_params({"stride": "2", "pad": 1}), r"stride S must be an integer, got '2' \(str\)"),
+        (lambda: shapes.check_array([[1.0, 2.0]], "x"), r"x must be a numpy array, got list"),
+        (lambda: shapes.check_array(np.zeros(3, dtype=np.int64), "x"), r"x must be a floating-point array"),
+        (lambda: shapes.conv_params((1, 1)), r"conv_param must be a dict"),
+        (lambda: shapes.pool_params([2, 2, 2]), r"pool_param must be a dict"),
+        (lambda: shapes.check_param_dict(None, "bn_param"), r"bn_param must be a dict, got NoneType"),
+        (lambda: shapes.check_real("0.5", "p"), r"p must be a real number, got '0\.5' \(str\)"),
+        (lambda: shapes.check_choice(1, "mode", ["train", "test"]), r"mode must be one of .*got 1 \(int\)"),
+        (lambda: shapes.check_labels([0, 1], 2, 3), r"y must be a numpy array of integer class labels, got list"),
+        (lambda: shapes.check_labels(np.zeros(2), 2, 3), r"y must hold integer class labels, got dtype float64"),
+    ],
+    ids=["float-stride", "str-stride", "list-not-array", "int-array", "tuple-conv-param", "list-pool-param",
+         "none-param-dict", "str-real", "int-choice", "list-labels", "float-labels"],
+)
+def test_wrong_types_raise_an_error_that_is_both_type_and_value_error(call, pattern):
+    with pytest.raises(shapes.ArgumentTypeError, match=pattern) as info:
+        call()
+    assert isinstance(info.value, TypeError) and isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: shapes.output_size(10, 3, 0, 0),
+        lambda: shapes.output_size(10, 3, 2, 0),
+        lambda: shapes.check_array(np.zeros((2, 4)), "x", 3),
+        lambda: shapes.check_choice("eval", "mode", ["train", "test"]),
+        lambda: shapes.check_real(2.0, "p", low=0, high=1),
+        lambda: shapes.check_labels(np.array([0, 5]), 2, 3),
+    ],
+    ids=["zero-stride", "does-not-fit", "wrong-ndim", "unknown-choice", "out-of-interval", "label-out-of-range"],
+)
+def test_wrong_values_stay_plain_value_errors(call):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert not isinstance(info.value, TypeError)
