@@ -15,8 +15,10 @@ All validation errors are ``ValueError`` and name the offending value and the
 rule it breaks. An argument of the wrong *type* (a list where an array is
 needed, an integer array, a float stride) raises :class:`ArgumentTypeError`,
 which is both a ``TypeError`` and a ``ValueError``: ``except TypeError`` works
-and older callers catching ``ValueError`` keep working. Checks are cheap (shape and dtype inspection); the only data
-scan is :func:`check_finite`, used where its cost is small next to the layer.
+and older callers catching ``ValueError`` keep working.
+
+Checks are cheap (shape and dtype inspection); the only data scan is
+:func:`check_finite`, used where its cost is small next to the layer.
 """
 
 from __future__ import annotations
