@@ -31,16 +31,17 @@ import json
 import math
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))  # the checkout's package, also when it is not installed
+
+from cs231n_cnn.fileio import atomic_write_text  # noqa: E402 (after the path is set)
+from cs231n_cnn.timing import Timing, repeat_times, time_it  # noqa: E402
 
 CONV_SHAPES = {
     # name: (x shape, w shape, stride, pad)
@@ -257,13 +258,8 @@ class Worker:
             fn = self.prepare(task)
         except AttributeError:
             return {"skip": f"{self.lib} has no implementation"}
-        fn()  # warm-up: first-touch page faults and lazy initialisation are not what we measure
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return {"times": times}
+        # warm-up: first-touch page faults and lazy initialisation are not what we measure
+        return {"times": repeat_times(fn, repeats, warmup=1)}
 
     def info(self):
         np = self.np
@@ -281,8 +277,7 @@ class Worker:
         n = 256 if self.tiny else 2048
         for dt in DTYPES:
             a = np.random.default_rng(0).standard_normal((n, n)).astype(dt)
-            a @ a
-            best = min(_timed(lambda: a @ a) for _ in range(3))
+            best = time_it(lambda: a @ a, 3, warmup=1).min
             result[f"gemm_gflops_{dt}"] = 2 * n ** 3 / best / 1e9
         return result
 
@@ -335,12 +330,6 @@ def _buffer_bytes(a):
     while getattr(a, "base", None) is not None:
         a = a.base
     return a.nbytes
-
-
-def _timed(fn):
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def worker_main(lib, tiny):
@@ -447,7 +436,7 @@ def run(args):
 def render(args, results, naive, info, torch_info, memory, notes, rounds, repeats):
     def stat(lib, task):
         ts = naive.get(task) if lib == "naive" else results.get(lib, {}).get(task)
-        return (min(ts), statistics.median(ts)) if ts else None
+        return Timing.of(ts) if ts else None
 
     def cell(s):
         return "—" if s is None else f"{fmt_ms(s[0])} / {fmt_ms(s[1])}"
@@ -576,11 +565,8 @@ def main(argv=None):
     table = run(args)
     print(table)
     if not args.tiny:
-        args.out.mkdir(parents=True, exist_ok=True)
         name = "bench-quick.md" if args.quick else "bench.md"
-        tmp = args.out / (name + ".tmp")
-        tmp.write_text(table)
-        os.replace(tmp, args.out / name)
+        atomic_write_text(args.out / name, table)
         print(f"wrote benchmarks/results/{name}", file=sys.stderr)
     return 0
 

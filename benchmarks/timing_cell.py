@@ -11,21 +11,11 @@ Usage: python benchmarks/timing_cell.py [--repeats R] [--dtype float64|float32]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 from cs231n_cnn import layers
-
-
-def timeit(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times)
+from cs231n_cnn.timing import time_it
 
 
 def main(argv=None):
@@ -61,9 +51,8 @@ def main(argv=None):
     print("| layer | naive min / median (s) | fast min / median (ms) | speed-up (min / median) |")
     print("|---|---|---|---|")
     for name, naive, fast in rows:
-        fast()  # warm-up
-        n_min, n_med = timeit(naive, 3)
-        f_min, f_med = timeit(fast, args.repeats)
+        n_min, n_med = time_it(naive, 3)
+        f_min, f_med = time_it(fast, args.repeats, warmup=1)
         print(f"| {name} | {n_min:.3f} / {n_med:.3f} | {f_min * 1e3:.2f} / {f_med * 1e3:.2f} | "
               f"{n_min / f_min:,.0f}x / {n_med / f_med:,.0f}x |")
     return 0

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,8 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from cs231n_cnn.data import get_CIFAR10_data
+from cs231n_cnn.fileio import atomic_write_text
 from cs231n_cnn.models import ConvNet
 from cs231n_cnn.solver import Solver
+from cs231n_cnn.timing import time_it
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -58,13 +59,8 @@ EXPERIMENTS = [
 
 def throughput(model, X, y, repeats=5):
     """Images per second of model.loss (forward + backward) on one batch: (best, median)."""
-    model.loss(X, y)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        model.loss(X, y)
-        times.append(time.perf_counter() - t0)
-    return len(X) / min(times), len(X) / statistics.median(times)
+    best, median = time_it(lambda: model.loss(X, y), repeats, warmup=1)
+    return len(X) / best, len(X) / median
 
 
 def train_within(solver, budget):
@@ -142,10 +138,7 @@ def main(argv=None):
 
     if not args.quick:
         args.out.mkdir(parents=True, exist_ok=True)
-        md = args.out / "train_cifar.md"
-        tmp = md.with_suffix(".md.tmp")
-        tmp.write_text(table)
-        os.replace(tmp, md)
+        atomic_write_text(args.out / "train_cifar.md", table)
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
