@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from .fileio import atomic_write_text
 
 __all__ = ["source_hash", "problems", "execute", "main"]
 
@@ -110,15 +110,9 @@ def execute(path: Path, *, timeout: int = 3600) -> float:
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.metadata.setdefault(META_KEY, {})["source_sha256"] = source_hash(cell.source)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            nbformat.write(nb, f)
-        os.chmod(tmp, path.stat().st_mode & 0o777)  # mkstemp makes 0600; keep the notebook's mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = nbformat.writes(nb)
+    atomic_write_text(path, text if text.endswith("\n") else text + "\n",  # as nbformat.write ends a file
+                      mode=path.stat().st_mode & 0o777)  # keep the notebook's mode
     return seconds
 
 
