@@ -222,7 +222,7 @@ def test_killing_its_own_process_group_is_a_crash(tmp_path, trusted, full_marks)
 
 def test_the_seccomp_filter_blocks_processes_signals_and_network():
     """The filter alone, in a plain child process: what stays allowed and what does not."""
-    from cs231n_cnn.grading import worker
+    from cs231n_cnn.grading.runtime import worker
 
     code = textwrap.dedent(f"""
         import os, socket, subprocess, sys, threading

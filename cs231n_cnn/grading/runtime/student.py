@@ -35,8 +35,8 @@ A call made with the keyword ``_check_unmodified=True`` (see
 :data:`CHECK_UNMODIFIED`) also fails if the student's function changed any
 array it was given, in place.
 
-This module is copied into the sandbox and loaded by path: it imports only
-the standard library and NumPy.
+Part of the runtime copied into the sandbox, where the worker imports it as a
+top-level module: only the standard library and NumPy.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ import numpy as np
 
 __all__ = ["Handle", "StudentError", "InProcessStudent", "to_plain", "CHECK_UNMODIFIED"]
 
+# A constant here, not cs231n_cnn.paths.PACKAGE: in the sandbox this file runs without the package.
 PACKAGE = "cs231n_cnn"
 _MAX_DEPTH = 8
 _MAX_LINE = 300          # characters of an exception's text on the headline

@@ -1,6 +1,6 @@
 """What confines a worker beyond its own code: a user id of its own, a private view of the file system.
 
-Used by :mod:`.sandbox` when the grader runs as root:
+Used by :mod:`.spawn` when the grader runs as root:
 
 * :func:`acquire_uid` gives each sandbox (one submission at a time) a user
   id that no account and no other concurrent worker has, held by a lock
