@@ -3,6 +3,8 @@
 The suite lives in the repository's ``benchmarks/`` folder (next to the
 package), not in the package: it compares with baselines and optional
 libraries that the package itself never imports. Arguments are passed on.
+A package installed on its own has no suite: the command then says that it
+needs a checkout (:func:`cs231n_cnn.paths.checkout_root`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import sys
 from pathlib import Path
 
 from ..cli import CommandError
+from ..paths import checkout_root
 
-SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite.py"
+SUITE = Path("benchmarks", "suite.py")  # in the checkout
 
 
 def add_arguments(parser) -> None:
@@ -25,9 +28,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if not SUITE.exists():
-        raise CommandError(f"benchmark suite not found at {SUITE.name}: run from a checkout of the repository")
-    cmd = [sys.executable, str(SUITE)]
+    suite = checkout_root(f"the benchmark suite ({SUITE.as_posix()})") / SUITE
+    if not suite.is_file():
+        raise CommandError(f"benchmark suite not found at {suite}: this checkout has no {SUITE.as_posix()}")
+    cmd = [sys.executable, str(suite)]
     for flag in ("quick", "no_torch", "tiny"):
         if getattr(args, flag):
             cmd.append("--" + flag.replace("_", "-"))

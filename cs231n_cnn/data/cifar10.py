@@ -16,8 +16,8 @@ images.
 Where the data lives
 --------------------
 Functions that take ``root=None`` look in ``$CS231N_DATA_DIR`` if set,
-otherwise in the repository's ``data/`` directory (found from this file's
-location, not the working directory), otherwise in
+otherwise in the repository's ``data/`` directory (found by
+:func:`cs231n_cnn.paths.find_checkout`, not from the working directory), otherwise in
 ``~/.cache/cs231n_cnn/data`` for an installed package; see
 :func:`default_data_dir`. ``root`` may name either the
 ``cifar-10-batches-py`` directory itself or the directory that contains it.
@@ -39,6 +39,8 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+
+from ..paths import find_checkout
 
 __all__ = [
     "class_names",
@@ -94,9 +96,9 @@ def default_data_dir() -> Path:
     env = os.environ.get(DATA_DIR_ENV)
     if env:
         return Path(env).expanduser()
-    repo_data = Path(__file__).resolve().parents[2] / "data"
-    if (repo_data / "get_datasets.sh").is_file():
-        return repo_data
+    checkout = find_checkout()
+    if checkout is not None and (checkout / "data" / "get_datasets.sh").is_file():
+        return checkout / "data"
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache) / "cs231n_cnn" / "data"
 

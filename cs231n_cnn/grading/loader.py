@@ -6,9 +6,11 @@ its directory by file path, under the private package name
 ``_cs231n_checks``, so ``import checks`` never finds it by accident.
 
 Where it is looked for, in order: the ``dirs`` argument, the environment
-variable ``CS231N_CHECKS_DIR``, and the ``checks/`` directory next to the
-installed ``cs231n_cnn`` package (the repository or the student release,
-installed with ``pip install -e``).
+variable ``CS231N_CHECKS_DIR``, and the ``checks/`` directory of the checkout
+that holds the ``cs231n_cnn`` package in use (the repository or the student
+release, installed with ``pip install -e``; see :mod:`cs231n_cnn.paths`).
+A package installed on its own has no ``checks/``: then one of the first two
+is needed, and the error says so.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..paths import CheckoutRequired, checkout_root
 from . import framework
 
 __all__ = ["find_checks_dir", "load_checks", "CHECKS_ENV"]
@@ -27,19 +30,26 @@ PRIVATE_PACKAGE = "_cs231n_checks"
 
 
 def find_checks_dir(directory=None) -> Path:
-    """The checks directory to use; raises FileNotFoundError saying where it looked."""
-    candidates = []
+    """The checks directory to use; raises FileNotFoundError saying where it looked.
+
+    Outside a checkout, without ``directory`` or ``$CS231N_CHECKS_DIR``, the
+    error is :class:`cs231n_cnn.paths.CheckoutRequired` (a
+    ``FileNotFoundError``) saying that a checkout or the variable is needed.
+    """
     if directory is not None:
-        candidates.append(Path(directory))
+        candidate = Path(directory)
     elif os.environ.get(CHECKS_ENV):
-        candidates.append(Path(os.environ[CHECKS_ENV]))
+        candidate = Path(os.environ[CHECKS_ENV])
     else:
-        candidates.append(Path(__file__).resolve().parents[2] / "checks")
-    for c in candidates:
-        if c.is_dir():
-            return c.resolve()
+        try:
+            candidate = checkout_root("the graded checks (checks/)") / "checks"
+        except CheckoutRequired as exc:
+            raise CheckoutRequired(f"{exc}; or set {CHECKS_ENV} to the checks/ folder of the course repository") \
+                from None
+    if candidate.is_dir():
+        return candidate.resolve()
     raise FileNotFoundError(
-        f"no checks directory found (looked in {', '.join(map(str, candidates))}); "
+        f"no checks directory found (looked in {candidate}); "
         f"set {CHECKS_ENV} to the checks/ folder of the course repository"
     )
 
