@@ -8,6 +8,11 @@ Simple Way to Prevent Neural Networks from Overfitting", JMLR 2014; the
 
 ``p`` is the probability of *keeping* a unit, as in the course (PyTorch's
 ``p`` is the probability of dropping one).
+
+Randomness: ``dropout_param['seed']`` chooses where the mask comes from (see
+:func:`dropout_forward`). Without a seed the mask is drawn from NumPy's global
+generator, as the course's ``np.random.rand`` does, so ``np.random.seed``
+makes a notebook reproducible.
 """
 
 from __future__ import annotations
@@ -41,6 +46,16 @@ def _dropout_params(dropout_param, *, layer: str):
     return p, mode, seed
 
 
+def _global_generator() -> np.random.Generator:
+    """A Generator over the bit generator behind NumPy's global functions.
+
+    It draws the same float64 numbers as ``np.random.rand``, advances the
+    global state and is reset by ``np.random.seed``: where a mask comes from
+    when ``dropout_param`` has no seed, as in the course.
+    """
+    return np.random.Generator(np.random.get_bit_generator())
+
+
 def dropout_forward(x, dropout_param):
     """Inverted dropout, forward pass.
 
@@ -53,8 +68,10 @@ def dropout_forward(x, dropout_param):
         ``'seed'`` (optional): an int, a ``numpy.random.Generator`` or None,
         passed to ``np.random.default_rng``. An int gives the same mask on
         every call with the same shape (what gradient checks need); a
-        Generator gives a new mask each call, reproducibly; None draws fresh
-        entropy. Global ``np.random`` state is never used.
+        Generator gives a new mask each call, reproducibly. None (or no
+        key) draws from NumPy's global generator, as the course's
+        ``np.random.rand(*x.shape) < p`` does: a new mask each call,
+        reproducible after ``np.random.seed``. Only None touches global state.
 
     Returns
     -------
@@ -73,7 +90,7 @@ def dropout_forward(x, dropout_param):
     layer = "dropout_forward"
     check_array(x, "x", layer=layer)
     p, mode, seed = _dropout_params(dropout_param, layer=layer)
-    rng = np.random.default_rng(seed)
+    rng = _global_generator() if seed is None else np.random.default_rng(seed)
     out = mask = None
     ### BEGIN SOLUTION
     if mode == "train":

@@ -40,13 +40,36 @@ def test_generator_seed_advances_and_is_reproducible():
     np.testing.assert_array_equal(first, again)  # ... reproducibly
 
 
-def test_global_numpy_state_untouched():
+def test_seeded_masks_leave_global_numpy_state_untouched():
     np.random.seed(0)
     expected = np.random.random()
     np.random.seed(0)
-    dropout_forward(np.ones((10, 10)), {"mode": "train", "p": 0.5})
     dropout_forward(np.ones((10, 10)), {"mode": "train", "p": 0.5, "seed": 3})
+    dropout_forward(np.ones((10, 10)), {"mode": "train", "p": 0.5, "seed": np.random.default_rng(3)})
     assert np.random.random() == expected
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_int_seed_mask_is_default_rng_of_the_seed(dtype):
+    """An explicit seed keeps its mask: default_rng(seed) uniforms in the dtype of x, below p."""
+    x = np.ones((20, 30), dtype=dtype)
+    out, _ = dropout_forward(x, {"mode": "train", "p": 0.4, "seed": 9})
+    expected = (np.random.default_rng(9).random(x.shape, dtype=dtype) < 0.4) / dtype(0.4)
+    np.testing.assert_array_equal(out, expected.astype(dtype))
+
+
+def test_no_seed_draws_from_the_global_generator_like_the_course():
+    x = np.ones((40, 50))
+    np.random.seed(231)
+    first, _ = dropout_forward(x, {"mode": "train", "p": 0.5})
+    second, _ = dropout_forward(x, {"mode": "train", "p": 0.5, "seed": None})
+    assert not np.array_equal(first, second)  # the global state advances: a new mask each call
+    np.random.seed(231)
+    again, _ = dropout_forward(x, {"mode": "train", "p": 0.5})
+    np.testing.assert_array_equal(first, again)  # ... and np.random.seed replays it
+    # The course's mask, np.random.rand(*x.shape) < p, after the same seed:
+    np.random.seed(231)
+    np.testing.assert_array_equal(first, (np.random.rand(*x.shape) < 0.5) / 0.5)
 
 
 def test_backward_uses_forward_mask():
