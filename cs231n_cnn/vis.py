@@ -9,6 +9,10 @@ figure is displayed when it is the value of a cell; elsewhere save it with
 
 This module does not import the solver: :func:`plot_training` reads the
 history attributes by name from any object (or dict) that has them.
+
+:func:`visualize_grid`, :func:`vis_grid` and :func:`vis_nn` are the course's
+``cs231n.vis_utils`` helpers: they return image arrays (NHWC tiles laid out
+in a grid), not figures, for ``plt.imshow``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ __all__ = [
     "filter_grid",
     "confusion_matrix",
     "confusion_matrix_figure",
+    "visualize_grid",
+    "vis_grid",
+    "vis_nn",
 ]
 
 
@@ -271,3 +278,136 @@ def confusion_matrix_figure(y_true, y_pred, class_names=None, *, num_classes: in
                 ax.text(j, i, text, ha="center", va="center", fontsize=8,
                         color="white" if top and values[i, j] > top / 2 else "black")
     return fig
+
+
+def _rescale(a: np.ndarray, high: float) -> np.ndarray:
+    """Map ``a`` linearly onto [0, high] (float64); a constant array becomes ``high / 2``.
+
+    The course divides by ``max - min`` and so returns NaN for a constant
+    tile (a dead filter, say); mid-grey says the same thing without NaN.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    lo, hi = a.min(), a.max()
+    if hi == lo:
+        return np.full(a.shape, high / 2)
+    # Divide first: (max - lo) / (hi - lo) is exactly 1, so the result never exceeds ``high``.
+    return (a - lo) / (hi - lo) * high
+
+
+def _check_nhwc(Xs, fn: str) -> np.ndarray:
+    if not isinstance(Xs, np.ndarray) or Xs.ndim != 4:
+        raise ValueError(f"{fn}: Xs must be an array of images of shape (N, H, W, C), "
+                         f"got {getattr(Xs, 'shape', type(Xs).__name__)}")
+    if Xs.dtype.kind not in "iuf":
+        raise ValueError(f"{fn}: Xs must hold numbers, got dtype {Xs.dtype}")
+    if Xs.shape[0] == 0:
+        raise ValueError(f"{fn}: Xs has no images (N=0)")
+    return Xs
+
+
+def visualize_grid(Xs, ubound=255.0, padding=1):
+    """Tile images into a square grid, each rescaled to [0, ubound] on its own (course semantics).
+
+    Parameters
+    ----------
+    Xs : ndarray, shape (N, H, W, C)
+        Images, channels last (e.g. ``model.params['W1'].transpose(0, 2, 3, 1)``
+        to show conv filters).
+    ubound : float
+        Upper end of the output range.
+    padding : int
+        Pixels between neighbouring tiles (none around the edge).
+
+    Returns
+    -------
+    grid : ndarray of float64, shape (G*H + (G-1)*padding, G*W + (G-1)*padding, C)
+        With ``G = ceil(sqrt(N))``; image n sits at row ``n // G``, column
+        ``n % G``. Each image is mapped by ``ubound * (img - min) / (max - min)``
+        over its own values; padding and empty cells are 0. A constant image
+        becomes ``ubound / 2`` (the course would give NaN).
+
+    Examples
+    --------
+    >>> visualize_grid(np.arange(8.0).reshape(2, 2, 2, 1), ubound=1.0)[:, :, 0]
+    array([[0.        , 0.33333333, 0.        , 0.        , 0.33333333],
+           [0.66666667, 1.        , 0.        , 0.66666667, 1.        ],
+           [0.        , 0.        , 0.        , 0.        , 0.        ],
+           [0.        , 0.        , 0.        , 0.        , 0.        ],
+           [0.        , 0.        , 0.        , 0.        , 0.        ]])
+    """
+    Xs = _check_nhwc(Xs, "visualize_grid")
+    padding = check_int(padding, "padding", minimum=0, layer="visualize_grid")
+    N, H, W, C = Xs.shape
+    G = math.ceil(math.sqrt(N))
+    grid = np.zeros((H * G + padding * (G - 1), W * G + padding * (G - 1), C))
+    for n in range(N):
+        r, c = divmod(n, G)
+        top, left = r * (H + padding), c * (W + padding)
+        grid[top:top + H, left:left + W] = _rescale(Xs[n], float(ubound))
+    return grid
+
+
+def vis_grid(Xs):
+    """Tile images into a square grid, rescaled together to [0, 1] (course semantics).
+
+    Parameters
+    ----------
+    Xs : ndarray, shape (N, H, W, C)
+
+    Returns
+    -------
+    grid : ndarray of float64, shape (G*(H+1), G*(W+1), C)
+        With ``G = ceil(sqrt(N))``; image n at row ``n // G``, column
+        ``n % G``, each tile followed by a 1-pixel separator (so the grid ends
+        with one). Separators and empty cells take the smallest value of
+        ``Xs``; then the whole grid is mapped by one ``(g - min) / (max - min)``,
+        so brightness compares across images (unlike :func:`visualize_grid`).
+        A constant grid becomes 0.5.
+    """
+    Xs = _check_nhwc(Xs, "vis_grid")
+    N, H, W, C = Xs.shape
+    G = math.ceil(math.sqrt(N))
+    grid = np.full((G * (H + 1), G * (W + 1), C), Xs.min(), dtype=np.float64)
+    for n in range(N):
+        r, c = divmod(n, G)
+        grid[r * (H + 1):r * (H + 1) + H, c * (W + 1):c * (W + 1) + W] = Xs[n]
+    return _rescale(grid, 1.0)
+
+
+def vis_nn(rows):
+    """Lay out a table of images (a list of rows of (H, W, C) images), rescaled together to [0, 1].
+
+    Parameters
+    ----------
+    rows : sequence of sequences of ndarray, each of shape (H, W, C)
+        ``rows[y][x]`` is drawn at row y, column x; every row has as many
+        images as the first (e.g. a query image followed by its nearest
+        neighbours).
+
+    Returns
+    -------
+    grid : ndarray of float64, shape (R*(H+1), D*(W+1), C)
+        R rows, D images per row, each tile followed by a 1-pixel separator
+        of value 1 before rescaling (as in the course); the whole grid is
+        then mapped by one ``(g - min) / (max - min)``. A constant grid
+        becomes 0.5.
+    """
+    R = len(rows)
+    if R == 0 or len(rows[0]) == 0:
+        raise ValueError("vis_nn: rows must be a non-empty list of non-empty lists of (H, W, C) images")
+    D = len(rows[0])
+    first = np.asarray(rows[0][0])
+    if first.ndim != 3:
+        raise ValueError(f"vis_nn: images must have shape (H, W, C), got {first.shape}")
+    H, W, C = first.shape
+    grid = np.ones((R * (H + 1), D * (W + 1), C))
+    for y, row in enumerate(rows):
+        if len(row) != D:
+            raise ValueError(f"vis_nn: row {y} has {len(row)} images but row 0 has {D}")
+        for x, img in enumerate(row):
+            img = np.asarray(img)
+            if img.shape != (H, W, C):
+                raise ValueError(f"vis_nn: rows[{y}][{x}] has shape {img.shape}, expected {(H, W, C)} "
+                                 f"like rows[0][0]")
+            grid[y * (H + 1):y * (H + 1) + H, x * (W + 1):x * (W + 1) + W] = img
+    return _rescale(grid, 1.0)

@@ -18,6 +18,9 @@ from cs231n_cnn.vis import (  # noqa: E402
     filter_grid,
     make_grid,
     plot_training,
+    vis_grid,
+    vis_nn,
+    visualize_grid,
 )
 
 
@@ -192,3 +195,74 @@ def test_figures_are_not_registered_with_pyplot():
     filter_grid(np.ones((2, 3, 3, 3)))
     confusion_matrix_figure(np.array([0, 1]), np.array([1, 1]))
     assert plt.get_fignums() == before
+
+
+# --------------------------------------------------------------------------- course vis_utils
+
+
+def test_visualize_grid_layout_and_per_image_scaling(rng):
+    Xs = rng.standard_normal((5, 3, 4, 3)) * np.arange(1, 6)[:, None, None, None]
+    grid = visualize_grid(Xs, ubound=255.0, padding=2)
+    G = 3  # ceil(sqrt(5))
+    assert grid.shape == (G * 3 + 2 * (G - 1), G * 4 + 2 * (G - 1), 3)
+    assert grid.dtype == np.float64
+    for n in range(5):
+        r, c = divmod(n, G)
+        tile = grid[r * 5:r * 5 + 3, c * 6:c * 6 + 4]
+        assert tile.min() == 0 and np.isclose(tile.max(), 255)
+        expected = 255 * (Xs[n] - Xs[n].min()) / (Xs[n].max() - Xs[n].min())
+        np.testing.assert_allclose(tile, expected)
+    # padding rows/columns and the four empty cells are 0
+    assert not grid[3:5].any() and not grid[:, 4:6].any()
+    assert not grid[10:, 6:].any()
+
+
+def test_visualize_grid_constant_image_is_mid_grey_not_nan():
+    grid = visualize_grid(np.ones((1, 2, 2, 1)), ubound=1.0)
+    np.testing.assert_array_equal(grid, np.full((2, 2, 1), 0.5))
+
+
+def test_visualize_grid_of_conv_filters_runs_on_a_model_layout(rng):
+    w = rng.standard_normal((32, 3, 7, 7))          # (F, C, HH, WW) as in model.params['W1']
+    grid = visualize_grid(w.transpose(0, 2, 3, 1))
+    assert grid.shape == (6 * 7 + 5, 6 * 7 + 5, 3)
+    assert 0 <= grid.min() and grid.max() <= 255
+
+
+def test_vis_grid_scales_all_images_together():
+    Xs = np.stack([np.zeros((2, 2, 1)), np.full((2, 2, 1), 4.0), np.full((2, 2, 1), 2.0)])
+    grid = vis_grid(Xs)
+    assert grid.shape == (2 * 3, 2 * 3, 1)              # G=2, each tile followed by a separator
+    assert grid[0:2, 0:2].max() == 0                    # image 0 is the minimum
+    assert (grid[0:2, 3:5] == 1).all()                  # image 1 the maximum
+    assert (grid[3:5, 0:2] == 0.5).all()                # image 2 halfway
+    assert (grid[2] == 0).all() and (grid[3:5, 3:5] == 0).all()   # separators and empty cell = min
+
+
+def test_vis_nn_rows_of_images():
+    rows = [[np.zeros((2, 3, 1)), np.full((2, 3, 1), -1.0)],
+            [np.full((2, 3, 1), 0.5), np.zeros((2, 3, 1))]]
+    grid = vis_nn(rows)
+    assert grid.shape == (2 * 3, 2 * 4, 1)
+    # separators are 1 before rescaling to [-1, 1] -> [0, 1]
+    assert (grid[2] == 1).all() and (grid[:, 3] == 1).all()
+    assert (grid[0:2, 4:7] == 0).all() and (grid[0:2, 0:3] == 0.5).all()
+    assert (grid[3:5, 0:3] == 0.75).all()
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((2, 3, 3)), r"shape \(N, H, W, C\)"),
+    (np.zeros((0, 3, 3, 3)), "no images"),
+    ([[1.0]], r"shape \(N, H, W, C\)"),
+], ids=["3-D", "empty", "list"])
+def test_visualize_grid_and_vis_grid_reject_bad_input(bad, match):
+    for fn in (visualize_grid, vis_grid):
+        with pytest.raises(ValueError, match=match):
+            fn(bad)
+
+
+def test_vis_nn_rejects_ragged_rows():
+    with pytest.raises(ValueError, match="row 1 has 1 images but row 0 has 2"):
+        vis_nn([[np.zeros((2, 2, 3))] * 2, [np.zeros((2, 2, 3))]])
+    with pytest.raises(ValueError, match=r"rows\[0\]\[1\] has shape \(3, 2, 3\)"):
+        vis_nn([[np.zeros((2, 2, 3)), np.zeros((3, 2, 3))]])
