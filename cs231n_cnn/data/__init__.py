@@ -15,6 +15,7 @@ from .cifar10 import (DATA_DIR_ENV, DATASET_DIRNAME, class_names, default_data_d
 from .download import (DEFAULT_MD5, DEFAULT_URL, MD5_ENV, URL_ENV, ChecksumError,
                        DownloadError, DownloadResult, UnsafeArchiveError, dataset_problems,
                        download_cifar10)
+from .utils import load_pickle
 
 __all__ = [
     "class_names",
@@ -35,4 +36,5 @@ __all__ = [
     "MD5_ENV",
     "DATA_DIR_ENV",
     "DATASET_DIRNAME",
+    "load_pickle",
 ]
