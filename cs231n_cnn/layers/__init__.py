@@ -61,8 +61,13 @@ from .local import (
     locally_connected_forward,
 )
 from .sandwich import (
+    NORMALIZATIONS,
+    affine_norm_relu_backward,
+    affine_norm_relu_forward,
     affine_relu_backward,
     affine_relu_forward,
+    conv_bn_relu_backward,
+    conv_bn_relu_forward,
     conv_relu_backward,
     conv_relu_forward,
     conv_relu_pool_backward,
