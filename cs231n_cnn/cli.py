@@ -1,9 +1,10 @@
 """The ``cs231n-cnn`` command line.
 
 Each subcommand lives in ``cs231n_cnn/commands/<name>.py`` and provides
-``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
-Modules are imported only when their subcommand runs, so ``--help`` stays
-fast and a broken optional dependency of one command cannot break the rest.
+``add_arguments(parser)`` and ``run(args) -> int``; its one-line help is in
+:data:`COMMANDS` here, the only place it is written. Modules are imported
+only when their subcommand runs, so ``--help`` stays fast and a broken
+optional dependency of one command cannot break the rest.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 
 from . import __version__
 
-# name -> (module, one-line help). Kept here so `--help` needs no imports.
+# name -> (module in commands/, one-line help). The help lives here, not in the modules, so `--help` imports none.
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("data", "download CIFAR-10 (verified, resumable) and show what is present"),
     "describe": ("describe", "sizes, parameters, memory and receptive fields of an architecture spec or a ZOO name"),

@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 
-HELP = "sizes, parameters, memory and receptive fields of an architecture spec or a ZOO name"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", nargs="?",
