@@ -138,7 +138,8 @@ def main(argv=None):
 
     if not args.quick:
         args.out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(args.out / "train_cifar.md", table)
+        md = args.out / "train_cifar.md"
+        atomic_write_text(md, table)
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
