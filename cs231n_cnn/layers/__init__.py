@@ -36,11 +36,16 @@ from .losses import (
 )
 from .norm import (
     batchnorm_backward,
+    batchnorm_backward_alt,
     batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
     lrn_backward,
     lrn_forward,
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
 )
 from .dropout import (
     dropout_backward,
