@@ -300,7 +300,8 @@ class Worker:
                    rng.standard_normal(ws[0]).astype(dt))
         if self.lib == "ours":
             from cs231n_cnn import workspace
-            from cs231n_cnn.layers import conv_backward_fast as bwd, conv_forward_fast as fwd
+            from cs231n_cnn.layers import conv_backward_fast as bwd
+            from cs231n_cnn.layers import conv_forward_fast as fwd
             workspace.clear()
         else:
             import baseline_im2col as B
@@ -487,7 +488,7 @@ def render(args, results, naive, info, torch_info, memory, notes, rounds, repeat
               "| shape | dtype | ours | torch | ours/torch |", "|---|---|---|---|---|"]
     pools = TINY["pool"] if args.tiny else POOL_SHAPES
     for dt in DTYPES:
-        for name, (xs, mode, f, s) in pools.items():
+        for name, (xs, _mode, _f, _s) in pools.items():
             t = f"pool:{name}:{dt}:fwdbwd"
             o, tt = stat("ours", t), stat("torch", t)
             lines.append(f"| {name} x{xs} | {dt} | {cell(o)} | {cell(tt)} | {ratio(o, tt)} |")
@@ -495,7 +496,7 @@ def render(args, results, naive, info, torch_info, memory, notes, rounds, repeat
               "| network | dtype | ours | torch | ours/torch |", "|---|---|---|---|---|"]
     nets = TINY["net"] if args.tiny else NETS
     for dt in DTYPES:
-        for name, (spec, batch) in nets.items():
+        for name, (_spec, batch) in nets.items():
             t = f"net:{name}:{dt}:step"
             o, tt = stat("ours", t), stat("torch", t)
             lines.append(f"| {name} (batch {batch}) | {dt} | {cell(o)} | {cell(tt)} | {ratio(o, tt)} |")
@@ -526,13 +527,15 @@ def render(args, results, naive, info, torch_info, memory, notes, rounds, repeat
         return geomean(vals) if vals else None
     for dt, target in (("float32", 1.3), ("float64", 1.0)):
         g = gm_libs("ours", "torch", dt)
+        within = "<=" if dt == "float32" else "<"
         lines.append(f"- conv fwd+bwd {dt}, geometric mean of ours/torch: "
-                     + ("n/a (no torch)" if g is None else f"{g:.2f}x (target {'<=' if dt == 'float32' else '<'} {target}x)"))
+                     + ("n/a (no torch)" if g is None else f"{g:.2f}x (target {within} {target}x)"))
     cellname = "tiny" if args.tiny else "timing-cell"
     for dt in DTYPES:
         s_ = summary[(cellname, dt, "fwdbwd")]
         if s_[0] and s_[3]:
-            lines.append(f"- naive / ours on the timing cell, fwd+bwd {dt}: {s_[3][0] / s_[0][0]:,.0f}x (target >= 1,000x)")
+            lines.append(f"- naive / ours on the timing cell, fwd+bwd {dt}: {s_[3][0] / s_[0][0]:,.0f}x "
+                         "(target >= 1,000x)")
         worst = min((summary[(n, dt, "fwdbwd")][1][0] / summary[(n, dt, "fwdbwd")][0][0]) for n in convs)
         lines.append(f"- baseline / ours, fwd+bwd {dt}, worst shape: {worst:.1f}x (target >= 3x on every shape)")
     pool_name = "tiny-max" if args.tiny else "max-2x2-s2"

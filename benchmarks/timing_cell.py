@@ -41,9 +41,12 @@ def main(argv=None):
     pdout = rng.standard_normal(pout.shape).astype(dtype)
 
     rows = [
-        ("conv forward", lambda: layers.conv_forward_naive(x, w, b, cp), lambda: layers.conv_forward_fast(x, w, b, cp)),
-        ("conv backward", lambda: layers.conv_backward_naive(dout, cache_n), lambda: layers.conv_backward_fast(dout, cache_f)),
-        ("max pool forward", lambda: layers.max_pool_forward_naive(xp, pp), lambda: layers.max_pool_forward_fast(xp, pp)),
+        ("conv forward", lambda: layers.conv_forward_naive(x, w, b, cp),
+         lambda: layers.conv_forward_fast(x, w, b, cp)),
+        ("conv backward", lambda: layers.conv_backward_naive(dout, cache_n),
+         lambda: layers.conv_backward_fast(dout, cache_f)),
+        ("max pool forward", lambda: layers.max_pool_forward_naive(xp, pp),
+         lambda: layers.max_pool_forward_fast(xp, pp)),
         ("max pool backward", lambda: layers.max_pool_backward_naive(pdout, pcache_n),
          lambda: layers.max_pool_backward_fast(pdout, pcache_f)),
     ]

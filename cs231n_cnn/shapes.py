@@ -113,10 +113,10 @@ def output_size(size: int, field: int, stride: int, pad: int = 0, *,
     (5, 3)
     >>> output_size(227, 11, 4, 0)  # AlexNet's first layer
     55
-    >>> output_size(10, 3, 2, 0)
+    >>> output_size(10, 3, 2, 0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: layer: width does not fit: (W - F + 2P)/S + 1 = (10 - 3 + 2*0)/2 + 1 = 4.5 is not an integer (W=10, F=3, P=0, S=2); change the stride or the zero-padding so the windows tile the input
+    ValueError: layer: width does not fit: (W - F + 2P)/S + 1 = (10 - 3 + 2*0)/2 + 1 = 4.5 is not an integer ...
     """
     size = _as_int(size, f"{layer}: input {axis} W", minimum=1)
     field = _as_int(field, f"{layer}: {axis} of the filter F", minimum=1)

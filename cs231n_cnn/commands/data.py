@@ -14,10 +14,18 @@ import sys
 from pathlib import Path
 
 from ..cli import CommandError
-from ..data.cifar10 import (DATA_DIR_ENV, DATASET_DIRNAME, TEST_BATCH, TRAIN_BATCHES,
-                            default_data_dir, load_CIFAR_batch)
-from ..data.download import (DEFAULT_MD5, DEFAULT_TIMEOUT, DEFAULT_URL, MD5_ENV, URL_ENV,
-                             DownloadError, dataset_problems, download_cifar10, read_source_info)
+from ..data.cifar10 import DATA_DIR_ENV, DATASET_DIRNAME, TEST_BATCH, TRAIN_BATCHES, default_data_dir, load_CIFAR_batch
+from ..data.download import (
+    DEFAULT_MD5,
+    DEFAULT_TIMEOUT,
+    DEFAULT_URL,
+    MD5_ENV,
+    URL_ENV,
+    DownloadError,
+    dataset_problems,
+    download_cifar10,
+    read_source_info,
+)
 
 _DEST_HELP = (f"directory that holds {DATASET_DIRNAME}/ (default: ${DATA_DIR_ENV} if set, else the "
               "repository's data/ directory)")

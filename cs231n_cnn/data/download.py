@@ -45,8 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 from .. import __version__
-from .cifar10 import (DATASET_DIRNAME, EXPECTED_FILES, TEST_BATCH, TRAIN_BATCHES,
-                      default_data_dir, load_CIFAR_batch)
+from .cifar10 import DATASET_DIRNAME, EXPECTED_FILES, TEST_BATCH, TRAIN_BATCHES, default_data_dir, load_CIFAR_batch
 
 __all__ = [
     "DEFAULT_URL",

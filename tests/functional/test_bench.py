@@ -14,7 +14,8 @@ def test_suite_runs_on_tiny_shapes_and_prints_every_section():
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for heading in ("## Convolution", "## im2col and col2im alone", "## Pooling", "## Training step", "## Memory of one conv", "## Targets"):
+    for heading in ("## Convolution", "## im2col and col2im alone", "## Pooling", "## Training step",
+                    "## Memory of one conv", "## Targets"):
         assert heading in out
     assert "GEMM throughput: float32" in out
     assert "| tiny x(2, 3, 8, 8) w(4, 3, 3, 3) S1 P1 | float32 | fwdbwd |" in out

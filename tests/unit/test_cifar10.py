@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from cs231n_cnn.data import cifar10
-from cs231n_cnn.data.cifar10 import (class_names, find_dataset_dir, get_CIFAR10_data,
-                                     load_CIFAR10, load_CIFAR_batch)
+from cs231n_cnn.data.cifar10 import class_names, find_dataset_dir, get_CIFAR10_data, load_CIFAR10, load_CIFAR_batch
 from cs231n_cnn.data.fake import write_fake_cifar10
 
 BATCHES = [f"data_batch_{i}" for i in range(1, 6)]

@@ -21,8 +21,15 @@ import pytest
 
 from cs231n_cnn.data import download
 from cs231n_cnn.data.cifar10 import class_names, get_CIFAR10_data, load_CIFAR10
-from cs231n_cnn.data.download import (DEFAULT_MD5, DEFAULT_URL, ChecksumError, DownloadError,
-                                      UnsafeArchiveError, download_cifar10, resolve_source)
+from cs231n_cnn.data.download import (
+    DEFAULT_MD5,
+    DEFAULT_URL,
+    ChecksumError,
+    DownloadError,
+    UnsafeArchiveError,
+    download_cifar10,
+    resolve_source,
+)
 from cs231n_cnn.data.fake import make_fake_archive
 
 MINI_MD5 = "9ccea26eb1ab49ef4913197ff00116ef"
