@@ -6,7 +6,7 @@ is always written (a submission that does not import scores 0 with the
 reason). Exit status: 0 graded (a package that does not import is graded:
 0 points), 1 the submission could not be read (missing, a damaged zip, no
 package), 3 not graded because no sandbox could start or the grader
-failed. See :mod:`cs231n_cnn.grading.grader` and the README section
+failed. See :mod:`cs231n_cnn.grading.autograder` and the README section
 "Grading and its threat model".
 """
 
@@ -19,7 +19,11 @@ HELP = "grade one submission (directory or zip) in a sandbox into a Gradescope r
 
 
 def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared with ``grade-batch``: where the checks are, the sandbox and its limits."""
+    """Options shared with ``grade-batch``: where the checks are, the sandbox and its limits.
+
+    :func:`cs231n_cnn.grading.autograder.command.grade_argv` writes them (and
+    the rest of this command's options) for ``grade-batch``: keep the two in step.
+    """
     parser.add_argument("--checks", type=Path, default=None, metavar="DIR",
                         help="the trusted checks directory, public and hidden (default: the checks/ next to "
                              "this package); never taken from the submission")
@@ -61,7 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     import sys
 
-    from ..grading.grader import STATUS_EXIT, grade_to_file
+    from ..grading.autograder.grade import grade_to_file
+    from ..grading.autograder.report import STATUS_EXIT
 
     limits = limits_from_args(args, args.total_timeout)
     results = grade_to_file(args.submission, args.out, checks_dir=args.checks, sandbox=args.sandbox,

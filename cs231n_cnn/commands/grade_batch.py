@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     import sys
 
-    from ..grading.grader import STATUS_EXIT, grade_batch
+    from ..grading.autograder.batch import grade_batch
+    from ..grading.autograder.report import STATUS_EXIT
     from ..grading.sandbox import SandboxUnavailable
 
     if args.jobs < 1:

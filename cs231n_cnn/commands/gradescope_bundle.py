@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..grading.gradescope import build_bundle
+    from ..grading.autograder.gradescope import build_bundle
 
     summary = build_bundle(args.out, checks_dir=args.checks)
     print(summary)

@@ -42,9 +42,9 @@ signals to other processes, ``ptrace`` and network sockets. The grader
 enforces wall-time limits per call, per check and per submission.
 
 Messages from the worker are read from a dedicated pipe and decoded as
-plain data (:func:`..runtime.protocol.decode`); the student's stdout and stderr go to
-another pipe whose first bytes are kept per check and shown as untrusted
-text. Nothing is ever parsed from them.
+plain data (:func:`..runtime.protocol.decode`); the student's stdout and
+stderr go to another pipe whose first bytes are kept per check and shown as
+untrusted text. Nothing is ever parsed from them.
 
 The parts: :mod:`.limits` (what a worker may use), :mod:`.errors`,
 :mod:`.isolation` (user ids and private mounts), :mod:`.interpreter` (what
@@ -59,7 +59,8 @@ from __future__ import annotations
 from .client import SandboxStudent
 from .errors import SandboxUnavailable, SubmissionImportError, WorkerDied, WorkerTimeout
 from .limits import Limits
-from .spawn import ISOLATING, MODES, NO_SANDBOX_HELP, RUNTIME_MOUNT, SANDBOX_GID, SANDBOX_UID, SUBMISSION_MOUNT, Sandbox
+from .spawn import (ISOLATING, MODES, NO_SANDBOX_HELP, RUNTIME_MOUNT, SANDBOX_GID, SANDBOX_UID, SUBMISSION_MOUNT,
+                    Sandbox)
 from .text import clean_lines, clean_text, scrub
 
 __all__ = ["Limits", "Sandbox", "SandboxStudent", "SandboxUnavailable", "SubmissionImportError", "MODES",

@@ -26,7 +26,6 @@ class _StartError(StudentError):
         self.details = details
 
 
-
 def _describe_exit(rc: int | None, mode: str, limits: Limits) -> str:
     """Why a worker process ended, in words a student can act on."""
     if rc is None:

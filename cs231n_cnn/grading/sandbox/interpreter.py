@@ -15,7 +15,7 @@ from pathlib import Path
 from ...paths import PACKAGE
 from .errors import SandboxUnavailable
 
-__all__ = ["_interpreter_paths", "_python_dirs", "_installed_copies", "_inside", "_unique_paths", "_sample_files"]
+__all__: list[str] = []    # helpers of spawn.py only
 
 
 # Run by the worker's interpreter (the grader's own, or the one given with

@@ -11,7 +11,7 @@ import time
 from ..runtime.protocol import FRAME_HEADER, ProtocolError
 from .errors import WorkerDied, WorkerTimeout
 
-__all__ = ["_read_frame", "_write_all", "_drain", "_kill"]
+__all__: list[str] = []    # helpers of the sandbox package only (spawn.py, client.py)
 
 
 def _read_frame(resp_fd: int, log_fd: int | None, deadline: float, max_bytes: int, on_log) -> bytes:
