@@ -1,0 +1,54 @@
+"""The files the release generates from templates shipped as package data (``templates/``).
+
+The student README, Makefile (real tabs), ``.gitignore`` and
+``test_public_checks.py``, the docstring of the released ``checks/__init__.py``
+and the released ``checks/_reference.py`` (lookups of recorded results).
+Templates ending in ``.tmpl`` are filled with :meth:`str.format`; the others
+are copied as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+__all__ = ["read_template", "student_files", "checks_docstring", "generated_reference"]
+
+
+def read_template(name: str) -> str:
+    """The text of ``templates/<name>`` (UTF-8), from the installed package."""
+    return resources.files(__package__).joinpath("templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def _readme(by_notebook: dict[str, list[str]], n_public: int) -> str:
+    rows = "\n".join(f"| {f'`notebooks/{nb}`' if nb else '(no notebook)'} | {', '.join(f'`{f}`' for f in funcs)} |"
+                     for nb, funcs in sorted(by_notebook.items(), key=lambda item: item[0] or "~"))
+    return read_template("README.md.tmpl").format(rows=rows, n_public=n_public)
+
+
+def student_files(by_notebook: dict[str, list[str]], n_public: int) -> dict[str, bytes]:
+    """Release path -> content of the generated student files.
+
+    ``by_notebook`` maps a notebook's file name (``""`` for none) to the
+    functions it teaches; ``n_public`` is the number of public checks.
+    """
+    return {
+        "README.md": _readme(by_notebook, n_public).encode("utf-8"),
+        "Makefile": read_template("Makefile").encode("utf-8"),
+        "test_public_checks.py": read_template("test_public_checks.py.tmpl").encode("utf-8"),
+        ".gitignore": read_template("gitignore").encode("utf-8"),
+    }
+
+
+def checks_docstring() -> str:
+    """The module docstring of the released ``checks/__init__.py``, quoted, without a final newline."""
+    return read_template("checks_docstring.py.tmpl").rstrip("\n")
+
+
+def generated_reference(functions: list[str], constants: dict[str, str]) -> str:
+    """The released ``_reference.py``: ``constants`` (name -> literal text) and a lookup per function."""
+    consts = "".join(f"{name} = {text}\n" for name, text in constants.items())
+    lookup = read_template("reference_lookup.py.tmpl")
+    return read_template("reference.py.tmpl").format(
+        constants="\n" + consts if consts else "",
+        functions="".join(lookup.format(name=name, quoted=json.dumps(name)) for name in functions))
