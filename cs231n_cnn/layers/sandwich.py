@@ -8,13 +8,17 @@ out by hand for every combination.
 
 from __future__ import annotations
 
-import functools
-
-from . import norm
 from ..shapes import ArgumentTypeError
 from .conv import conv_backward_fast, conv_forward_fast
 from .fc import affine_backward, affine_forward, relu_backward, relu_forward
-from .norm import spatial_batchnorm_backward, spatial_batchnorm_forward
+from .norm import (
+    batchnorm_backward,
+    batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+)
 from .pool import max_pool_backward_fast, max_pool_forward_fast
 
 __all__ = [
@@ -87,14 +91,16 @@ _conv_relu_pool = sandwich(_CONV, _RELU, _POOL)
 _affine_relu = sandwich(_AFFINE, _RELU)
 _conv_bn_relu = sandwich(_CONV, _SPATIAL_BN, _RELU)
 
-#: The ``normalization`` values :func:`affine_norm_relu_forward` accepts.
-NORMALIZATIONS = (None, "batchnorm", "layernorm")
-
-# normalization -> names of its forward and backward in .norm, looked up when first used
-_NORM_LAYERS = {
-    "batchnorm": ("batchnorm_forward", "batchnorm_backward"),
-    "layernorm": ("layernorm_forward", "layernorm_backward"),
+# normalization -> the (forward, backward) sandwich of affine, that normalization and ReLU;
+# a normalization stage takes gamma, beta and bn_param (or ln_param)
+_affine_norm_relu = {
+    None: _affine_relu,
+    "batchnorm": sandwich(_AFFINE, (batchnorm_forward, batchnorm_backward, 3), _RELU),
+    "layernorm": sandwich(_AFFINE, (layernorm_forward, layernorm_backward, 3), _RELU),
 }
+
+#: The ``normalization`` values :func:`affine_norm_relu_forward` accepts.
+NORMALIZATIONS = tuple(_affine_norm_relu)
 
 
 def conv_relu_forward(x, w, b, conv_param):
@@ -167,15 +173,6 @@ def conv_bn_relu_backward(dout, cache):
     return _conv_bn_relu[1](dout, cache)
 
 
-@functools.cache
-def _affine_norm_relu(normalization):
-    """The ``(forward, backward)`` sandwich of affine, ``normalization`` and ReLU."""
-    if normalization is None:
-        return _affine_relu
-    forward, backward = (getattr(norm, name) for name in _NORM_LAYERS[normalization])
-    return sandwich(_AFFINE, (forward, backward, 3), _RELU)  # w, b; gamma, beta, bn_param
-
-
 def _check_normalization(normalization, layer):
     if not isinstance(normalization, (str, type(None))):
         raise ArgumentTypeError(f"{layer}: normalization must be None, 'batchnorm' or 'layernorm', "
@@ -216,7 +213,7 @@ def affine_norm_relu_forward(x, w, b, gamma, beta, bn_param, normalization):
     """
     layer = "affine_norm_relu_forward"
     _check_normalization(normalization, layer)
-    forward = _affine_norm_relu(normalization)[0]
+    forward = _affine_norm_relu[normalization][0]
     if normalization is None:
         out, caches = forward(x, w, b)
     else:
@@ -243,7 +240,7 @@ def affine_norm_relu_backward(dout, cache):
     """
     normalization, caches = cache
     _check_normalization(normalization, "affine_norm_relu_backward")
-    grads = _affine_norm_relu(normalization)[1](dout, caches)
+    grads = _affine_norm_relu[normalization][1](dout, caches)
     if normalization is None:
         return (*grads, None, None)
     return grads

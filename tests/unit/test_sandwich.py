@@ -65,14 +65,7 @@ def test_sandwich_collects_parameter_gradients_in_forward_order(rng):
         fwd(x, w1, b1, w2)
 
 
-def _has_layernorm():
-    import cs231n_cnn.layers.norm as norm
-
-    return hasattr(norm, "layernorm_forward")
-
-
-needs_layernorm = pytest.mark.skipif(not _has_layernorm(), reason="layernorm_forward is not in layers/norm.py yet")
-NORMALIZATIONS = [None, "batchnorm", pytest.param("layernorm", marks=needs_layernorm)]
+NORMALIZATIONS = [None, "batchnorm", "layernorm"]
 
 
 def test_conv_bn_relu_equals_its_parts(rng):
