@@ -19,6 +19,12 @@ Weights are drawn from N(0, s^2) with ``s = weight_scale`` when given, and
 otherwise He et al.'s ``s = sqrt(2 / fan_in)``, which keeps the variance of
 activations roughly constant through ReLU layers (fan_in is C*HH*WW for a
 filter and D for an FC layer). Biases and BN shifts start at 0, BN scales at 1.
+Without ``seed=`` the weights come from NumPy's global generator, as in the
+course: ``np.random.seed(231)`` before building a model reproduces it.
+
+:class:`FullyConnectedNet` is the course's fully connected net of assignment
+2: ``{affine - [batch/layer norm] - relu - [dropout]} x (L - 1) - affine -
+softmax``, with the course's constructor, parameter names and ``bn_params``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import layers as L
+from .shapes import ArgumentTypeError, check_int, check_real
 from .architecture import ZOO, lookup, parse
 from .architecture.specs import (
     Architecture,
@@ -39,13 +46,22 @@ from .architecture.specs import (
     ReluSpec,
 )
 
-__all__ = ["ConvNet", "ThreeLayerConvNet"]
+__all__ = ["ConvNet", "ThreeLayerConvNet", "FullyConnectedNet"]
 
 _POOL_LAYERS = {
     "max": (L.max_pool_forward_fast, L.max_pool_backward_fast),
     "avg": (L.avg_pool_forward, L.avg_pool_backward),
     "l2": (L.l2_pool_forward, L.l2_pool_backward),
 }
+
+
+def _init_generator(seed):
+    """Where initial weights come from: ``default_rng(SeedSequence(seed))``, or
+    NumPy's global generator when ``seed`` is None (``standard_normal`` then
+    draws exactly what the course's ``np.random.randn`` does)."""
+    if seed is None:
+        return np.random.mtrand._rand  # the RandomState behind np.random.randn and np.random.seed
+    return np.random.default_rng(np.random.SeedSequence(seed))
 
 
 class ConvNet:
@@ -66,7 +82,9 @@ class ConvNet:
     dtype : numpy dtype
         float32 to train fast, float64 for gradient checks.
     seed : int or None
-        Seeds the initial weights and the dropout masks (None: fresh entropy).
+        Seeds the initial weights and the dropout masks. None draws both
+        from NumPy's global generator, as the course does, so
+        ``np.random.seed`` before building the model makes them reproducible.
 
     Attributes
     ----------
@@ -78,7 +96,8 @@ class ConvNet:
         Running statistics of batch norm layer ``i`` under key ``str(i)``
         (updated in training mode).
     dropout_state : dict
-        ``{'entropy', 'calls'}``: where the next dropout masks come from.
+        ``{'entropy', 'calls'}``: where the next dropout masks come from
+        (entropy None when the net has no dropout and no seed).
     dropout_seed : int or None
         When set, every dropout layer uses this seed on every call, so the
         same masks are drawn each time: needed for numerical gradient checks.
@@ -107,12 +126,7 @@ class ConvNet:
         self.dtype = dtype
         if seed is not None and not isinstance(seed, (int, np.integer)):
             raise ValueError(f"ConvNet: seed must be an int or None, got {seed!r}")
-        seeds = np.random.SeedSequence(seed)  # None: fresh entropy from the OS
-        self.rng = np.random.default_rng(seeds)  # initial weights only
-        # Dropout masks come from (entropy, call number), so the model's whole
-        # random state is this small dict: the Solver checkpoints it and a
-        # resumed run draws exactly the masks an uninterrupted one would.
-        self.dropout_state = {"entropy": int(seeds.entropy), "calls": 0}
+        rng = _init_generator(seed)
         self.dropout_seed: int | None = None
         self.params: dict[str, np.ndarray] = {}
         self.bn_params: dict[int, dict] = {}
@@ -126,7 +140,7 @@ class ConvNet:
                 idx = n
                 fan_in = int(np.prod(layer.weight_shape[-3:])) if isinstance(layer, ConvSpec) else layer.in_features
                 std = weight_scale if weight_scale is not None else np.sqrt(2.0 / fan_in)
-                self.params[f"W{n}"] = (std * self.rng.standard_normal(layer.weight_shape)).astype(dtype)
+                self.params[f"W{n}"] = (std * rng.standard_normal(layer.weight_shape)).astype(dtype)
                 self.params[f"b{n}"] = np.zeros(layer.bias_shape, dtype=dtype)
             elif isinstance(layer, BatchNormSpec):
                 n += 1
@@ -137,6 +151,19 @@ class ConvNet:
             elif not isinstance(layer, (ReluSpec, NormSpec, PoolSpec, DropoutSpec)):
                 raise ValueError(f"ConvNet: layer {layer.notation} is not supported by the model builder")
             self._plan.append((layer, idx))
+        # Dropout masks come from (entropy, call number), so the model's whole
+        # random state is this small dict: the Solver checkpoints it and a
+        # resumed run draws exactly the masks an uninterrupted one would.
+        # Without a seed the entropy is drawn from NumPy's global generator,
+        # after the weights and only if there is dropout, so a net without
+        # dropout takes from it exactly the course's np.random.randn draws.
+        if seed is not None:
+            entropy = int(np.random.SeedSequence(seed).entropy)
+        elif any(isinstance(layer, DropoutSpec) for layer in arch.layers):
+            entropy = int(np.random.randint(2**63, dtype=np.int64))
+        else:
+            entropy = None
+        self.dropout_state = {"entropy": entropy, "calls": 0}
 
     def __repr__(self) -> str:
         return f"ConvNet('{self.architecture}', dtype={self.dtype.name}, params={self.num_params:,})"
@@ -278,3 +305,191 @@ class ThreeLayerConvNet(ConvNet):
         spec = (f"INPUT[{H}x{W}x{C}] -> CONV{filter_size}-{num_filters} -> RELU -> POOL2 "
                 f"-> FC-{hidden_dim} -> RELU -> FC")
         super().__init__(spec, num_classes=num_classes, weight_scale=weight_scale, reg=reg, dtype=dtype, seed=seed)
+
+
+class FullyConnectedNet:
+    """The course's fully connected net, any depth, with optional normalization and dropout.
+
+    The architecture is ``{affine - [norm] - relu - [dropout]} x (L - 1) -
+    affine - softmax`` with ``L = len(hidden_dims) + 1`` affine layers; each
+    hidden layer is one :func:`~cs231n_cnn.layers.affine_norm_relu_forward`.
+
+    Parameters
+    ----------
+    hidden_dims : list of int
+        Width of each hidden layer (an empty list gives a softmax classifier).
+    input_dim : int
+        Values per example, D; inputs of shape (N, d_1, ..., d_k) are
+        flattened, so images need ``input_dim = C*H*W``.
+    num_classes : int
+        Number of classes, the width of the last layer.
+    dropout_keep_ratio : float in (0, 1]
+        Probability of keeping each hidden unit; 1 means no dropout.
+    normalization : None, 'batchnorm' or 'layernorm'
+        Normalization after each hidden affine layer.
+    reg : float
+        L2 regularization strength: the loss adds ``0.5 * reg * sum(W**2)``
+        over the weight matrices (not biases, gammas or betas).
+    weight_scale : float
+        Standard deviation of the initial weights, N(0, weight_scale^2).
+    dtype : numpy dtype
+        float32 to train fast, float64 for gradient checks.
+    seed : int or None
+        An int seeds the initial weights and, as in the course, becomes
+        ``dropout_param['seed']``, so every forward pass drops the same units
+        (what gradient checks need; train without it). None draws the
+        weights and every dropout mask from NumPy's global generator, like
+        the course's ``np.random.randn``, reproducible after ``np.random.seed``.
+
+    Attributes
+    ----------
+    params : dict of str -> ndarray
+        ``W1 (D, H_1), b1 (H_1,), ..., WL (H_{L-1}, num_classes), bL
+        (num_classes,)``; with normalization also ``gamma{i}, beta{i}``
+        (H_i,) for each hidden layer ``i < L``.
+    num_layers : int
+        L, the number of affine layers.
+    bn_params : list of dict
+        One per hidden layer: ``{'mode': ...}`` and the running statistics
+        for batch norm, ``{}`` (the ``ln_param``) for layer norm, empty list
+        without normalization. :meth:`loss` sets the batch norm modes.
+    dropout_param : dict
+        ``{'mode', 'p'[, 'seed']}`` when ``use_dropout``, else ``{}``.
+    use_dropout : bool
+    normalization, reg, dtype
+        As given.
+
+    Raises
+    ------
+    TypeError
+        For arguments of the wrong type (e.g. ``hidden_dims=100``).
+    ValueError
+        For values out of range; the message names the argument and value.
+
+    Examples
+    --------
+    >>> net = FullyConnectedNet([100, 50], normalization="batchnorm", seed=0)
+    >>> sorted(net.params)  # doctest: +NORMALIZE_WHITESPACE
+    ['W1', 'W2', 'W3', 'b1', 'b2', 'b3', 'beta1', 'beta2', 'gamma1', 'gamma2']
+    """
+
+    def __init__(self, hidden_dims, *, input_dim=3 * 32 * 32, num_classes=10, dropout_keep_ratio=1,
+                 normalization=None, reg=0.0, weight_scale=1e-2, dtype=np.float32, seed=None):
+        layer = "FullyConnectedNet"
+        if isinstance(hidden_dims, (str, bytes)) or not hasattr(hidden_dims, "__iter__"):
+            raise ArgumentTypeError(f"{layer}: hidden_dims must be a list of layer widths such as [100, 100], "
+                                    f"got {hidden_dims!r} ({type(hidden_dims).__name__})")
+        hidden_dims = [check_int(h, f"hidden_dims[{i}]", minimum=1, layer=layer) for i, h in enumerate(hidden_dims)]
+        input_dim = check_int(input_dim, "input_dim", minimum=1, layer=layer)
+        num_classes = check_int(num_classes, "num_classes", minimum=1, layer=layer)
+        keep = check_real(dropout_keep_ratio, "dropout_keep_ratio", low=0, high=1, low_open=True, layer=layer)
+        if not (normalization is None or isinstance(normalization, str)):
+            raise ArgumentTypeError(f"{layer}: normalization must be None, 'batchnorm' or 'layernorm', "
+                                    f"got {normalization!r} ({type(normalization).__name__})")
+        if normalization not in L.NORMALIZATIONS:
+            raise ValueError(f"{layer}: normalization must be None, 'batchnorm' or 'layernorm', got {normalization!r}")
+        self.reg = check_real(reg, "reg", low=0, layer=layer)
+        weight_scale = check_real(weight_scale, "weight_scale", low=0, low_open=True, layer=layer)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise ArgumentTypeError(f"{layer}: dtype must be float32 or float64, got {dtype!r}") from None
+        if dtype.kind != "f":
+            raise ValueError(f"{layer}: dtype must be float32 or float64, got {dtype}")
+        if seed is not None:
+            seed = check_int(seed, "seed", minimum=0, layer=layer)
+
+        self.normalization = normalization
+        self.use_dropout = keep != 1
+        self.num_layers = len(hidden_dims) + 1
+        self.dtype = dtype
+        self.params: dict[str, np.ndarray] = {}
+        rng = _init_generator(seed)
+        dims = [input_dim, *hidden_dims, num_classes]
+        for i in range(1, self.num_layers + 1):
+            fan_in, fan_out = dims[i - 1], dims[i]
+            self.params[f"W{i}"] = (weight_scale * rng.standard_normal((fan_in, fan_out))).astype(dtype)
+            self.params[f"b{i}"] = np.zeros(fan_out, dtype=dtype)
+            if normalization is not None and i < self.num_layers:
+                self.params[f"gamma{i}"] = np.ones(fan_out, dtype=dtype)
+                self.params[f"beta{i}"] = np.zeros(fan_out, dtype=dtype)
+
+        self.dropout_param: dict = {}
+        if self.use_dropout:
+            self.dropout_param = {"mode": "train", "p": keep}
+            if seed is not None:
+                self.dropout_param["seed"] = seed
+        hidden = self.num_layers - 1
+        if normalization == "batchnorm":
+            self.bn_params = [{"mode": "train"} for _ in range(hidden)]
+        elif normalization == "layernorm":
+            self.bn_params = [{} for _ in range(hidden)]
+        else:
+            self.bn_params = []
+
+    def __repr__(self) -> str:
+        widths = [self.params[f"W{i}"].shape[1] for i in range(1, self.num_layers)]
+        return (f"FullyConnectedNet({widths}, input_dim={self.params['W1'].shape[0]}, "
+                f"num_classes={self.params[f'W{self.num_layers}'].shape[1]}, normalization={self.normalization!r}, "
+                f"dropout_keep_ratio={self.dropout_param.get('p', 1)}, dtype={self.dtype.name})")
+
+    def loss(self, X, y=None):
+        """Class scores, or the loss and its gradients.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, d_1, ..., d_k)
+            With ``d_1 * ... * d_k = input_dim``; cast to the model's dtype.
+        y : ndarray of int, shape (N,), optional
+            Labels in ``[0, num_classes)``.
+
+        Returns
+        -------
+        scores : ndarray, shape (N, num_classes)
+            If ``y`` is None (test mode: dropout off, batch norm uses its
+            running statistics).
+        (loss, grads) : (float, dict of str -> ndarray)
+            Otherwise (training mode); ``grads[k]`` has the shape of ``params[k]``.
+        """
+        X = np.asarray(X)
+        D = self.params["W1"].shape[0]
+        if X.ndim < 2 or int(np.prod(X.shape[1:])) != D:
+            raise ValueError(f"FullyConnectedNet.loss: X must have shape (N, ...) with input_dim={D} values "
+                             f"per example, got shape {X.shape}")
+        X = X.astype(self.dtype, copy=False)
+        mode = "test" if y is None else "train"
+        if self.use_dropout:
+            self.dropout_param["mode"] = mode
+        if self.normalization == "batchnorm":
+            for bn_param in self.bn_params:
+                bn_param["mode"] = mode
+
+        p = self.params
+        out, caches = X, []
+        for i in range(1, self.num_layers):
+            bn_param = self.bn_params[i - 1] if self.normalization is not None else None
+            out, cache = L.affine_norm_relu_forward(out, p[f"W{i}"], p[f"b{i}"], p.get(f"gamma{i}"),
+                                                    p.get(f"beta{i}"), bn_param, self.normalization)
+            drop_cache = None
+            if self.use_dropout:
+                out, drop_cache = L.dropout_forward(out, self.dropout_param)
+            caches.append((cache, drop_cache))
+        last = self.num_layers
+        scores, last_cache = L.affine_forward(out, p[f"W{last}"], p[f"b{last}"])
+        if y is None:
+            return scores
+
+        loss, dout = L.softmax_loss(scores, np.asarray(y))
+        loss += 0.5 * self.reg * sum(float(np.sum(p[f"W{i}"] ** 2)) for i in range(1, last + 1))
+        grads: dict[str, np.ndarray] = {}
+        dout, grads[f"W{last}"], grads[f"b{last}"] = L.affine_backward(dout, last_cache)
+        for i in range(last - 1, 0, -1):
+            cache, drop_cache = caches[i - 1]
+            if drop_cache is not None:
+                dout = L.dropout_backward(dout, drop_cache)
+            dout, grads[f"W{i}"], grads[f"b{i}"], dgamma, dbeta = L.affine_norm_relu_backward(dout, cache)
+            if self.normalization is not None:
+                grads[f"gamma{i}"], grads[f"beta{i}"] = dgamma, dbeta
+        for i in range(1, last + 1):
+            grads[f"W{i}"] = grads[f"W{i}"] + self.reg * p[f"W{i}"]
+        return loss, grads
