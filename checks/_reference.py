@@ -168,6 +168,25 @@ def spatial_batchnorm(x, gamma, beta, eps=1e-5):
     return out
 
 
+def layernorm(x, gamma, beta, eps=1e-5):
+    """Layer norm of (N, D): batch norm of x.T (each example is a column), then per-feature gamma and beta."""
+    return batchnorm(x.T, 1.0, 0.0, eps).T * gamma + beta
+
+
+def spatial_groupnorm(x, gamma, beta, G, eps=1e-5):
+    """Group norm of (N, C, H, W) with gamma, beta (1, C, 1, 1): one slice of C/G channels at a time."""
+    N, C = x.shape[:2]
+    size = C // G
+    out = np.empty(x.shape)
+    for n in range(N):
+        for g in range(G):
+            v = x[n, g * size:(g + 1) * size]
+            mean = v.mean()
+            var = ((v - mean) ** 2).mean()
+            out[n, g * size:(g + 1) * size] = (v - mean) / np.sqrt(var + eps)
+    return gamma * out + beta
+
+
 def softmax_loss_grad(x, y):
     """Closed-form gradient of the mean cross-entropy: (softmax(x) - onehot(y)) / N, computed stably."""
     shifted = x - x.max(axis=1, keepdims=True)

@@ -1,4 +1,5 @@
-"""Checks for normalization and regularization layers: LRN, batch norm (plain and spatial), dropout."""
+"""Checks for normalization and regularization layers: LRN, batch norm (plain and spatial), layer norm,
+group norm, dropout."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ EPS = 1e-5
 def _grad_parts(t, label, forward, backward, args, extra, reference, names):
     """Backward pass against numerical gradients of ``reference``, one part per gradient.
 
-    ``args`` are the differentiable inputs (x first), ``extra`` the
-    hyperparameter dict passed after them to the student's forward pass.
+    ``args`` are the differentiable inputs (x first), ``extra`` the tuple of
+    arguments passed after them to the student's forward pass (the
+    hyperparameter dict; for group norm G and the dict).
     """
     out = reference(*args)
     dout = t.rng.standard_normal(out.shape)
@@ -25,7 +27,7 @@ def _grad_parts(t, label, forward, backward, args, extra, reference, names):
     for i, (name, num) in enumerate(zip(names, nums)):
         with t.part(f"{label}: {name}"):
             if i == 0:
-                _, cache = h.forward(t, forward, *args, extra)
+                _, cache = h.forward(t, forward, *args, *extra)
                 got = t.call(backward, dout, cache)
                 grads = (got,) if len(names) == 1 else h.unpack(got, ", ".join(names), backward)
             elif grads is None:
@@ -55,7 +57,7 @@ def lrn(t):
             t.assert_close(out, _lrn_ref(p)(x), tol=1e-9, name="out")
     for label, p in LRN_CASES:
         x = 2 * t.rng.standard_normal((2, 6, 2, 3))
-        _grad_parts(t, f"backward, {label}", "layers.lrn_forward", "layers.lrn_backward", [x], p,
+        _grad_parts(t, f"backward, {label}", "layers.lrn_forward", "layers.lrn_backward", [x], (p,),
                     _lrn_ref(p), ["dx"])
 
 
@@ -98,9 +100,20 @@ def batchnorm_forward(t):
 @check("batchnorm_backward", points=4)
 def batchnorm_backward(t):
     """Batch norm backward pass against numerical gradients: dx, dgamma, dbeta (train) and dx (test)."""
+    _bn_backward_parts(t, "layers.batchnorm_backward")
+
+
+@check("batchnorm_backward_alt", points=4)
+def batchnorm_backward_alt(t):
+    """Batch norm backward pass in the simplified closed form, from batchnorm_forward's cache: numerical gradients."""
+    _bn_backward_parts(t, "layers.batchnorm_backward_alt")
+
+
+def _bn_backward_parts(t, backward):
+    """Four parts: dx, dgamma, dbeta in train mode and dx in test mode, against numerical gradients."""
     x, gamma, beta = _bn_inputs(t)
-    _grad_parts(t, "train", "layers.batchnorm_forward", "layers.batchnorm_backward", [x, gamma, beta],
-                {"mode": "train", "eps": EPS}, lambda *a: ref.batchnorm(*a, EPS), ["dx", "dgamma", "dbeta"])
+    _grad_parts(t, "train", "layers.batchnorm_forward", backward, [x, gamma, beta],
+                ({"mode": "train", "eps": EPS},), lambda *a: ref.batchnorm(*a, EPS), ["dx", "dgamma", "dbeta"])
     with t.part("test: dx (running statistics are constants)"):
         x, gamma, beta = _bn_inputs(t)
         rm, rv = t.rng.standard_normal(4), 0.5 + t.rng.random(4)
@@ -109,8 +122,7 @@ def batchnorm_backward(t):
                                         [x], dout, [0])
         bn_param = {"mode": "test", "eps": EPS, "running_mean": rm, "running_var": rv}
         _, cache = h.forward(t, "layers.batchnorm_forward", x, gamma, beta, bn_param)
-        dx = h.unpack(t.call("layers.batchnorm_backward", dout, cache), "dx, dgamma, dbeta",
-                      "layers.batchnorm_backward")[0]
+        dx = h.unpack(t.call(backward, dout, cache), "dx, dgamma, dbeta", backward)[0]
         t.assert_close(dx, dx_num, tol=1e-6, name="dx")
 
 
@@ -174,8 +186,111 @@ def spatial_batchnorm(t):
     x = 2 * t.rng.standard_normal((2, 3, 3, 4))
     gamma, beta = 1 + 0.5 * t.rng.standard_normal(3), t.rng.standard_normal(3)
     _grad_parts(t, "backward", "layers.spatial_batchnorm_forward", "layers.spatial_batchnorm_backward",
-                [x, gamma, beta], {"mode": "train", "eps": EPS}, lambda *a: ref.spatial_batchnorm(*a, EPS),
+                [x, gamma, beta], ({"mode": "train", "eps": EPS},), lambda *a: ref.spatial_batchnorm(*a, EPS),
                 ["dx", "dgamma", "dbeta"])
+
+
+# ---------------------------------------------------------------- layer norm
+
+def _ln_inputs(t, N=5, D=6, scale=3.0):
+    """x whose examples have different means and scales, and per-feature gamma, beta."""
+    x = scale * (1 + t.rng.random((N, 1))) * t.rng.standard_normal((N, D)) + 4 * t.rng.standard_normal((N, 1))
+    return x, 1 + 0.5 * t.rng.standard_normal(D), t.rng.standard_normal(D)
+
+
+@check("layernorm_forward", points=4)
+def layernorm_forward(t):
+    """Layer norm forward pass: each example normalized over its own D features, independent of its batch."""
+    fn = "layers.layernorm_forward"
+    with t.part("every example of the output has mean 0 and std 1 (gamma=1, beta=0)"):
+        x, _, _ = _ln_inputs(t, N=4, D=50, scale=5.0)
+        out, _ = h.forward(t, fn, x, np.ones(50), np.zeros(50), {"eps": EPS})
+        out = t.assert_array(out, shape=x.shape, name="out")
+        t.assert_close(out.mean(axis=1), np.zeros(4), atol=1e-10, name="mean of each example's out (axis 1)")
+        t.assert_close(out.std(axis=1), np.ones(4), tol=1e-6, name="std of each example's out (biased, ddof=0)")
+    with t.part("gamma and beta against the definition; x, gamma and beta are not modified"):
+        x, gamma, beta = _ln_inputs(t)
+        out, _ = h.unpack(t.call(fn, x, gamma, beta, {"eps": EPS}, check_unmodified=True), "out, cache", fn)
+        t.assert_close(out, ref.layernorm(x, gamma, beta, EPS), tol=1e-9, name="out")
+    with t.part("ln_param['eps'] is used, and an empty ln_param means eps = 1e-5"):
+        x, gamma, beta = _ln_inputs(t, scale=0.01)          # variance ~1e-4: eps = 1e-5 shows
+        out, _ = h.forward(t, fn, x, gamma, beta, {"eps": 0.5})
+        t.assert_close(out, ref.layernorm(x, gamma, beta, 0.5), tol=1e-9, name="out with eps = 0.5")
+        out, _ = h.forward(t, fn, x, gamma, beta, {})
+        t.assert_close(out, ref.layernorm(x, gamma, beta, 1e-5), tol=1e-9, name="out with ln_param = {}")
+    with t.part("an example's output does not depend on its batch-mates (alone = inside its batch)"):
+        x, gamma, beta = _ln_inputs(t)
+        in_batch, _ = h.forward(t, fn, x, gamma, beta, {"eps": EPS})
+        alone, _ = h.forward(t, fn, x[:1], gamma, beta, {"eps": EPS})
+        in_batch = t.assert_array(in_batch, shape=x.shape, name="out of the batch")
+        alone = t.assert_array(alone, shape=(1, x.shape[1]), name="out of example 0 alone")
+        if not np.allclose(alone[0], in_batch[0], rtol=1e-9, atol=1e-12):
+            raise CheckFailure("example 0 gives a different output alone than inside its batch: layer norm must "
+                               "normalize each example over its own D features (axis 1), not each feature over "
+                               "the batch (axis 0)")
+        t.assert_close(alone, ref.layernorm(x[:1], gamma, beta, EPS), tol=1e-9, name="out of example 0 alone")
+
+
+@check("layernorm_backward", points=3)
+def layernorm_backward(t):
+    """Layer norm backward pass against numerical gradients: dx, dgamma, dbeta."""
+    x, gamma, beta = _ln_inputs(t, N=4, D=5)                 # N != D: an axis mix-up changes the shapes
+    _grad_parts(t, "N=4 examples of D=5 features", "layers.layernorm_forward", "layers.layernorm_backward",
+                [x, gamma, beta], ({"eps": EPS},), lambda *a: ref.layernorm(*a, EPS), ["dx", "dgamma", "dbeta"])
+
+
+# ---------------------------------------------------------------- group norm
+
+def _gn_inputs(t, shape=(2, 6, 3, 4)):
+    """x with a different offset per channel and example, and gamma, beta of shape (1, C, 1, 1)."""
+    N, C = shape[:2]
+    x = 2 * t.rng.standard_normal(shape) + 3 * t.rng.standard_normal((N, C, 1, 1))
+    return x, 1 + 0.5 * t.rng.standard_normal((1, C, 1, 1)), t.rng.standard_normal((1, C, 1, 1))
+
+
+@check("spatial_groupnorm_forward", points=4)
+def spatial_groupnorm_forward(t):
+    """Group norm forward pass: each example's groups of C/G consecutive channels normalized over (C/G, H, W)."""
+    fn = "layers.spatial_groupnorm_forward"
+    with t.part("G=2 groups of C=6 channels: each example's group has mean 0 and std 1 (gamma=1, beta=0)"):
+        x, _, _ = _gn_inputs(t)
+        N, C, G = x.shape[0], x.shape[1], 2
+        out, _ = h.forward(t, fn, x, np.ones((1, C, 1, 1)), np.zeros((1, C, 1, 1)), G, {"eps": EPS})
+        out = t.assert_array(out, shape=x.shape, name="out")
+        rows = out.reshape(N, G, -1)                          # one row per (example, group)
+        means = rows.mean(axis=2)
+        if not np.all(np.abs(means) <= 1e-8):
+            n, g = (int(i) for i in np.unravel_index(np.argmax(np.abs(means)), means.shape))
+            size = C // G
+            raise CheckFailure(f"the output of example {n}, group {g} (channels {g * size} to {(g + 1) * size - 1}) "
+                               f"has mean {means[n, g]:.3g}, not 0: a group is C/G = {size} consecutive channels of "
+                               f"one example, normalized together over those channels and all H*W positions")
+        t.assert_close(rows.std(axis=2), np.ones((N, G)), tol=1e-6, name="std of each example's group")
+    with t.part("G=2: gamma and beta of shape (1, C, 1, 1) against the definition; inputs are not modified"):
+        x, gamma, beta = _gn_inputs(t)
+        out, _ = h.unpack(t.call(fn, x, gamma, beta, 2, {"eps": EPS}, check_unmodified=True), "out, cache", fn)
+        t.assert_close(out, ref.spatial_groupnorm(x, gamma, beta, 2, EPS), tol=1e-9, name="out")
+    with t.part("G=1 (layer norm over C, H, W) and G=C (instance norm) against the definition"):
+        x, gamma, beta = _gn_inputs(t)
+        for G in (1, x.shape[1]):
+            out, _ = h.forward(t, fn, x, gamma, beta, G, {"eps": EPS})
+            t.assert_close(out, ref.spatial_groupnorm(x, gamma, beta, G, EPS), tol=1e-9, name=f"out with G={G}")
+    with t.part("gn_param['eps'] is used, and an empty gn_param means eps = 1e-5"):
+        x, gamma, beta = _gn_inputs(t)
+        x = 0.01 * (x - x.mean(axis=(1, 2, 3), keepdims=True))   # variance ~1e-4: eps = 1e-5 shows
+        out, _ = h.forward(t, fn, x, gamma, beta, 3, {"eps": 0.5})
+        t.assert_close(out, ref.spatial_groupnorm(x, gamma, beta, 3, 0.5), tol=1e-9, name="out with eps = 0.5")
+        out, _ = h.forward(t, fn, x, gamma, beta, 3, {})
+        t.assert_close(out, ref.spatial_groupnorm(x, gamma, beta, 3, 1e-5), tol=1e-9, name="out with gn_param = {}")
+
+
+@check("spatial_groupnorm_backward", points=3)
+def spatial_groupnorm_backward(t):
+    """Group norm backward pass against numerical gradients: dx, and dgamma, dbeta of shape (1, C, 1, 1)."""
+    x, gamma, beta = _gn_inputs(t, (2, 6, 2, 3))
+    _grad_parts(t, "G=3 groups of C=6 channels", "layers.spatial_groupnorm_forward",
+                "layers.spatial_groupnorm_backward", [x, gamma, beta], (3, {"eps": EPS}),
+                lambda x, gamma, beta: ref.spatial_groupnorm(x, gamma, beta, 3, EPS), ["dx", "dgamma", "dbeta"])
 
 
 # ---------------------------------------------------------------- dropout

@@ -210,6 +210,41 @@ def spatial_batchnorm_forward_no_transpose(x, gamma, beta, bn_param):
     return out.reshape(x.shape), (x.shape, bn_cache)
 
 
+def batchnorm_backward_alt_no_1_over_n(dout, cache):
+    """The simplified dx without its factor 1/N."""
+    dx, dgamma, dbeta = REAL["batchnorm_backward_alt"](dout, cache)
+    return (dx * len(dout) if cache[0] == "train" else dx), dgamma, dbeta
+
+
+def layernorm_forward_unbiased(x, gamma, beta, ln_param):
+    """Each example's variance with ddof=1."""
+    std = np.sqrt(x.var(axis=1, ddof=1, keepdims=True) + ln_param.get("eps", 1e-5))
+    x_hat = (x - x.mean(axis=1, keepdims=True)) / std
+    return gamma * x_hat + beta, (x_hat, gamma, std)
+
+
+def layernorm_backward_statistics_constant(dout, cache):
+    """dx forgets the paths through the example's mean and variance."""
+    x_hat, gamma, std = cache
+    return dout * gamma / std, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
+def spatial_groupnorm_forward_strided_groups(x, gamma, beta, G, gn_param):
+    """Group g holds channels g, g + G, g + 2G, ... (reshape to (N, C/G, G, ...)) instead of a consecutive block."""
+    N, C, H, W = x.shape
+    strided = x.reshape(N, C // G, G, H, W).transpose(0, 2, 1, 3, 4)
+    out, _ = REAL["spatial_groupnorm_forward"](np.ascontiguousarray(strided).reshape(N, C, H, W),
+                                               np.ones_like(gamma), np.zeros_like(beta), G, gn_param)
+    out = out.reshape(N, G, C // G, H, W).transpose(0, 2, 1, 3, 4).reshape(N, C, H, W)
+    return gamma * out + beta, None
+
+
+def spatial_groupnorm_backward_flat_dgamma(dout, cache):
+    """dgamma and dbeta of shape (C,) instead of gamma's (1, C, 1, 1)."""
+    dx, dgamma, dbeta = REAL["spatial_groupnorm_backward"](dout, cache)
+    return dx, dgamma.ravel(), dbeta.ravel()
+
+
 def dropout_forward_drop_probability(x, dropout_param):
     """p read as the probability of DROPPING a unit (PyTorch's meaning)."""
     p = dropout_param["p"]
@@ -292,6 +327,14 @@ WRONG = [
      "momentum swapped"),
     ("spatial_batchnorm", [(L, "spatial_batchnorm_forward", spatial_batchnorm_forward_no_transpose)],
      "reshape without transpose"),
+    ("batchnorm_backward_alt", [(L, "batchnorm_backward_alt", batchnorm_backward_alt_no_1_over_n)], "no 1/N"),
+    ("layernorm_forward", [(L, "layernorm_forward", layernorm_forward_unbiased)], "unbiased variance"),
+    ("layernorm_backward", [(L, "layernorm_backward", layernorm_backward_statistics_constant)],
+     "statistics treated as constants"),
+    ("spatial_groupnorm_forward", [(L, "spatial_groupnorm_forward", spatial_groupnorm_forward_strided_groups)],
+     "strided groups"),
+    ("spatial_groupnorm_backward", [(L, "spatial_groupnorm_backward", spatial_groupnorm_backward_flat_dgamma)],
+     "dgamma of shape (C,)"),
     ("dropout", [(L, "dropout_forward", dropout_forward_drop_probability)], "p as drop probability"),
     ("sgd", [(optim, "sgd", sgd_ascent)], "gradient ascent"),
     ("sgd_momentum", [(optim, "sgd_momentum", sgd_momentum_opposite_sign)], "velocity sign"),

@@ -25,10 +25,10 @@ import cs231n_cnn.layers.pool as pool
 import cs231n_cnn.optim as optim
 from cs231n_cnn.grading import load_checks, run_checks
 
-def planted(module, name: str, old: str, new: str):
-    """``module.name`` with the source text ``old`` replaced by ``new`` (which must change it)."""
+def planted(module, name: str, old: str, new: str, count: int = 1):
+    """``module.name`` with the source text ``old`` (found ``count`` times) replaced by ``new`` everywhere."""
     source = textwrap.dedent(inspect.getsource(getattr(module, name)))
-    assert source.count(old) == 1, f"{old!r} is not (once) in {module.__name__}.{name}"
+    assert source.count(old) == count, f"{old!r} is not {count} time(s) in {module.__name__}.{name}"
     namespace = dict(vars(module))
     exec(compile(source.replace(old, new), f"<{name} with a planted bug>", "exec"), namespace)
     return namespace[name]
@@ -141,6 +141,21 @@ def _planted_cases():
                                            "running_mean = momentum * running_mean + (1 - momentum) * mean",
                                            "running_mean *= momentum; running_mean += (1 - momentum) * mean"))],
          "changed its argument bn_param['running_mean'] in place"),
+        # Both statistics over the batch axis, as in batch norm: a batch of one then outputs beta.
+        ("layernorm-over-the-batch", "layernorm_forward",
+         "an example's output does not depend on its batch-mates (alone = inside its batch)",
+         [(L, "layernorm_forward", planted(norm, "layernorm_forward", "axis=1", "axis=0", count=2))],
+         "not each feature over the batch (axis 0)"),
+        # batchnorm_backward copied without changing its axes: dx averages over the batch.
+        ("layernorm-backward-batch-axis", "layernorm_backward", "N=4 examples of D=5 features: dx",
+         [(L, "layernorm_backward", planted(norm, "layernorm_backward", "mean(axis=1, keepdims=True)",
+                                            "mean(axis=0, keepdims=True)", count=2))], "dx"),
+        # C/G groups of G channels instead of G groups of C/G channels.
+        ("groupnorm-wrong-reshape", "spatial_groupnorm_forward",
+         "G=2 groups of C=6 channels: each example's group has mean 0 and std 1 (gamma=1, beta=0)",
+         [(L, "spatial_groupnorm_forward", planted(norm, "spatial_groupnorm_forward", "x.reshape(N, G, C // G * H * W)",
+                                                   "x.reshape(N, C // G, G * H * W)"))],
+         "a group is C/G = 3 consecutive channels of one example"),
         ("softmax-overflow", "softmax_loss", "scores of order 1000 give a finite, correct loss and dx",
          [(L, "softmax_loss", softmax_loss_no_max_subtraction)], "subtract each row's max before exp"),
         ("softmax-log-of-p", "softmax_loss", "scores of order 1000 give a finite, correct loss and dx",
