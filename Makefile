@@ -7,11 +7,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv lab test test-fast bench bench-train data notebooks clean
+.PHONY: help venv lab test lint test-fast bench bench-train data notebooks clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
 	@echo "make test       set up .venv and run the whole test suite"
+	@echo "make lint       ruff on the package, tests, checks, benchmarks and notebooks (part of make test)"
 	@echo "make test-fast  unit tests only, skipping tests marked slow"
 	@echo "make notebooks  re-execute the notebooks in place (full length)"
 	@echo "make bench      benchmark suite: fast layers vs naive, baseline and PyTorch (benchmarks/results/)"
@@ -38,12 +39,15 @@ lab: $(STAMP) data
 
 # Unit and functional tests, then every notebook under nbval (see README, "Notebooks").
 NBVAL := --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-current-env
-test: $(STAMP) data
+test: $(STAMP) data lint
 	CS231N_SMALL=1 CS231N_STRICT=1 CS231N_PROGRESS=0 MPLBACKEND=Agg $(PY) -m pytest tests notebooks $(NBVAL)
 
 # Re-execute the notebooks in place, full length, and record what they ran.
 notebooks: $(STAMP) data
 	CS231N_PROGRESS=0 $(PY) -m cs231n_cnn.nbtools run notebooks/*.ipynb
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check cs231n_cnn tests benchmarks checks notebooks
 
 test-fast: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -m "not slow" tests/unit
