@@ -14,7 +14,7 @@ error messages. Change only the import lines::
 ==========================  ====================================  ===========================================
 course module               compat module                         where the code lives
 ==========================  ====================================  ===========================================
-cs231n.layers               cs231n_cnn.compat.layers              cs231n_cnn.layers (fc, losses, norm, dropout, conv, pool)
+cs231n.layers               cs231n_cnn.compat.layers              cs231n_cnn.layers (fc, losses, norm, ...)
 cs231n.fast_layers          cs231n_cnn.compat.fast_layers         cs231n_cnn.fast_layers
 cs231n.layer_utils          cs231n_cnn.compat.layer_utils         cs231n_cnn.layers.sandwich
 cs231n.classifiers.cnn      cs231n_cnn.compat.classifiers.cnn     cs231n_cnn.models.ThreeLayerConvNet

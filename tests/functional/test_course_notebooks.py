@@ -93,7 +93,7 @@ def numeric_grads(f, inputs, dout, h=1e-6):
 
 
 def assert_grads(analytic, numeric, tol, names):
-    for name, a, n in zip(names, analytic, numeric):
+    for name, a, n in zip(names, analytic, numeric, strict=True):
         err = rel_error(a, n)
         assert err < tol, f"{name}: relative error {err:.2e} >= {tol:g}"
 

@@ -55,7 +55,8 @@ def test_conv_aliases_match_naive(rng, fwd, bwd, stride, pad):
     out_naive, cache_naive = conv_forward_naive(x, w, b, param)
     assert rel_error(out, out_naive) < 1e-12
     dout = rng.standard_normal(out.shape)
-    for g, g_naive in zip(getattr(fast_layers, bwd)(dout, cache), conv_backward_naive(dout, cache_naive)):
+    for g, g_naive in zip(getattr(fast_layers, bwd)(dout, cache), conv_backward_naive(dout, cache_naive),
+                          strict=True):
         assert rel_error(g, g_naive) < 1e-12
 
 
