@@ -363,9 +363,10 @@ class Tester:
         try:
             self.call(name, *args, **kwargs)
         except StudentError as exc:
-            # In this process ``raised`` is just the exception (not the student's source line).
+            # Decided by type: ``kinds`` names the built-in classes of what the student raised
+            # (empty when the call failed some other way: a timeout, a crash).
             text = exc.raised if exc.raised is not None else exc.message
-            if "ValueError" not in text or match not in text:
+            if "ValueError" not in exc.kinds or match not in text:
                 raise CheckFailure(f"expected ValueError mentioning {match!r}, got: {exc.message}") from None
             return
         raise CheckFailure(f"{name} accepted invalid input; expected ValueError mentioning {match!r}")

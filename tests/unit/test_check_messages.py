@@ -336,6 +336,16 @@ def validated(x):
 def relu_in_place(x):
     x[x < 0] = 0
     return x
+
+
+def wrong_type(x):
+    raise TypeError("expected a ValueError here, but this is a TypeError")
+
+
+def both(x):
+    class ArgumentTypeError(TypeError, ValueError):
+        pass
+    raise ArgumentTypeError("x must be an array")
 """
 
 
@@ -365,6 +375,26 @@ def test_assert_raises_accepts_a_subclass_of_value_error(package):
     t.assert_raises("layers.validated", np.ones(2), match="1 dimensions")
     with pytest.raises(CheckFailure, match="expected ValueError mentioning 'x @ w'"):
         t.assert_raises("layers.conv_forward_naive", np.ones((2, 2)), np.ones((3, 3)), match="x @ w")
+
+
+def test_assert_raises_decides_by_type_not_by_the_words_of_the_message(package):
+    t = Tester(InProcessStudent(package(SOURCE)), 0)
+    with pytest.raises(CheckFailure, match="expected ValueError"):
+        t.assert_raises("layers.wrong_type", np.ones(2), match="ValueError")
+    t.assert_raises("layers.both", np.ones(2), match="must be an array")       # TypeError and ValueError
+
+
+def test_the_type_of_a_students_error_crosses_from_the_sandbox_as_data():
+    from cs231n_cnn.grading.runtime.protocol import decode, encode
+    from cs231n_cnn.grading.runtime.student import builtin_kinds
+
+    class ShapeError(ValueError):
+        pass
+
+    kinds = builtin_kinds(ShapeError("bad"))
+    assert kinds == ("ValueError", "Exception", "BaseException")
+    reply = decode(encode({"id": 1, "ok": False, "error": "x", "kinds": kinds}), untrusted=True)
+    assert reply["kinds"] == kinds
 
 
 def test_check_unmodified_catches_an_input_changed_in_place(package):

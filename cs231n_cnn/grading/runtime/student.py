@@ -86,12 +86,17 @@ class StudentError(Exception):
     detail lines (where in the student's code it happened). ``raised`` is
     ``"ValueError: <text>"`` when the student's code raised and this process
     saw it, else None (a message that crossed from the grader's worker).
+    ``kinds`` names the built-in exception classes the raised exception is
+    an instance of (``("ValueError", "Exception", "BaseException")`` for a
+    student's own subclass of ValueError), so a check can decide by type;
+    it crosses from the worker as data.
     """
 
-    def __init__(self, message: str, *, raised: str | None = None):
+    def __init__(self, message: str, *, raised: str | None = None, kinds: tuple[str, ...] = ()):
         super().__init__(message)
         self.message = message
         self.raised = raised
+        self.kinds = tuple(kinds)
 
 
 def to_plain(obj, keep, depth: int = 0):
@@ -164,10 +169,10 @@ class InProcessStudent:
             raise
         except NotImplementedError as exc:
             raise StudentError(f"{label} is not implemented yet (NotImplementedError: {_one_line(exc)})"
-                               + _where(exc, self._package_dir()), raised=_raised(exc)) from None
+                               + _where(exc, self._package_dir()), raised=_raised(exc), kinds=builtin_kinds(exc)) from None
         except Exception as exc:  # any error in student code is a failed part, not a crash
             raise StudentError(f"{label} raised {_exception_name(type(exc))}: {_one_line(exc)}"
-                               + _more_text(exc) + _where(exc, self._package_dir()), raised=_raised(exc)) from None
+                               + _more_text(exc) + _where(exc, self._package_dir()), raised=_raised(exc), kinds=builtin_kinds(exc)) from None
         return to_plain(result, self._keep)
 
     def call(self, name: str, *args, _check_unmodified: bool = False, **kwargs):
@@ -201,7 +206,7 @@ class InProcessStudent:
             value = getattr(obj, attr)
         except Exception as exc:
             raise StudentError(f"{handle.type_name}.{attr} raised {_exception_name(type(exc))}: {_one_line(exc)}"
-                               + _where(exc, self._package_dir()), raised=_raised(exc)) from None
+                               + _where(exc, self._package_dir()), raised=_raised(exc), kinds=builtin_kinds(exc)) from None
         return to_plain(value, self._keep)
 
     def close(self) -> None:
@@ -240,6 +245,12 @@ def _more_text(exc: BaseException) -> str:
     """Lines of a multi-line exception text after the first, as detail lines."""
     rest = _text(exc).strip().split("\n")[1:6]
     return "".join(f"\n    {line.rstrip()}" for line in rest if line.strip())
+
+
+def builtin_kinds(exc: BaseException) -> tuple[str, ...]:
+    """Names of the built-in exception classes ``exc`` is an instance of, most specific first."""
+    return tuple(c.__name__ for c in type(exc).__mro__
+                 if issubclass(c, BaseException) and getattr(builtins, c.__name__, None) is c)
 
 
 def _raised(exc: BaseException) -> str:

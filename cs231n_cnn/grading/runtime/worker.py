@@ -114,7 +114,7 @@ def _serve(in_fd: int, out_fd: int, memory_mb: int, max_request: int, max_respon
             error = exc.message
             if " raised MemoryError" in error:
                 error = f"{label} ran out of memory ({memory_mb} MiB limit): {error}"
-            msg = {"id": rid, "ok": False, "error": error}
+            msg = {"id": rid, "ok": False, "error": error, "kinds": tuple(exc.kinds)}
         except KeyError as exc:  # a handle the worker does not hold
             msg = {"id": rid, "ok": False, "error": f"{label}: unknown student object {exc}"}
         except MemoryError as exc:

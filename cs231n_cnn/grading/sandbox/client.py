@@ -225,8 +225,12 @@ class SandboxStudent:
         if type(resp) is not dict or resp.get("id") != self._request_id or type(resp.get("ok")) is not bool:
             raise ProtocolError("a response that does not answer the request")
         if not resp["ok"]:
-            error = resp.get("error")
-            raise StudentError(clean_lines(error if isinstance(error, str) else "failed"))
+            error, kinds = resp.get("error"), resp.get("kinds")
+            # Untrusted like everything else from the worker: a short tuple of identifier-like names.
+            if not (type(kinds) is tuple and len(kinds) <= 16
+                    and all(type(k) is str and k.isidentifier() and len(k) <= 40 for k in kinds)):
+                kinds = ()
+            raise StudentError(clean_lines(error if isinstance(error, str) else "failed"), kinds=kinds)
         return resp.get("value")
 
     def _request(self, label: str, msg: dict):
