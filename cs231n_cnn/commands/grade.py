@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "grade one submission (directory or zip) in a sandbox into a Gradescope results.json"
 
 
 def add_limit_arguments(parser: argparse.ArgumentParser) -> None:

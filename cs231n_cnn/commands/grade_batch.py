@@ -18,7 +18,6 @@ from pathlib import Path
 
 from .grade import add_limit_arguments, limits_from_args
 
-HELP = "grade every submission in a directory, in parallel, into a CSV"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "build the Gradescope autograder zip (setup.sh, run_autograder)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

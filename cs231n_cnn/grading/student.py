@@ -5,6 +5,6 @@ Kept so that ``cs231n_cnn.grading.student`` stays importable.
 
 from __future__ import annotations
 
-from .runtime.student import CHECK_UNMODIFIED, Handle, InProcessStudent, StudentError, is_number, to_plain
+from .runtime.student import CHECK_UNMODIFIED, Handle, InProcessStudent, StudentError, to_plain
 
-__all__ = ["Handle", "StudentError", "InProcessStudent", "to_plain", "CHECK_UNMODIFIED", "is_number"]
+__all__ = ["Handle", "StudentError", "InProcessStudent", "to_plain", "CHECK_UNMODIFIED"]

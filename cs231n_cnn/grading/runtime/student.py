@@ -45,7 +45,6 @@ import builtins
 import importlib
 import inspect
 import linecache
-import numbers
 import os
 import sys
 import traceback
@@ -211,10 +210,6 @@ class InProcessStudent:
 
     def close(self) -> None:
         self._objects.clear()
-
-
-def is_number(x) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 # --------------------------------------------------------------------------- what the student's code raised
