@@ -593,7 +593,7 @@ def layernorm_backward(dout, cache):
 def _check_gn_inputs(x, gamma, beta, G, *, layer: str) -> int:
     """Validate group norm's x (N, C, H, W), gamma and beta (1, C, 1, 1) and G; return G as an int."""
     check_array(x, "x", 4, layer=layer)
-    N, C, H, W = x.shape
+    _, C, H, W = x.shape
     for name, a in (("gamma", gamma), ("beta", beta)):
         if isinstance(a, np.ndarray) and a.shape == (C,):
             raise ValueError(f"{layer}: {name} must have shape (1, C, 1, 1) = (1, {C}, 1, 1), one value per "
