@@ -283,7 +283,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     D = _check_bn_inputs(x, gamma, beta, ndim=2, layer=layer)
     mode, eps, momentum, running_mean, running_var = _bn_params(bn_param, D, x.dtype, layer=layer)
     if mode == "train" and x.shape[0] == 0:
-        raise ValueError(f"{layer}: train mode needs at least one example to compute batch statistics, got shape {x.shape}")
+        raise ValueError(f"{layer}: train mode needs at least one example to compute batch statistics, "
+                         f"got shape {x.shape}")
     if running_mean is None:
         running_mean = np.zeros(D, dtype=x.dtype)
     if running_var is None:

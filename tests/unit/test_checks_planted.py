@@ -25,6 +25,7 @@ import cs231n_cnn.layers.pool as pool
 import cs231n_cnn.optim as optim
 from cs231n_cnn.grading import load_checks, run_checks
 
+
 def planted(module, name: str, old: str, new: str, count: int = 1):
     """``module.name`` with the source text ``old`` (found ``count`` times) replaced by ``new`` everywhere."""
     source = textwrap.dedent(inspect.getsource(getattr(module, name)))
@@ -120,7 +121,8 @@ def _planted_cases():
          "the mask must come from np.random.default_rng(dropout_param['seed'])"),
         ("dropout-backward-redraws", "dropout",
          "backward uses the forward mask: dx = dout * mask (no seed, so a redrawn mask differs)",
-         [(L, "dropout_backward", dropout_backward_redraws_the_mask)], "must use the mask saved in the cache, not draw a new one"),
+         [(L, "dropout_backward", dropout_backward_redraws_the_mask)],
+         "must use the mask saved in the cache, not draw a new one"),
         ("conv-dx-unflipped", "conv_backward_fast",
          "stride 1, pad 1, more channels than filters (dx as a transposed convolution): dx",
          [(L, "conv_backward_fast", planted(conv, "conv_backward_fast", "w[:, :, ::-1, ::-1]", "w"))], "dx"),

@@ -243,8 +243,8 @@ def test_batchnorm_float32_preserved_and_inputs_untouched():
 def bn_bad_cases():
     ok_x, ok_g, ok_b = np.ones((4, 3)), np.ones(3), np.zeros(3)
     return [
-        pytest.param(ok_x, ok_g, ok_b, {"mode": "eval"}, r"bn_param\['mode'\] must be one of \['train', 'test'\], got 'eval'",
-                     id="bad-mode"),
+        pytest.param(ok_x, ok_g, ok_b, {"mode": "eval"},
+                     r"bn_param\['mode'\] must be one of \['train', 'test'\], got 'eval'", id="bad-mode"),
         pytest.param(ok_x, ok_g, ok_b, {}, r"bn_param is missing \['mode'\]", id="no-mode"),
         pytest.param(ok_x, ok_g, ok_b, {"mode": "test"}, r"test mode needs bn_param\['running_mean'\]",
                      id="test-without-stats"),
@@ -578,7 +578,8 @@ def gn_bad_cases():
     x, one, zero = np.ones((2, 6, 2, 2)), np.ones((1, 6, 1, 1)), np.zeros((1, 6, 1, 1))
     return [
         pytest.param(x, one, zero, 4, {}, r"spatial_groupnorm_forward: the number of groups G=4 does not divide "
-                     r"the number of channels C=6 \(C/G = 1\.5\).*divisors of C: \[1, 2, 3, 6\]", id="G-not-dividing-C"),
+                     r"the number of channels C=6 \(C/G = 1\.5\).*divisors of C: \[1, 2, 3, 6\]",
+                     id="G-not-dividing-C"),
         pytest.param(x, one, zero, 12, {}, r"G=12 does not divide the number of channels C=6", id="G-above-C"),
         pytest.param(x, one, zero, 0, {}, r"the number of groups G must be positive, got G=0", id="G-0"),
         pytest.param(x, one, zero, 2.0, {}, r"the number of groups G must be an integer, got 2.0", id="G-float"),
