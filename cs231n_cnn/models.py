@@ -32,7 +32,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import layers as L
-from .shapes import ArgumentTypeError, check_int, check_real
 from .architecture import ZOO, lookup, parse
 from .architecture.specs import (
     Architecture,
@@ -45,6 +44,7 @@ from .architecture.specs import (
     PoolSpec,
     ReluSpec,
 )
+from .shapes import ArgumentTypeError, check_int, check_real
 
 __all__ = ["ConvNet", "ThreeLayerConvNet", "FullyConnectedNet"]
 

@@ -184,7 +184,8 @@ def test_fc_has_the_course_parameters(normalization):
 
 
 def test_fc_dropout_param_as_in_the_course():
-    assert FullyConnectedNet([4], dropout_keep_ratio=0.5, seed=7).dropout_param == {"mode": "train", "p": 0.5, "seed": 7}
+    seeded = FullyConnectedNet([4], dropout_keep_ratio=0.5, seed=7)
+    assert seeded.dropout_param == {"mode": "train", "p": 0.5, "seed": 7}
     assert FullyConnectedNet([4], dropout_keep_ratio=0.5).dropout_param == {"mode": "train", "p": 0.5}
 
 
@@ -241,13 +242,15 @@ def test_fc_overfits_a_tiny_dataset_with_the_solver(normalization):
 @pytest.mark.parametrize(
     "kwargs, error, pattern",
     [
-        ({"hidden_dims": 100}, TypeError, r"hidden_dims must be a list of layer widths such as \[100, 100\], got 100 \(int\)"),
+        ({"hidden_dims": 100}, TypeError,
+         r"hidden_dims must be a list of layer widths such as \[100, 100\], got 100 \(int\)"),
         ({"hidden_dims": [100, 0]}, ValueError, r"hidden_dims\[1\] must be positive, got hidden_dims\[1\]=0"),
         ({"hidden_dims": [2.5]}, TypeError, r"hidden_dims\[0\] must be an integer, got 2.5"),
         ({"normalization": "bn"}, ValueError, r"normalization must be None, 'batchnorm' or 'layernorm', got 'bn'"),
         ({"normalization": True}, TypeError, r"normalization must be None, .* got True \(bool\)"),
         ({"dropout_keep_ratio": 0}, ValueError, r"dropout_keep_ratio must lie in \(0, 1\], got dropout_keep_ratio=0"),
-        ({"dropout_keep_ratio": 1.5}, ValueError, r"dropout_keep_ratio must lie in \(0, 1\], got dropout_keep_ratio=1.5"),
+        ({"dropout_keep_ratio": 1.5}, ValueError,
+         r"dropout_keep_ratio must lie in \(0, 1\], got dropout_keep_ratio=1.5"),
         ({"weight_scale": 0}, ValueError, r"weight_scale must lie in \(0, inf\), got weight_scale=0"),
         ({"reg": -1}, ValueError, r"reg must lie in \[0, inf\), got reg=-1"),
         ({"input_dim": 0}, ValueError, r"input_dim must be positive, got input_dim=0"),
@@ -271,7 +274,8 @@ def test_fc_options_are_keyword_only():
 
 def test_fc_wrong_input_size_names_input_dim(rng):
     model = FullyConnectedNet([4], input_dim=12, dtype=np.float64)
-    with pytest.raises(ValueError, match=r"X must have shape \(N, ...\) with input_dim=12 values per example, got shape \(2, 3, 3\)"):
+    pattern = r"X must have shape \(N, ...\) with input_dim=12 values per example, got shape \(2, 3, 3\)"
+    with pytest.raises(ValueError, match=pattern):
         model.loss(rng.standard_normal((2, 3, 3)))
 
 
