@@ -36,8 +36,8 @@ def _src(cell):
     return _text(cell["source"])
 
 
-def test_there_are_seven_notebooks_in_reading_order():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
+def test_the_notebooks_are_numbered_in_reading_order():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
