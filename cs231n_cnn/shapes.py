@@ -13,9 +13,11 @@ so a learner can see which of W, F, P or S to change.
 
 All validation errors are ``ValueError`` and name the offending value and the
 rule it breaks. An argument of the wrong *type* (a list where an array is
-needed, an integer array, a float stride) raises :class:`ArgumentTypeError`,
+needed, a complex array, a float stride) raises :class:`ArgumentTypeError`,
 which is both a ``TypeError`` and a ``ValueError``: ``except TypeError`` works
-and older callers catching ``ValueError`` keep working.
+and older callers catching ``ValueError`` keep working. Integer and boolean
+data arrays given to a layer are promoted to float64 first, as NumPy's own
+arithmetic (and the course's code) would (:func:`promote_integer_arrays`).
 
 Checks are cheap (shape and dtype inspection); the only data scan is
 :func:`check_finite`, used where its cost is small next to the layer.
@@ -23,6 +25,8 @@ Checks are cheap (shape and dtype inspection); the only data scan is
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
 from fractions import Fraction
 
@@ -30,6 +34,7 @@ import numpy as np
 
 __all__ = [
     "ArgumentTypeError",
+    "promote_integer_arrays",
     "output_size",
     "check_array",
     "check_finite",
@@ -144,9 +149,9 @@ def check_array(a, name: str, ndim: int | None = None, *, layer: str = "layer",
                 shape: tuple | None = None) -> np.ndarray:
     """Check that ``a`` is a floating-point ndarray with the expected ndim/shape.
 
-    Integer, boolean, complex and object arrays are rejected: gradients of
-    integer arrays are meaningless and silently upcasting would hide the
-    mistake. ``shape`` may contain ``None`` for "any size" on that axis.
+    Integer, boolean, complex and object arrays are rejected here: the
+    public layers promote integer and boolean data to float64 before they
+    ask (:func:`promote_integer_arrays`), so what reaches this is a mistake. ``shape`` may contain ``None`` for "any size" on that axis.
     """
     if not isinstance(a, np.ndarray):
         raise ArgumentTypeError(f"{layer}: {name} must be a numpy array, got {type(a).__name__}")
@@ -347,3 +352,35 @@ def check_labels(y, num_examples: int, num_classes: int, *, layer: str = "loss")
             f"labels must satisfy 0 <= y < C ({int(bad.sum())} bad label(s))"
         )
     return y
+
+
+# Arguments that hold real-valued data (never labels or hyperparameters).
+_DATA_ARGUMENTS = frozenset({"x", "w", "b", "gamma", "beta", "dout"})
+
+
+def promote_integer_arrays(fn):
+    """Decorator: integer and boolean arrays passed as data become float64, as NumPy's arithmetic would.
+
+    The course's notebooks pass ``b = np.array([0, 128])`` as a conv bias
+    and integer ``gamma``/``beta``; NumPy, and the course's code, promote
+    them. Only the data arguments (``x``, ``w``, ``b``, ``gamma``, ``beta``,
+    ``dout``) are promoted: labels ``y`` stay integers, and a float32 array
+    next to a promoted one still gets :func:`check_same_dtype`'s clear error
+    rather than a silent upcast. Other dtypes (complex, object, strings) go
+    through unchanged and are refused by :func:`check_array`.
+    """
+    params = list(inspect.signature(fn).parameters)
+    positions = [i for i, name in enumerate(params) if name in _DATA_ARGUMENTS]
+
+    def promote(a):
+        return a.astype(np.float64) if type(a) is np.ndarray and a.dtype.kind in "biu" else a
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if any(i < len(args) and type(args[i]) is np.ndarray and args[i].dtype.kind in "biu" for i in positions):
+            args = tuple(promote(a) if i in positions else a for i, a in enumerate(args))
+        for name in _DATA_ARGUMENTS.intersection(kwargs):
+            kwargs[name] = promote(kwargs[name])
+        return fn(*args, **kwargs)
+
+    return wrapper

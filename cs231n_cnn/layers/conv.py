@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import workspace
 from ..im2col import col2im, im2col
-from ..shapes import check_array, check_conv_inputs, check_finite, check_same_dtype, output_size
+from ..shapes import check_array, check_conv_inputs, check_finite, check_same_dtype, output_size, promote_integer_arrays
 
 __all__ = [
     "conv_forward_naive",
@@ -66,6 +66,7 @@ def _dx_as_convolution(x_shape, w_shape, stride: int, pad: int) -> bool:
     return F * H * W <= C * H_out * W_out  # its columns are no larger than cols
 
 
+@promote_integer_arrays
 def conv_forward_naive(x, w, b, conv_param):
     """Convolution forward pass, with explicit loops over output positions.
 
@@ -109,6 +110,7 @@ def conv_forward_naive(x, w, b, conv_param):
     return out, cache
 
 
+@promote_integer_arrays
 def conv_backward_naive(dout, cache):
     """Convolution backward pass, with explicit loops over output positions.
 
@@ -152,6 +154,7 @@ def conv_backward_naive(dout, cache):
     return dx, dw, db
 
 
+@promote_integer_arrays
 def conv_forward_fast(x, w, b, conv_param):
     """Convolution forward pass as a matrix multiply on im2col columns.
 
@@ -197,6 +200,7 @@ def conv_forward_fast(x, w, b, conv_param):
     return out, cache
 
 
+@promote_integer_arrays
 def conv_backward_fast(dout, cache, compute_dx=True):
     """Convolution backward pass on the im2col columns.
 

@@ -21,7 +21,7 @@ import numbers
 
 import numpy as np
 
-from ..shapes import check_array, check_choice, check_param_dict, check_real, check_same_dtype
+from ..shapes import check_array, check_choice, check_param_dict, check_real, check_same_dtype, promote_integer_arrays
 
 __all__ = [
     "dropout_forward",
@@ -56,6 +56,7 @@ def _global_generator() -> np.random.Generator:
     return np.random.Generator(np.random.get_bit_generator())
 
 
+@promote_integer_arrays
 def dropout_forward(x, dropout_param):
     """Inverted dropout, forward pass.
 
@@ -104,6 +105,7 @@ def dropout_forward(x, dropout_param):
     return out, cache
 
 
+@promote_integer_arrays
 def dropout_backward(dout, cache):
     """Inverted dropout, backward pass.
 

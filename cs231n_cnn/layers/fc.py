@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..shapes import check_array, check_same_dtype
+from ..shapes import check_array, check_same_dtype, promote_integer_arrays
 
 __all__ = [
     "affine_forward",
@@ -49,6 +49,7 @@ def _check_affine(x, w, b, *, layer: str) -> None:
     check_same_dtype(layer, x=x, w=w, b=b)
 
 
+@promote_integer_arrays
 def affine_forward(x, w, b):
     """Affine (fully connected) forward pass ``out = x.reshape(N, D) @ w + b``.
 
@@ -88,6 +89,7 @@ def affine_forward(x, w, b):
     return out, cache
 
 
+@promote_integer_arrays
 def affine_backward(dout, cache):
     """Affine backward pass.
 
@@ -119,6 +121,7 @@ def affine_backward(dout, cache):
     return dx, dw, db
 
 
+@promote_integer_arrays
 def relu_forward(x):
     """ReLU forward pass ``out = max(0, x)`` elementwise.
 
@@ -141,6 +144,7 @@ def relu_forward(x):
     return out, cache
 
 
+@promote_integer_arrays
 def relu_backward(dout, cache):
     """ReLU backward pass.
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..shapes import check_array, check_same_dtype, conv_params, output_size
+from ..shapes import check_array, check_same_dtype, conv_params, output_size, promote_integer_arrays
 
 __all__ = [
     "locally_connected_forward",
@@ -54,6 +54,7 @@ def _check_local_inputs(x, w, b, conv_param, *, layer: str):
     return stride, pad, (N, F, H_out, W_out)
 
 
+@promote_integer_arrays
 def locally_connected_forward(x, w, b, conv_param):
     """Locally connected (unshared convolution) forward pass.
 
@@ -96,6 +97,7 @@ def locally_connected_forward(x, w, b, conv_param):
     return out, cache
 
 
+@promote_integer_arrays
 def locally_connected_backward(dout, cache):
     """Locally connected layer, backward pass.
 

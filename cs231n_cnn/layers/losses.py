@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..shapes import check_array, check_finite, check_labels
+from ..shapes import check_array, check_finite, check_labels, promote_integer_arrays
 
 __all__ = [
     "softmax_loss",
@@ -33,6 +33,7 @@ def _check_loss_inputs(x, y, *, layer: str) -> None:
     check_finite(x, "x", layer=layer)
 
 
+@promote_integer_arrays
 def softmax_loss(x, y):
     """Softmax (cross-entropy) loss and its gradient.
 
@@ -92,6 +93,7 @@ def softmax_loss(x, y):
     return loss, dx
 
 
+@promote_integer_arrays
 def svm_loss(x, y):
     """Multiclass SVM (hinge) loss with margin 1, and its gradient.
 

@@ -40,6 +40,7 @@ from ..shapes import (
     check_param_dict,
     check_real,
     check_same_dtype,
+    promote_integer_arrays,
 )
 
 __all__ = [
@@ -89,6 +90,7 @@ def _channel_window_sum(a, before: int, after: int):
     return total
 
 
+@promote_integer_arrays
 def lrn_forward(x, lrn_param):
     """Local response normalization across channels, forward pass.
 
@@ -142,6 +144,7 @@ def lrn_forward(x, lrn_param):
     return out, cache
 
 
+@promote_integer_arrays
 def lrn_backward(dout, cache):
     """Local response normalization, backward pass.
 
@@ -227,6 +230,7 @@ def _check_bn_inputs(x, gamma, beta, *, ndim: int, layer: str) -> int:
     return D
 
 
+@promote_integer_arrays
 def batchnorm_forward(x, gamma, beta, bn_param):
     """Batch normalization forward pass for (N, D) activations.
 
@@ -308,6 +312,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     return out, cache
 
 
+@promote_integer_arrays
 def batchnorm_backward(dout, cache):
     """Batch normalization backward pass, in closed form.
 
@@ -353,6 +358,7 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 
 
+@promote_integer_arrays
 def batchnorm_backward_alt(dout, cache):
     """Batch normalization backward pass, in the course's simplified closed form.
 
@@ -405,6 +411,7 @@ def batchnorm_backward_alt(dout, cache):
     return dx, dgamma, dbeta
 
 
+@promote_integer_arrays
 def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     """Spatial batch normalization forward pass for NCHW feature maps.
 
@@ -442,6 +449,7 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     return out, cache
 
 
+@promote_integer_arrays
 def spatial_batchnorm_backward(dout, cache):
     """Spatial batch normalization backward pass.
 
@@ -481,6 +489,7 @@ def _eps(param, name: str, *, layer: str) -> float:
     return check_real(param.get("eps", 1e-5), f"{name}['eps']", low=0, low_open=True, layer=layer)
 
 
+@promote_integer_arrays
 def layernorm_forward(x, gamma, beta, ln_param):
     """Layer normalization forward pass for (N, D) activations.
 
@@ -543,6 +552,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     return out, cache
 
 
+@promote_integer_arrays
 def layernorm_backward(dout, cache):
     """Layer normalization backward pass, in closed form.
 
@@ -612,6 +622,7 @@ def _check_gn_inputs(x, gamma, beta, G, *, layer: str) -> int:
     return G
 
 
+@promote_integer_arrays
 def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     """Spatial group normalization forward pass for NCHW feature maps.
 
@@ -682,6 +693,7 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     return out, cache
 
 
+@promote_integer_arrays
 def spatial_groupnorm_backward(dout, cache):
     """Spatial group normalization backward pass.
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..shapes import check_array, pool_output_shape, pool_params
+from ..shapes import check_array, pool_output_shape, pool_params, promote_integer_arrays
 
 __all__ = [
     "max_pool_forward_naive",
@@ -82,6 +82,7 @@ def _offset_view(a, b, stride, H_out, W_out):
 # max pooling, naive
 # ----------------------------------------------------------------------------
 
+@promote_integer_arrays
 def max_pool_forward_naive(x, pool_param):
     """Max pooling, forward pass, with explicit loops (reference version).
 
@@ -131,6 +132,7 @@ def max_pool_forward_naive(x, pool_param):
     return out, cache
 
 
+@promote_integer_arrays
 def max_pool_backward_naive(dout, cache):
     """Max pooling, backward pass, with explicit loops (reference version).
 
@@ -174,6 +176,7 @@ def max_pool_backward_naive(dout, cache):
 # max pooling, fast
 # ----------------------------------------------------------------------------
 
+@promote_integer_arrays
 def max_pool_forward_fast(x, pool_param):
     """Max pooling, forward pass, vectorized for any window size and stride.
 
@@ -218,6 +221,7 @@ def max_pool_forward_fast(x, pool_param):
     return out, cache
 
 
+@promote_integer_arrays
 def max_pool_backward_fast(dout, cache):
     """Max pooling, backward pass, vectorized; same result as the naive version.
 
@@ -291,6 +295,7 @@ def max_pool_backward_fast(dout, cache):
 # average pooling
 # ----------------------------------------------------------------------------
 
+@promote_integer_arrays
 def avg_pool_forward(x, pool_param):
     """Average pooling, forward pass (vectorized).
 
@@ -322,6 +327,7 @@ def avg_pool_forward(x, pool_param):
     return out, cache
 
 
+@promote_integer_arrays
 def avg_pool_backward(dout, cache):
     """Average pooling, backward pass (vectorized).
 
@@ -364,6 +370,7 @@ def avg_pool_backward(dout, cache):
 # L2 pooling
 # ----------------------------------------------------------------------------
 
+@promote_integer_arrays
 def l2_pool_forward(x, pool_param):
     """L2 pooling, forward pass: the Euclidean norm of each window (vectorized).
 
@@ -403,6 +410,7 @@ def l2_pool_forward(x, pool_param):
     return out, cache
 
 
+@promote_integer_arrays
 def l2_pool_backward(dout, cache):
     """L2 pooling, backward pass (vectorized).
 

@@ -353,7 +353,6 @@ def test_conv_backward_naive_gradient_check():
     assert_grads(grads, numeric, 1e-7, ["dx", "dw", "db"])      # the notebook: "around e-8 or less"
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="int promotion not yet")
 def test_conv_forward_naive_accepts_an_integer_bias():
     # The image-processing aside: a grey-scale filter plus a 128 brightness bias, written as ints.
     L = course("layers")
@@ -364,6 +363,13 @@ def test_conv_forward_naive_accepts_an_integer_bias():
     b = np.array([0, 128])
     out, _ = L.conv_forward_naive(x, w, b, {"stride": 1, "pad": 1})
     assert rel_error(out, conv_by_loop(x, w, b.astype(float), 1, 1)) < 1e-9
+
+
+def test_batchnorm_accepts_integer_gamma_and_beta():
+    L = course("layers")
+    x = np.random.default_rng(1).normal(3, 5, size=(50, 3))
+    out, _ = L.batchnorm_forward(x, np.array([1, 2, 3]), np.array([0, 1, 2]), {"mode": "train"})
+    assert np.allclose(out.mean(axis=0), [0, 1, 2]) and np.allclose(out.std(axis=0), [1, 2, 3], rtol=1e-4)
 
 
 def pool_by_loop(x, ph, pw, stride):

@@ -206,7 +206,8 @@ def test_non_integer_output_size_shows_the_formula(impl, rng):
         (lambda x, w, b, cp: (x, w[:, :2], b, cp), r"channel mismatch: x has C=3 .* w expects C=2"),
         (lambda x, w, b, cp: (x[0], w, b, cp), r"x must have 4 dimensions, got shape \(3, 5, 5\)"),
         (lambda x, w, b, cp: (x, w, b[:3], cp), r"bias b has length 3 but w has F=4 filters"),
-        (lambda x, w, b, cp: (x.astype(np.int64), w, b, cp), r"x must be a floating-point array .* got dtype int64"),
+        (lambda x, w, b, cp: (x.astype(np.complex128), w, b, cp),
+         r"x must be a floating-point array .* got dtype complex128"),
         (lambda x, w, b, cp: (x.astype(object), w, b, cp), r"x must be a floating-point array .* got dtype object"),
         (lambda x, w, b, cp: (x.tolist(), w, b, cp), r"x must be a numpy array, got list"),
         (lambda x, w, b, cp: (x.astype(np.float32), w, b, cp), r"arrays must share one dtype, got x: float32, w: float64"),
@@ -214,7 +215,7 @@ def test_non_integer_output_size_shows_the_formula(impl, rng):
          r"filter is larger than the padded input along the height: F=9 > W \+ 2P = 5 \+ 2\*1 = 7"),
     ],
     ids=["stride-0", "stride-negative", "pad-negative", "stride-float", "missing-pad", "channel-mismatch",
-         "wrong-ndim", "bias-length", "int-array", "object-array", "list", "mixed-dtype", "kernel-too-large"],
+         "wrong-ndim", "bias-length", "complex-array", "object-array", "list", "mixed-dtype", "kernel-too-large"],
 )
 @pytest.mark.parametrize("impl", FORWARDS)
 def test_bad_input_raises_a_clear_error(impl, mutate, pattern, rng):
@@ -334,3 +335,20 @@ def test_dx_as_a_convolution_only_where_it_applies():
     assert not _dx_as_convolution((2, 4, 8, 8), (2, 4, 3, 2), 1, 1)         # non-square filter
     assert not _dx_as_convolution((2, 4, 8, 8), (2, 4, 3, 3), 1, 3)         # pad > HH - 1
     assert not _dx_as_convolution((2, 4, 8, 8), (4, 4, 5, 5), 1, 0)         # valid conv: dout columns larger
+
+
+@pytest.mark.parametrize("impl", FORWARDS)
+def test_integer_and_bool_arrays_are_promoted_to_float64_as_numpy_would(impl, rng):
+    """The course passes b = np.array([0, 128]); NumPy's arithmetic, and the course's code, promote it."""
+    x = rng.integers(-3, 4, size=(2, 3, 5, 5))
+    w = rng.standard_normal((2, 3, 3, 3))
+    b = np.array([0, 128])
+    cp = {"stride": 1, "pad": 1}
+    impl = FORWARDS[impl]
+    out, _ = impl(x, w, b, cp)
+    want, _ = impl(x.astype(np.float64), w, b.astype(np.float64), cp)
+    assert out.dtype == np.float64 and np.array_equal(out, want)
+    out_bool, _ = impl(x > 0, w, b, cp)
+    assert np.array_equal(out_bool, impl((x > 0).astype(np.float64), w, b.astype(np.float64), cp)[0])
+    with pytest.raises(ValueError, match="arrays must share one dtype"):      # float32 next to a promoted int
+        impl(x.astype(np.float32), w.astype(np.float32), b, cp)

@@ -149,7 +149,9 @@ def test_bad_params(param, match):
 
 def test_bad_x_and_dout():
     with pytest.raises(ValueError, match=r"dropout_forward: x must be a floating-point array"):
-        dropout_forward(np.ones((2, 2), dtype=np.int64), {"mode": "train", "p": 0.5})
+        dropout_forward(np.ones((2, 2), dtype=np.complex128), {"mode": "train", "p": 0.5})
+    out, _ = dropout_forward(np.ones((2, 2), dtype=np.int64), {"mode": "test", "p": 0.5})   # promoted, as NumPy would
+    assert out.dtype == np.float64
     _, cache = dropout_forward(np.ones((2, 2)), {"mode": "train", "p": 0.5, "seed": 0})
     with pytest.raises(ValueError, match=r"dropout_backward: mask \(cache\) must have shape \(2, 3\), got \(2, 2\)"):
         dropout_backward(np.ones((2, 3)), cache)

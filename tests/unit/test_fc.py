@@ -114,11 +114,11 @@ def test_relu_float32_preserved_and_inputs_untouched():
         (np.ones((2, 3, 4)), np.ones((10, 5)), np.ones(5), r"D = 3\*4 = 12 .* w has D = 10 rows"),
         (np.ones((2, 6)), np.ones((6, 5)), np.ones(4), r"b has length 4 but w has M = 5"),
         (np.ones(6), np.ones((6, 5)), np.ones(5), r"at least 2 dimensions"),
-        (np.ones((2, 6), dtype=np.int64), np.ones((6, 5)), np.ones(5), r"x must be a floating-point array"),
+        (np.ones((2, 6), dtype=np.complex128), np.ones((6, 5)), np.ones(5), r"x must be a floating-point array"),
         (np.ones((2, 6), dtype=np.float32), np.ones((6, 5)), np.ones(5), r"share one dtype"),
         (np.ones((2, 6)), np.ones((6, 5, 1)), np.ones(5), r"w must have 2 dimensions"),
     ],
-    ids=["D-mismatch", "M-mismatch", "1d-x", "int-x", "mixed-dtype", "3d-w"],
+    ids=["D-mismatch", "M-mismatch", "1d-x", "complex-x", "mixed-dtype", "3d-w"],
 )
 def test_affine_bad_inputs(x, w, b, match):
     with pytest.raises(ValueError, match=match):
@@ -133,6 +133,7 @@ def test_affine_backward_bad_dout():
 
 def test_relu_bad_inputs():
     with pytest.raises(ValueError, match="relu_forward: x must be a floating-point array"):
-        relu_forward(np.array([1, -1]))
+        relu_forward(np.array([1, -1], dtype=object))
+    assert relu_forward(np.array([1, -1]))[0].tolist() == [1.0, 0.0]          # integers promoted, as NumPy would
     with pytest.raises(ValueError, match=r"dout must have shape \(2,?\), got \(3,\)"):
         relu_backward(np.ones(3), np.ones(2))

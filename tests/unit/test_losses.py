@@ -127,11 +127,11 @@ def test_float32_preserved_and_inputs_untouched(loss_fn):
         (np.zeros((2, 3)), np.array([0, 1, 2]), r"y must have shape \(N,\) = \(2,\) .* got \(3,\)"),
         (np.zeros((2, 3)), [0, 1], r"y must be a numpy array"),
         (np.zeros(3), np.array([0]), r"x must have 2 dimensions"),
-        (np.zeros((2, 3), dtype=np.int64), np.array([0, 1]), r"x must be a floating-point array"),
+        (np.zeros((2, 3), dtype=np.complex128), np.array([0, 1]), r"x must be a floating-point array"),
         (np.zeros((0, 3)), np.zeros(0, dtype=int), r"at least one example and one class"),
         (np.array([[0.0, np.nan, 0.0]]), np.array([0]), r"x contains 1 non-finite value"),
     ],
-    ids=["label-too-big", "label-negative", "float-labels", "wrong-N", "list-labels", "1d-x", "int-x",
+    ids=["label-too-big", "label-negative", "float-labels", "wrong-N", "list-labels", "1d-x", "complex-x",
          "empty", "nan-scores"],
 )
 def test_bad_inputs(loss_fn, x, y, match):

@@ -115,7 +115,7 @@ def test_lrn_float32_preserved_and_inputs_untouched():
     "x, p, match",
     [
         (np.ones((2, 3, 4)), {"size": 3}, r"lrn_forward: x must have 4 dimensions"),
-        (np.ones((1, 3, 2, 2), dtype=np.int32), {"size": 3}, r"x must be a floating-point array"),
+        (np.ones((1, 3, 2, 2), dtype=np.complex64), {"size": 3}, r"x must be a floating-point array"),
         (np.ones((1, 3, 2, 2)), {"alpha": 1e-4}, r"lrn_param is missing \['size'\]"),
         (np.ones((1, 3, 2, 2)), {"size": 0}, r"lrn_param\['size'\] must be positive, got .*=0"),
         (np.ones((1, 3, 2, 2)), {"size": 2.5}, r"lrn_param\['size'\] must be an integer, got 2.5"),
@@ -123,7 +123,7 @@ def test_lrn_float32_preserved_and_inputs_untouched():
         (np.ones((1, 3, 2, 2)), {"size": 3, "alpha": -1.0}, r"lrn_param\['alpha'\] must lie in \[0, inf\)"),
         (np.ones((1, 3, 2, 2)), [3], r"lrn_param must be a dict, got list"),
     ],
-    ids=["3d-x", "int-x", "no-size", "size-0", "size-float", "k-0", "alpha-negative", "not-a-dict"],
+    ids=["3d-x", "complex-x", "no-size", "size-0", "size-float", "k-0", "alpha-negative", "not-a-dict"],
 )
 def test_lrn_bad_inputs(x, p, match):
     with pytest.raises(ValueError, match=match):

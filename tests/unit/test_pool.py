@@ -364,9 +364,11 @@ def test_missing_pool_param_key(kind):
 
 
 @pytest.mark.parametrize("kind", FORWARD_IDS)
-def test_int_dtype_rejected(kind):
-    with pytest.raises(ValueError, match=r"x must be a floating-point array .*got dtype int"):
-        FORWARDS[kind](np.zeros((1, 1, 4, 4), dtype=np.int64), pp(2, 2, 2))
+def test_int_dtype_promoted_complex_rejected(kind):
+    out, _ = FORWARDS[kind](np.arange(16).reshape(1, 1, 4, 4), pp(2, 2, 2))     # promoted, as NumPy would
+    assert out.dtype == np.float64
+    with pytest.raises(ValueError, match=r"x must be a floating-point array .*got dtype complex"):
+        FORWARDS[kind](np.zeros((1, 1, 4, 4), dtype=np.complex128), pp(2, 2, 2))
 
 
 @pytest.mark.parametrize("kind", FORWARD_IDS)
