@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv lab test lint test-fast bench bench-train data notebooks clean
+.PHONY: help venv lab test lint test-fast bench bench-nets bench-train data notebooks clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench      benchmark suite: fast layers vs naive, baseline and PyTorch (benchmarks/results/)"
 	@echo "make data       download CIFAR-10 into data/ (mirror: CS231N_CIFAR10_URL, CS231N_CIFAR10_MD5)"
 	@echo "make bench-train  train on CIFAR-10 within time budgets (about 15 minutes)"
+	@echo "make bench-nets   training step of three ConvNets vs PyTorch (benchmarks/results/train_nets.md)"
 	@echo "make clean      remove .venv and caches"
 
 # Re-install whenever the dependency list changes.
@@ -64,6 +65,9 @@ data: $(STAMP)
 	@if [ -z "$$CS231N_CIFAR10_URL" ] && [ -f "$(MIRROR)" ]; then \
 		export CS231N_CIFAR10_URL="file://$(MIRROR)" CS231N_CIFAR10_MD5="$(MIRROR_MD5)"; fi; \
 	$(PY) -m cs231n_cnn data download --dest data
+
+bench-nets: $(STAMP)
+	$(PY) benchmarks/train_nets.py
 
 bench-train: data
 	$(PY) benchmarks/train_cifar.py --data data
