@@ -20,7 +20,8 @@ data arrays given to a layer are promoted to float64 first, as NumPy's own
 arithmetic (and the course's code) would (:func:`promote_integer_arrays`).
 
 Checks are cheap (shape and dtype inspection); the only data scan is
-:func:`check_finite`, used where its cost is small next to the layer.
+:func:`check_finite`, used where its cost is small next to the layer; it
+raises :class:`NonFiniteError` (a ``ValueError``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numpy as np
 
 __all__ = [
     "ArgumentTypeError",
+    "NonFiniteError",
     "promote_integer_arrays",
     "output_size",
     "check_array",
@@ -58,6 +60,14 @@ class ArgumentTypeError(TypeError, ValueError):
     Both a ``TypeError`` (what Python raises for a wrong type) and a
     ``ValueError`` (what these checks raised before, so callers catching it
     keep working), like scikit-learn's ``check_scalar``.
+    """
+
+
+class NonFiniteError(ValueError):
+    """An array holds NaN or inf where finite values are needed (:func:`check_finite`).
+
+    A ``ValueError`` as before; its own class so that callers (the Solver,
+    which reports it as divergence) can catch it by type, not by its text.
     """
 
 
@@ -171,7 +181,7 @@ def check_array(a, name: str, ndim: int | None = None, *, layer: str = "layer",
 
 
 def check_finite(a: np.ndarray, name: str, *, layer: str = "layer") -> None:
-    """Raise if ``a`` contains NaN or inf.
+    """Raise :class:`NonFiniteError` if ``a`` contains NaN or inf.
 
     One reduction (no temporary the size of ``a``) answers the common case;
     only when the sum is not finite do we look element-wise, which also tells
@@ -183,7 +193,7 @@ def check_finite(a: np.ndarray, name: str, *, layer: str = "layer") -> None:
     bad = ~np.isfinite(a)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
+        raise NonFiniteError(
             f"{layer}: {name} contains {int(bad.sum())} non-finite value(s) "
             f"(first {float(a[idx])!r} at index {idx}); check the learning rate and the input data"
         )
