@@ -27,7 +27,8 @@ Anything else (an object with arbitrary state) cannot be hashed
 deterministically and raises :class:`MemoError`, which fails the release
 build. Results must be plain data (arrays, numbers, strings, ``None``,
 tuples, lists, dicts with string keys); they are stored as JSON plus array
-members of one ``.npz`` that loads with ``allow_pickle=False``.
+members of one ``.npz`` that loads with ``allow_pickle=False``
+(:mod:`cs231n_cnn.arraycodec`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ import types
 from pathlib import Path
 
 import numpy as np
+
+from ..arraycodec import ArrayStore, UnsupportedValue, decode, encode, from_members, read_npz, to_members, write_npz
 
 __all__ = ["MemoError", "ReferenceMiss", "call_key", "Recorder", "Replay", "FORMAT", "INDEX"]
 
@@ -218,60 +221,20 @@ def _generators(args, kwargs) -> dict[str, np.random.Generator]:
 
 # ---------------------------------------------------------------------------- results as plain data
 
-class _Arrays:
-    """Array members of the npz, deduplicated by content."""
-
-    def __init__(self):
-        self.members: dict[str, np.ndarray] = {}
-        self._by_digest: dict[str, str] = {}
-
-    def add(self, array: np.ndarray) -> str:
-        h = _Hasher()
-        h.feed(array, "result", 0)
-        digest = h.hexdigest()
-        if digest not in self._by_digest:
-            name = f"a{len(self.members)}"
-            self.members[name] = np.array(array, copy=True, order="C")
-            self._by_digest[digest] = name
-        return self._by_digest[digest]
-
-
-def _encode(obj, arrays: _Arrays, where: str, depth: int = 0):
-    """``obj`` as JSON-able data; arrays go to ``arrays``."""
-    if depth > _MAX_DEPTH:
-        raise MemoError(f"{where} is nested more than {_MAX_DEPTH} levels deep")
-    kind = type(obj)
-    if obj is None or kind in (bool, int, float, str):
-        return obj
-    if kind is np.ndarray:
-        _canonical_dtype(obj.dtype, where)
-        return {"$a": arrays.add(obj)}
-    if isinstance(obj, np.generic) and type(obj).__module__ == "numpy":
-        _canonical_dtype(obj.dtype, where)
-        return {"$s": arrays.add(np.asarray(obj))}      # a NumPy scalar comes back as one, same dtype
-    if kind is tuple:
-        return {"$t": [_encode(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]}
-    if kind is list:
-        return [_encode(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]
-    if kind is dict and all(type(k) is str for k in obj):
-        return {"$d": [[k, _encode(v, arrays, f"{where}[{k!r}]", depth + 1)] for k, v in obj.items()]}
-    raise MemoError(f"{where} is a {kind.__module__}.{kind.__qualname__}; a reference result must be plain data "
-                    f"(numeric arrays, numbers, strings, None, tuples, lists, dicts with string keys)")
-
-
-def _decode(data, arrays: dict[str, np.ndarray]):
-    """The value :func:`_encode` stored; arrays are fresh copies, so a check may modify them."""
-    if isinstance(data, list):
-        return [_decode(v, arrays) for v in data]
-    if isinstance(data, dict):
-        if "$a" in data:
-            return arrays[data["$a"]].copy()
-        if "$s" in data:
-            return arrays[data["$s"]][()]
-        if "$t" in data:
-            return tuple(_decode(v, arrays) for v in data["$t"])
-        return {k: _decode(v, arrays) for k, v in data["$d"]}
-    return data
+def _encode(obj, arrays: ArrayStore, where: str):
+    """``obj`` as JSON-able data (:func:`cs231n_cnn.arraycodec.encode`); arrays go to ``arrays``."""
+    try:
+        return encode(obj, arrays, where)
+    except UnsupportedValue as exc:
+        if exc.reason == "type":
+            kind = type(exc.value)
+            message = (f"{exc.where} is a {kind.__module__}.{kind.__qualname__}; a reference result must be plain "
+                       f"data (numeric arrays, numbers, strings, None, tuples, lists, dicts with string keys)")
+        elif exc.reason == "dtype":
+            message = f"{exc.where} has dtype {exc.value.dtype}; only numeric arrays can be hashed"
+        else:
+            message = str(exc)
+        raise MemoError(message) from None
 
 
 # ---------------------------------------------------------------------------- recording
@@ -291,7 +254,7 @@ class Recorder:
         self.check: str | None = None
         self.calls: dict[str, dict] = {}
         self.errors: list[str] = []
-        self._arrays = _Arrays()
+        self._arrays = ArrayStore()
         self._depth = 0
 
     def wrap(self, module, names) -> None:
@@ -344,9 +307,8 @@ class Recorder:
         """Write the recorded calls to ``path`` (an npz without pickles)."""
         index = {"format": FORMAT, "built_with": {"python": platform.python_version(), "numpy": np.__version__},
                  "calls": self.calls}
-        blob = np.frombuffer(json.dumps(index, sort_keys=True).encode("utf-8"), dtype=np.uint8)
         with open(path, "wb") as f:
-            np.savez_compressed(f, **{INDEX: blob}, **self._arrays.members)
+            write_npz(f, to_members(index, self._arrays, member=INDEX, sort_keys=True), compress=True)
 
 
 # ---------------------------------------------------------------------------- replaying
@@ -377,9 +339,7 @@ class Replay:
     def _load(self) -> dict[str, dict]:
         if self._calls is None:
             try:
-                with np.load(self.path, allow_pickle=False) as data:
-                    index = json.loads(data[INDEX].tobytes().decode("utf-8"))
-                    self._arrays = {k: data[k] for k in data.files if k != INDEX}
+                index, self._arrays = from_members(read_npz(self.path), member=INDEX)
             except FileNotFoundError:
                 raise FileNotFoundError(f"{self.path} is missing: the public checks replay their reference "
                                         f"results from it (restore it from the release)") from None
@@ -401,7 +361,7 @@ class Replay:
         for pos, state in entry["rng"].items():
             g = kwargs[pos[3:]] if pos.startswith("kw:") else args[int(pos)]
             g.bit_generator.state = state            # the draws the reference made, without making them
-        return _decode(entry["result"], self._arrays)
+        return decode(entry["result"], self._arrays)   # fresh copies: a check may modify them
 
     def _hint(self) -> str:
         built = self._built_with.get("numpy", "")
