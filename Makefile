@@ -7,11 +7,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv lab test lint test-fast bench bench-nets bench-train data notebooks clean
+.PHONY: help venv lab test test-browser lint test-fast bench bench-nets bench-train data notebooks clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
 	@echo "make test       set up .venv and run the whole test suite"
+	@echo "make test-browser  notebook 02 in JupyterLab through Chromium (needs Debian's chromium package)"
 	@echo "make lint       ruff on the package, tests, checks, benchmarks and notebooks (part of make test)"
 	@echo "make test-fast  unit tests only, skipping tests marked slow"
 	@echo "make notebooks  re-execute the notebooks in place (full length)"
@@ -46,6 +47,11 @@ test: $(STAMP) data lint
 # Re-execute the notebooks in place, full length, and record what they ran.
 notebooks: $(STAMP) data
 	CS231N_PROGRESS=0 $(PY) -m cs231n_cnn.nbtools run notebooks/*.ipynb
+
+# Notebook 02 run in a real JupyterLab through Debian's Chromium (apt-get install chromium), driven by
+# Playwright; screenshots in tests/browser/screenshots/ (or $CS231N_SCREENSHOTS). Not part of `make test`.
+test-browser: $(STAMP) data
+	$(PY) -m pytest tests/browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cs231n_cnn tests benchmarks checks notebooks
