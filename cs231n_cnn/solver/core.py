@@ -1,4 +1,4 @@
-"""The Solver: minibatch training with histories, checkpoints and exact resume.
+"""The Solver: minibatch training with histories, divergence checks and exact resume.
 
 A :class:`Solver` trains a model with any update rule of
 :mod:`cs231n_cnn.optim`. It follows the course's Solver (same constructor
@@ -15,10 +15,14 @@ the things that cost learners CPU hours:
 * **Divergence stops training** with a :class:`TrainingDiverged` error
   naming the iteration and epoch, instead of hours of NaN.
 * **Checkpoints and exact resume.** A checkpoint holds everything the next
-  step depends on, is written atomically, and ``resume=`` continues so that
-  an interrupted (even killed) run ends with bit-identical parameters.
+  step depends on, is written atomically (:mod:`.checkpoint`), and
+  ``resume=`` continues so that an interrupted (even killed) run ends with
+  bit-identical parameters.
 * **Progress** is a live line in a terminal or notebook, and plain,
-  line-oriented output (no carriage returns) in logs, CI and nbval.
+  line-oriented output (no carriage returns) in logs, CI and nbval
+  (:mod:`.progress`).
+* **Options are keyword-only parameters**, so ``help(Solver)`` lists them
+  and a misspelt one is an error, not silently ignored.
 
 The model interface is the course's:
 
@@ -41,30 +45,22 @@ Examples
 from __future__ import annotations
 
 import copy
-import json
+import difflib
+import inspect
 import math
-import numbers
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
 
-from . import optim
-from .augment import get_augmentation
-from .shapes import check_int, check_real
+from .. import optim
+from ..augment import get_augmentation
+from ..shapes import ArgumentTypeError, NonFiniteError, check_int, check_real
+from .checkpoint import generator_from_state, load_checkpoint, save_checkpoint
+from .progress import Progress
 
-__all__ = [
-    "Solver",
-    "TrainingDiverged",
-    "load_checkpoint",
-    "CHECKPOINT_FORMAT",
-    "CHECKPOINT_VERSION",
-]
-
-CHECKPOINT_FORMAT = "cs231n_cnn.solver.checkpoint"
-CHECKPOINT_VERSION = 1
+__all__ = ["Solver", "TrainingDiverged", "HISTORY_NAMES"]
 
 # Histories saved in checkpoints, in one place so save and load agree.
 HISTORY_NAMES = (
@@ -75,11 +71,6 @@ HISTORY_NAMES = (
     "acc_iteration_history",  # iteration count at each accuracy check
     "acc_time_history",       # seconds of training at each accuracy check
 )
-
-# Bit generators a checkpoint may name; the state is restored into a fresh one.
-_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
-
-_ARRAY = "__ndarray__"  # JSON placeholder: {"__ndarray__": "a3"} -> arrays["a3"]
 
 
 class TrainingDiverged(ValueError):
@@ -102,7 +93,60 @@ class TrainingDiverged(ValueError):
         self.loss = loss
 
 
-class Solver:
+# Update-rule hyperparameters: passed to the Solver itself, they belong in optim_config.
+_HYPERPARAMETERS = ("learning_rate", "momentum", "decay_rate", "epsilon", "beta1", "beta2")
+
+
+class _RejectsUnknownOptions(type):
+    """Metaclass of :class:`Solver`: a misspelt option names the options there are.
+
+    Python itself rejects a keyword argument the keyword-only constructor
+    does not have (``TypeError``). This re-raises that error as an
+    :class:`~cs231n_cnn.shapes.ArgumentTypeError` (a ``TypeError`` and a
+    ``ValueError``, as the course-style ``**kwargs`` Solver raised), chained
+    to Python's, with the course's message and a suggestion.
+    """
+
+    @property
+    def __signature__(cls) -> inspect.Signature:
+        # What help() and inspect show: the constructor's parameters, not __call__'s (*args, **kwargs).
+        sig = inspect.signature(cls.__init__)
+        return sig.replace(parameters=list(sig.parameters.values())[1:])
+
+    def __call__(cls, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except TypeError as exc:
+            unknown = _unknown_options(cls, kwargs)
+            if not unknown:
+                raise
+            raise ArgumentTypeError(_unknown_options_message(cls, unknown)) from exc
+
+
+def _unknown_options(cls, kwargs) -> list[str]:
+    params = inspect.signature(cls.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return []
+    return [k for k in kwargs if k not in params or params[k].kind is inspect.Parameter.POSITIONAL_ONLY]
+
+
+def _unknown_options_message(cls, unknown: list[str]) -> str:
+    options = [name for name, p in inspect.signature(cls.__init__).parameters.items()
+               if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    hints = []
+    for name in unknown:
+        if name in _HYPERPARAMETERS:
+            hints.append(f"{name} is a hyperparameter of the update rule: pass optim_config={{{name!r}: ...}}")
+        else:
+            close = difflib.get_close_matches(name, options, n=1)
+            if close:
+                hints.append(f"did you mean {close[0]!r} for {name!r}?")
+    extra = ", ".join(repr(k) for k in unknown)
+    hint = f" ({'; '.join(hints)})" if hints else ""
+    return f"Solver: unrecognized arguments {extra}{hint}; the options are {', '.join(options)}"
+
+
+class Solver(metaclass=_RejectsUnknownOptions):
     """Train a classification model with minibatch gradient descent.
 
     Parameters
@@ -116,9 +160,10 @@ class Solver:
     update_rule : str or callable, default 'sgd'
         A name in :data:`cs231n_cnn.optim.UPDATE_RULES` or a function with
         the signature ``update(w, dw, config) -> (next_w, config)``.
-    optim_config : dict, default {}
-        Hyperparameters for the update rule. Every parameter array gets its
-        own deep copy, so optimizer state is never shared between them.
+    optim_config : dict or None, default None
+        Hyperparameters for the update rule (None: ``{}``, the rule's
+        defaults). Every parameter array gets its own deep copy, so
+        optimizer state is never shared between them.
     lr_decay : float, default 1.0
         After every epoch, each ``learning_rate`` is multiplied by this.
     batch_size : int, default 100
@@ -166,6 +211,10 @@ class Solver:
     resume : str or path or None, default None
         Checkpoint to continue from; see :meth:`resume`.
 
+    Every option after ``data`` is keyword-only. An option the Solver does
+    not have raises :class:`~cs231n_cnn.shapes.ArgumentTypeError` (both a
+    ``TypeError`` and a ``ValueError``) naming it and the options there are.
+
     Attributes
     ----------
     epoch, iteration : int
@@ -210,37 +259,35 @@ class Solver:
 
     **Divergence.** A non-finite loss or non-finite parameters after an
     update raise :class:`TrainingDiverged`, as does a layer's
-    "non-finite" ``ValueError`` (e.g. softmax scores overflowing).
+    :class:`~cs231n_cnn.shapes.NonFiniteError` (e.g. softmax scores
+    overflowing).
     """
 
     #: Model attributes that are state but not parameters (checkpointed, snapshotted).
     MODEL_STATE_ATTRS: tuple[str, ...] = ("bn_params", "dropout_state")
 
-    def __init__(self, model, data, **kwargs):
+    def __init__(self, model, data, *, update_rule="sgd", optim_config=None, lr_decay=1.0, batch_size=100,
+                 num_epochs=10, num_train_samples=1000, num_val_samples=None, checkpoint_name=None,
+                 checkpoint_every=None, print_every=10, verbose=True, progress="auto", stream=None,
+                 restore_best=True, seed=None, augment=None, resume=None):
         self.model = model
         _check_model(model)
         self.X_train, self.y_train, self.X_val, self.y_val = _check_data(data)
 
-        update_rule = kwargs.pop("update_rule", "sgd")
-        self.optim_config = kwargs.pop("optim_config", {})
-        self.lr_decay = kwargs.pop("lr_decay", 1.0)
-        self.batch_size = kwargs.pop("batch_size", 100)
-        self.num_epochs = kwargs.pop("num_epochs", 10)
-        self.num_train_samples = kwargs.pop("num_train_samples", 1000)
-        self.num_val_samples = kwargs.pop("num_val_samples", None)
-        self.checkpoint_name = kwargs.pop("checkpoint_name", None)
-        self.checkpoint_every = kwargs.pop("checkpoint_every", None)
-        self.print_every = kwargs.pop("print_every", 10)
-        self.verbose = kwargs.pop("verbose", True)
-        self.progress = kwargs.pop("progress", "auto")
-        self.stream = kwargs.pop("stream", None)
-        self.restore_best = kwargs.pop("restore_best", True)
-        self.augment = get_augmentation(kwargs.pop("augment", None))
-        seed = kwargs.pop("seed", None)
-        resume = kwargs.pop("resume", None)
-        if kwargs:
-            extra = ", ".join(repr(k) for k in kwargs)
-            raise ValueError(f"Solver: unrecognized arguments {extra}")
+        self.optim_config = {} if optim_config is None else optim_config
+        self.lr_decay = lr_decay
+        self.batch_size = batch_size
+        self.num_epochs = num_epochs
+        self.num_train_samples = num_train_samples
+        self.num_val_samples = num_val_samples
+        self.checkpoint_name = checkpoint_name
+        self.checkpoint_every = checkpoint_every
+        self.print_every = print_every
+        self.verbose = verbose
+        self.progress = progress
+        self.stream = stream
+        self.restore_best = restore_best
+        self.augment = get_augmentation(augment)
 
         self.update_rule = optim.get_update_rule(update_rule)
         self.update_rule_name = update_rule if isinstance(update_rule, str) else getattr(
@@ -323,12 +370,10 @@ class Solver:
             # divergence with the iteration; NumPy's warnings would only add noise.
             with np.errstate(over="ignore", invalid="ignore"):
                 loss, grads = self.model.loss(X_batch, y_batch)
-        except ValueError as exc:
-            # A layer that sees overflowing scores reports "non-finite" values
-            # (shapes.check_finite); that is divergence, not a bug in the data.
-            if "non-finite" in str(exc):
-                raise self._diverged(f"a layer saw non-finite values ({exc})", None) from exc
-            raise
+        except NonFiniteError as exc:
+            # A layer that sees overflowing scores says so (shapes.check_finite);
+            # that is divergence, not a bug in the data.
+            raise self._diverged(f"a layer saw non-finite values ({exc})", None) from exc
         loss = float(loss)
         if not math.isfinite(loss):
             raise self._diverged(f"the loss is {loss}", loss)
@@ -445,7 +490,7 @@ class Solver:
             If the loss or the parameters become NaN or infinite.
         """
         N, bs = self.num_train, self.batch_size
-        report = _Progress(self, self.num_epochs * self.iterations_per_epoch)
+        report = Progress(self, self.num_epochs * self.iterations_per_epoch)
         start, elapsed0 = time.perf_counter(), self._elapsed
 
         def seconds() -> float:
@@ -485,8 +530,6 @@ class Solver:
 
     def _checkpoint_state(self) -> dict:
         return {
-            "format": CHECKPOINT_FORMAT,
-            "version": CHECKPOINT_VERSION,
             "settings": {
                 "update_rule": self.update_rule_name,
                 "batch_size": self.batch_size,
@@ -515,10 +558,11 @@ class Solver:
         """Write the complete training state to ``path`` (default: :attr:`checkpoint_path`), atomically.
 
         The file is an ``.npz`` archive: arrays as ``.npy`` members and
-        everything else as UTF-8 JSON (member ``meta``), so loading never runs code.
-        It is written to a temporary file in the same directory, flushed and
-        fsynced, then renamed over the old checkpoint: a crash at any moment
-        leaves either the old or the new checkpoint, never a broken one.
+        everything else as UTF-8 JSON (member ``meta``), so loading never runs
+        code (:mod:`cs231n_cnn.solver.checkpoint`). It is written to a
+        temporary file in the same directory, flushed and fsynced, then
+        renamed over the old checkpoint: a crash at any moment leaves either
+        the old or the new checkpoint, never a broken one.
 
         Returns
         -------
@@ -528,10 +572,7 @@ class Solver:
         path = os.fspath(path) if path is not None else self.checkpoint_path
         if path is None:
             raise ValueError("Solver: no checkpoint path: pass checkpoint_name=... or a path")
-        arrays: dict[str, np.ndarray] = {}
-        meta = _encode(self._checkpoint_state(), arrays, "checkpoint")
-        arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-        _atomic_savez(path, arrays)
+        save_checkpoint(path, self._checkpoint_state())
         return path
 
     def resume(self, path) -> "Solver":
@@ -572,7 +613,7 @@ class Solver:
             self.model.params[k] = v
         self._set_model_state(ck["model_state"])
         self.optim_configs = ck["optim_configs"]
-        self.rng = _generator_from_state(ck["rng_state"], where)
+        self.rng = generator_from_state(ck["rng_state"], where)
         self.epoch, self.iteration = ck["epoch"], ck["iteration"]
         self._perm, self._pos = perm, pos
         self._elapsed = ck["elapsed"]
@@ -631,242 +672,3 @@ def _all_finite(a: np.ndarray) -> bool:
         if np.isfinite(np.add.reduce(a, axis=None)):
             return True
     return bool(np.isfinite(a).all())
-
-
-# ---------------------------------------------------------------- checkpoints
-
-
-def _encode(obj, arrays: dict, where: str):
-    """Turn nested dicts/lists of scalars and arrays into JSON, moving arrays into ``arrays``."""
-    if isinstance(obj, np.ndarray):
-        if obj.dtype.hasobject:
-            raise ValueError(f"cannot checkpoint {where}: object arrays would need pickle")
-        key = f"a{len(arrays)}"
-        arrays[key] = obj
-        return {_ARRAY: key}
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if not isinstance(k, str) or k == _ARRAY:
-                raise ValueError(f"cannot checkpoint {where}: key {k!r} is not a usable string")
-            out[k] = _encode(v, arrays, f"{where}[{k!r}]")
-        return out
-    if isinstance(obj, (list, tuple)):
-        return [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]
-    if obj is None or isinstance(obj, (bool, str)):
-        return obj
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, numbers.Integral):
-        return int(obj)
-    if isinstance(obj, numbers.Real):
-        return float(obj)  # repr round-trips exactly through JSON
-    raise ValueError(f"cannot checkpoint {where} of type {type(obj).__name__}: only arrays, numbers, "
-                     f"strings, None and dicts/lists of them can be stored without pickle")
-
-
-def _decode(obj, arrays: dict):
-    if isinstance(obj, dict):
-        if set(obj) == {_ARRAY}:
-            return arrays[obj[_ARRAY]]
-        return {k: _decode(v, arrays) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_decode(v, arrays) for v in obj]
-    return obj
-
-
-def _write_npz(fileobj, arrays: dict) -> None:
-    """Write ``arrays`` as an uncompressed npz to an open binary file."""
-    np.savez(fileobj, **arrays)
-
-
-def _atomic_savez(path: str, arrays: dict) -> None:
-    """Write an npz to ``path`` so that readers see the old file or the complete new one."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_npz(f, arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    # Make the rename itself durable; not possible on every platform.
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
-
-
-def load_checkpoint(path) -> dict:
-    """Read a checkpoint written by :meth:`Solver.save_checkpoint`.
-
-    Nothing in the file is executed (``allow_pickle=False``).
-
-    Returns
-    -------
-    dict
-        ``params``, ``optim_configs``, ``rng_state``, ``epoch``,
-        ``iteration``, ``perm``, ``pos``, ``history`` (dict of lists),
-        ``best_params``, ``best_val_acc``, ``settings``, ... with arrays
-        restored.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If the file is not a readable checkpoint of this format.
-    """
-    path = os.fspath(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise
-    except Exception as exc:  # zipfile.BadZipFile, ValueError, OSError, EOFError ...
-        raise ValueError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
-    if "meta" not in arrays:
-        raise ValueError(f"{path} is not a cs231n_cnn checkpoint (no 'meta' entry)")
-    try:
-        meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
-    except ValueError as exc:
-        raise ValueError(f"{path} has unreadable metadata: {exc}") from exc
-    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a cs231n_cnn Solver checkpoint")
-    if meta.get("version") != CHECKPOINT_VERSION:
-        raise ValueError(f"{path} has checkpoint version {meta.get('version')!r}; "
-                         f"this cs231n_cnn reads version {CHECKPOINT_VERSION}")
-    try:
-        return _decode(meta, arrays)
-    except KeyError as exc:
-        raise ValueError(f"{path} is damaged: array {exc} is missing") from exc
-
-
-def _generator_from_state(state, where: str) -> np.random.Generator:
-    name = state.get("bit_generator") if isinstance(state, dict) else None
-    if name not in _BIT_GENERATORS:
-        raise ValueError(f"{where} has an unknown random generator {name!r}")
-    bit_generator = getattr(np.random, name)()
-    bit_generator.state = state
-    return np.random.Generator(bit_generator)
-
-
-# ------------------------------------------------------------------ progress
-
-
-def _in_notebook() -> bool:
-    """True inside a Jupyter kernel (IPython's ZMQ shell); never imports IPython."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    try:
-        shell = ipython.get_ipython()
-    except Exception:
-        return False
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def _live_progress(setting, stream) -> bool:
-    if setting is not True and setting is not False:  # 'auto'
-        env = os.environ.get("CS231N_PROGRESS", "").strip().lower()
-        if env in ("1", "true", "yes", "on"):
-            return True
-        if env in ("0", "false", "no", "off"):
-            return False
-        if os.environ.get("CI"):
-            return False
-        isatty = getattr(stream, "isatty", None)
-        try:
-            tty = bool(isatty()) if isatty is not None else False
-        except (ValueError, OSError):  # closed stream
-            tty = False
-        return tty or _in_notebook()
-    return setting
-
-
-def _fmt_seconds(s: float) -> str:
-    s = int(round(s))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
-class _Progress:
-    """Training output: a live line rewritten with ``\\r``, or plain lines, or nothing.
-
-    Plain lines are the course's ``(Iteration i / n) loss: ...`` every
-    ``print_every`` iterations and ``(Epoch e / E) train acc: ...; val_acc:
-    ...`` per accuracy check; they hold no timings, so logs of seeded runs
-    are reproducible. The live line adds speed and time left.
-    """
-
-    MIN_INTERVAL = 0.1  # seconds between redraws of the live line
-
-    def __init__(self, solver: Solver, total: int):
-        self.s = solver
-        self.total = total
-        self.stream = solver.stream if solver.stream is not None else sys.stdout
-        self.mode = "off" if not solver.verbose else ("live" if _live_progress(solver.progress, self.stream)
-                                                     else "lines")
-        self.start = time.perf_counter()
-        self.start_iteration = solver.iteration
-        self.last_draw = -math.inf
-        self.width = 0
-
-    def _write(self, text: str) -> None:
-        self.stream.write(text)
-        self.stream.flush()
-
-    def _clear(self) -> None:
-        if self.width:
-            self._write("\r" + " " * self.width + "\r")
-            self.width = 0
-
-    def iteration(self) -> None:
-        s = self.s
-        if self.mode == "lines":
-            if (s.iteration - 1) % s.print_every == 0:
-                self._write(f"(Iteration {s.iteration} / {self.total}) loss: {s.loss_history[-1]:f}\n")
-        elif self.mode == "live":
-            now = time.perf_counter()
-            if now - self.last_draw < self.MIN_INTERVAL and s.iteration < self.total:
-                return
-            self.last_draw = now
-            done = s.iteration - self.start_iteration
-            rate = done / max(now - self.start, 1e-9)
-            ipe = s.iterations_per_epoch
-            epoch, in_epoch = divmod(s.iteration - 1, ipe)
-            filled = int(20 * (in_epoch + 1) / ipe)
-            eta = _fmt_seconds((self.total - s.iteration) / rate) if rate > 0 else "?"
-            line = (f"epoch {epoch + 1}/{s.num_epochs} [{'=' * filled}{'.' * (20 - filled)}] "
-                    f"it {s.iteration}/{self.total} loss {s.loss_history[-1]:.4f} "
-                    f"{rate:.1f} it/s ({rate * s.batch_size:.0f} img/s) eta {eta}")
-            self._write("\r" + line.ljust(self.width))
-            self.width = len(line)
-
-    def accuracy(self, train_acc: float, val_acc: float) -> None:
-        if self.mode == "off":
-            return
-        s = self.s
-        line = f"(Epoch {s.epoch} / {s.num_epochs}) train acc: {train_acc:f}; val_acc: {val_acc:f}"
-        if self.mode == "live":
-            self._clear()
-            line += f"  [{_fmt_seconds(s.acc_time_history[-1])}]"
-        self._write(line + "\n")
-
-    def close(self) -> None:
-        if self.mode == "live":
-            self._clear()

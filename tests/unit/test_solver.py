@@ -23,8 +23,9 @@ import numpy as np
 import pytest
 
 import cs231n_cnn
-from cs231n_cnn import solver as solver_mod
+from cs231n_cnn.shapes import NonFiniteError
 from cs231n_cnn.solver import Solver, TrainingDiverged, load_checkpoint
+from cs231n_cnn.solver import checkpoint as solver_mod
 
 REPO_ROOT = Path(cs231n_cnn.__file__).resolve().parent.parent
 TESTS_DIR = Path(__file__).resolve().parent
@@ -366,8 +367,8 @@ def test_layer_reporting_non_finite_scores_is_divergence():
             if y is not None:
                 Overflowing.calls += 1
                 if Overflowing.calls == 3:
-                    raise ValueError("softmax: x contains 4 non-finite value(s) (first inf at index (0, 1)); "
-                                     "check the learning rate and the input data")
+                    raise NonFiniteError("softmax: x contains 4 non-finite value(s) (first inf at index (0, 1)); "
+                                         "check the learning rate and the input data")
             return super().loss(X, y)
 
     s = Solver(Overflowing(), make_data(), batch_size=10, num_epochs=1, seed=0, verbose=False)

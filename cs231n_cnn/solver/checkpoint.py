@@ -1,0 +1,159 @@
+"""The Solver's checkpoint file: one ``.npz`` holding the whole training state, written atomically.
+
+A checkpoint is an ``.npz`` whose member ``meta`` is UTF-8 JSON::
+
+    {"format": "cs231n_cnn.solver.checkpoint", "version": 2, "state": ...}
+
+``state`` is the training state encoded by :mod:`cs231n_cnn.arraycodec`
+(its arrays are the other members), so loading never runs code
+(``allow_pickle=False``) and values come back with their types (a tuple as a
+tuple, a NumPy scalar with its dtype). Version 1 files (written before the
+codec was shared: the state itself as ``meta``, arrays as
+``{"__ndarray__": "a3"}``) are still read.
+
+A checkpoint is written to a temporary file in the same directory, flushed
+and fsynced, then renamed over the old one (:func:`cs231n_cnn.fileio.atomic_path`):
+a crash at any moment leaves either the old or the new checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .. import arraycodec
+from ..arraycodec import MAX_DEPTH, ArrayStore, UnsupportedValue
+from ..fileio import atomic_path
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "save_checkpoint",
+    "load_checkpoint",
+    "generator_from_state",
+]
+
+CHECKPOINT_FORMAT = "cs231n_cnn.solver.checkpoint"
+CHECKPOINT_VERSION = 2            # what save_checkpoint writes
+READABLE_VERSIONS = (1, 2)        # what load_checkpoint reads
+META = "meta"                     # the JSON member
+
+# Bit generators a checkpoint may name; the state is restored into a fresh one.
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+_V1_ARRAY = "__ndarray__"  # version 1 placeholder: {"__ndarray__": "a3"} -> arrays["a3"]
+
+
+def save_checkpoint(path, state: dict) -> None:
+    """Write the training ``state`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or path
+        The file (written as given; the Solver appends ``.npz``).
+    state : dict
+        Plain data and arrays (see :mod:`cs231n_cnn.arraycodec`).
+
+    Raises
+    ------
+    ValueError
+        If some part of ``state`` cannot be stored without pickle; the
+        message says which (``checkpoint['settings']['optim_config'][...]``).
+    """
+    arrays = ArrayStore()
+    try:
+        encoded = arraycodec.encode(state, arrays, "checkpoint")
+    except UnsupportedValue as exc:
+        raise ValueError(_unsupported_message(exc)) from None
+    header = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "state": encoded}
+    members = arraycodec.to_members(header, arrays, member=META)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        _write_npz(f, members)
+
+
+def _unsupported_message(exc: UnsupportedValue) -> str:
+    if exc.reason == "type":
+        return (f"cannot checkpoint {exc.where} of type {type(exc.value).__name__}: only arrays, numbers, "
+                f"strings, None and dicts/lists of them can be stored without pickle")
+    if exc.reason == "dtype":
+        if exc.value.dtype.hasobject:
+            return f"cannot checkpoint {exc.where}: object arrays would need pickle"
+        return f"cannot checkpoint {exc.where}: it has dtype {exc.value.dtype}; only numeric arrays can be stored"
+    return f"cannot checkpoint {exc.where}: it is nested more than {MAX_DEPTH} levels deep"
+
+
+def _write_npz(fileobj, members: dict) -> None:
+    """Write ``members`` as an uncompressed npz to an open binary file (replaced in tests to fail halfway)."""
+    arraycodec.write_npz(fileobj, members, compress=False)
+
+
+def load_checkpoint(path) -> dict:
+    """Read a checkpoint written by :meth:`Solver.save_checkpoint <cs231n_cnn.solver.Solver.save_checkpoint>`.
+
+    Nothing in the file is executed (``allow_pickle=False``).
+
+    Returns
+    -------
+    dict
+        ``format``, ``version``, ``params``, ``optim_configs``,
+        ``rng_state``, ``epoch``, ``iteration``, ``perm``, ``pos``,
+        ``history`` (dict of lists), ``best_params``, ``best_val_acc``,
+        ``settings``, ... with arrays restored.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a readable checkpoint of this format.
+    """
+    path = os.fspath(path)
+    try:
+        members = arraycodec.read_npz(path)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile, ValueError, OSError, EOFError ...
+        raise ValueError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
+    if META not in members:
+        raise ValueError(f"{path} is not a cs231n_cnn checkpoint (no 'meta' entry)")
+    try:
+        meta, arrays = arraycodec.from_members(members, member=META)
+    except ValueError as exc:
+        raise ValueError(f"{path} has unreadable metadata: {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a cs231n_cnn Solver checkpoint")
+    version = meta.get("version")
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"{path} has checkpoint version {version!r}; "
+                         f"this cs231n_cnn reads versions {', '.join(map(str, READABLE_VERSIONS))}")
+    try:
+        if version == 1:
+            return _decode_v1(meta, arrays)
+        state = arraycodec.decode(meta["state"], arrays)
+    except KeyError as exc:
+        raise ValueError(f"{path} is damaged: array {exc} is missing") from exc
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} is damaged: its state is a {type(state).__name__}, not a dict")
+    return {"format": CHECKPOINT_FORMAT, "version": version, **state}
+
+
+def _decode_v1(obj, arrays: dict):
+    """A version 1 ``meta``: plain JSON with ``{"__ndarray__": name}`` where an array was."""
+    if isinstance(obj, dict):
+        if set(obj) == {_V1_ARRAY}:
+            return arrays[obj[_V1_ARRAY]]
+        return {k: _decode_v1(v, arrays) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode_v1(v, arrays) for v in obj]
+    return obj
+
+
+def generator_from_state(state, where: str) -> np.random.Generator:
+    """A fresh ``np.random.Generator`` in the saved bit-generator ``state``; ``where`` names the file in errors."""
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if name not in _BIT_GENERATORS:
+        raise ValueError(f"{where} has an unknown random generator {name!r}")
+    bit_generator = getattr(np.random, name)()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
