@@ -63,7 +63,7 @@ def _kind(name: str) -> str | None:
 
 def our_step(spec: str, batch: int, dtype: str, seed: int = 0):
     """A function doing one training step of ConvNet(spec) with Adam, and the model."""
-    model = models.ConvNet(spec, dtype=dtype, seed=seed)
+    model = models.ConvNet(spec, dtype=dtype, seed=seed, fused=True)
     rng = np.random.default_rng(seed)
     H, W, D = model.architecture.input_shape
     X = rng.standard_normal((batch, D, H, W)).astype(dtype)

@@ -29,9 +29,12 @@ softmax``, with the course's constructor, parameter names and ``bn_params``.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from . import layers as L
+from . import workspace
 from .architecture import ZOO, lookup, parse
 from .architecture.specs import (
     Architecture,
@@ -44,6 +47,8 @@ from .architecture.specs import (
     PoolSpec,
     ReluSpec,
 )
+from .layers.fc import relu_backward_inplace, relu_forward_inplace
+from .layers.norm import spatial_batchnorm_backward_fast, spatial_batchnorm_forward_fast
 from .shapes import ArgumentTypeError, check_int, check_real
 
 __all__ = ["ConvNet", "ThreeLayerConvNet", "FullyConnectedNet"]
@@ -85,6 +90,13 @@ class ConvNet:
         Seeds the initial weights and the dropout masks. None draws both
         from NumPy's global generator, as the course does, so
         ``np.random.seed`` before building the model makes them reproducible.
+    fused : bool, keyword-only, default False
+        True trains with the fused paths that are not student work: spatial
+        batch norm on NCHW without transposes
+        (:func:`~cs231n_cnn.layers.norm.spatial_batchnorm_forward_fast`) and
+        ReLU in place after conv, FC and batch norm layers. Same numbers (to
+        rounding), faster. False (the default) calls the student-facing
+        layers, which the checks observe through the model.
 
     Attributes
     ----------
@@ -104,7 +116,7 @@ class ConvNet:
     """
 
     def __init__(self, spec, num_classes: int = 10, weight_scale: float | None = None,
-                 reg: float = 0.0, dtype=np.float32, seed=None):
+                 reg: float = 0.0, dtype=np.float32, seed=None, *, fused: bool = False):
         if isinstance(spec, str) and lookup(spec) is not None:
             spec = ZOO[lookup(spec)]
         arch = spec if isinstance(spec, Architecture) else parse(spec, num_classes=num_classes)
@@ -124,6 +136,7 @@ class ConvNet:
         self.num_classes = arch.output_shape[2]
         self.reg = float(reg)
         self.dtype = dtype
+        self.fused = bool(fused)
         if seed is not None and not isinstance(seed, (int, np.integer)):
             raise ValueError(f"ConvNet: seed must be an int or None, got {seed!r}")
         rng = _init_generator(seed)
@@ -174,7 +187,8 @@ class ConvNet:
 
     # ------------------------------------------------------------------ passes
 
-    def _forward_layer(self, layer, idx, x, mode):
+    def _forward_layer(self, layer, idx, x, mode, owned=False):
+        """One layer's ``(out, cache)``; ``owned``: ``x`` may be overwritten (nothing else needs it)."""
         p = self.params
         if isinstance(layer, LocalSpec):
             return L.locally_connected_forward(x, p[f"W{idx}"], p[f"b{idx}"], layer.conv_param)
@@ -183,7 +197,7 @@ class ConvNet:
         if isinstance(layer, FCSpec):
             return L.affine_forward(x, p[f"W{idx}"], p[f"b{idx}"])
         if isinstance(layer, ReluSpec):
-            return L.relu_forward(x)
+            return relu_forward_inplace(x) if owned and self.fused else L.relu_forward(x)
         if isinstance(layer, PoolSpec):
             return _POOL_LAYERS[layer.mode][0](x, layer.pool_param)
         if isinstance(layer, NormSpec):
@@ -191,7 +205,10 @@ class ConvNet:
         if isinstance(layer, BatchNormSpec):
             bn_param = self.bn_params[str(idx)]
             bn_param["mode"] = mode
-            forward = L.spatial_batchnorm_forward if x.ndim == 4 else L.batchnorm_forward
+            if x.ndim == 2:
+                forward = L.batchnorm_forward
+            else:
+                forward = spatial_batchnorm_forward_fast if self.fused else L.spatial_batchnorm_forward
             return forward(x, p[f"gamma{idx}"], p[f"beta{idx}"], bn_param)
         if isinstance(layer, DropoutSpec):
             seed = self.dropout_seed
@@ -201,8 +218,7 @@ class ConvNet:
             return L.dropout_forward(x, {**layer.dropout_param, "mode": mode, "seed": seed})
         raise AssertionError(f"unhandled layer {layer!r}")  # the constructor rejects these
 
-    @staticmethod
-    def _backward_layer(layer, dout, cache, x_ndim, first=False):
+    def _backward_layer(self, layer, dout, cache, x_ndim, first=False):
         if isinstance(layer, LocalSpec):
             return L.locally_connected_backward(dout, cache)
         if isinstance(layer, ConvSpec):
@@ -212,13 +228,17 @@ class ConvNet:
         if isinstance(layer, FCSpec):
             return L.affine_backward(dout, cache)
         if isinstance(layer, ReluSpec):
-            return L.relu_backward(dout, cache)
+            # dout is always a fresh array from the layer above (or the loss), never a cache
+            return relu_backward_inplace(dout, cache) if self.fused else L.relu_backward(dout, cache)
         if isinstance(layer, PoolSpec):
             return _POOL_LAYERS[layer.mode][1](dout, cache)
         if isinstance(layer, NormSpec):
             return L.lrn_backward(dout, cache)
         if isinstance(layer, BatchNormSpec):
-            backward = L.spatial_batchnorm_backward if x_ndim == 4 else L.batchnorm_backward
+            if x_ndim == 2:
+                backward = L.batchnorm_backward
+            else:
+                backward = spatial_batchnorm_backward_fast if self.fused else L.spatial_batchnorm_backward
             return backward(dout, cache)
         if isinstance(layer, DropoutSpec):
             return L.dropout_backward(dout, cache)
@@ -253,11 +273,22 @@ class ConvNet:
         if mode == "train":
             self.dropout_state["calls"] += 1
         out = X
+        owned = False  # whether `out` is ours to overwrite (never the caller's X)
         caches = []
-        for layer, idx in self._plan:
-            x_ndim = out.ndim
-            out, cache = self._forward_layer(layer, idx, out, mode)
-            caches.append((cache, x_ndim))
+        # Test mode keeps no caches: each layer's cache (the conv columns, its
+        # input) is dropped as soon as the next layer has its output, and no
+        # scratch buffer is added to the pool (workspace.no_new_buffers).
+        with contextlib.nullcontext() if mode == "train" else workspace.no_new_buffers():
+            for layer, idx in self._plan:
+                x_ndim = out.ndim
+                out, cache = self._forward_layer(layer, idx, out, mode, owned=owned)
+                if mode == "train":
+                    caches.append((cache, x_ndim))
+                del cache
+                # Conv, FC and BN outputs are fresh arrays that no cache refers
+                # to (their caches hold their inputs, or x_hat), so a ReLU
+                # after them may rectify in place.
+                owned = isinstance(layer, (ConvSpec, FCSpec, BatchNormSpec)) and not isinstance(layer, LocalSpec)
         scores = out
         if y is None:
             return scores

@@ -21,19 +21,21 @@ cheap), at most ``MAX_PER_KEY`` per shape and dtype, and at most
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 
 import numpy as np
 
-__all__ = ["empty", "zeros", "clear", "pooled_bytes", "MIN_BYTES", "MAX_BYTES"]
+__all__ = ["empty", "zeros", "clear", "pooled_bytes", "no_new_buffers", "MIN_BYTES", "MAX_BYTES"]
 
 MIN_BYTES = 1 << 20          # 1 MiB
 MAX_BYTES = 1 << 30          # 1 GiB held by the pool at most
-MAX_PER_KEY = 4
+MAX_PER_KEY = 8             # a deep net holds several caches of one shape
 
 _pool: dict[tuple, list[np.ndarray]] = {}
 _lock = threading.Lock()
+_frozen = threading.local()  # _frozen.on: no_new_buffers() is active in this thread
 # References to a pooled buffer that are not "users": the pool's list, the
 # loop variable, and getrefcount's own argument.
 _IDLE_REFS = 3
@@ -58,9 +60,27 @@ def empty(shape, dtype) -> np.ndarray:
             if sys.getrefcount(buf) <= _IDLE_REFS:
                 return buf
         buf = np.empty(shape, dtype)
+        if getattr(_frozen, "on", False):
+            return buf  # freed as soon as its user drops it
         if len(bufs) < MAX_PER_KEY and pooled_bytes() + nbytes <= MAX_BYTES:
             bufs.append(buf)
         return buf
+
+
+@contextlib.contextmanager
+def no_new_buffers():
+    """Within this block, :func:`empty` reuses idle pooled buffers but adds none to the pool.
+
+    For a test-mode forward pass: each layer's scratch is freed when the
+    layer is done instead of staying pooled, so the pass's extra memory is
+    one layer's scratch at a time, not the sum over layers of every shape.
+    """
+    previous = getattr(_frozen, "on", False)
+    _frozen.on = True
+    try:
+        yield
+    finally:
+        _frozen.on = previous
 
 
 def zeros(shape, dtype) -> np.ndarray:

@@ -171,10 +171,11 @@ def conv_forward_fast(x, w, b, conv_param):
     Notes
     -----
     Mathematically this is ``w.reshape(F, -1) @ cols``, regrouped from
-    (F, N, H_out, W_out) to NCHW. The product is computed for a block of
-    images at a time (see :func:`_image_blocks`) and each block is regrouped
-    while it is still in cache, so the only scratch memory besides ``cols``
-    is one block, whatever the batch size.
+    (F, N, H_out, W_out) to NCHW. It is computed as one product per image,
+    ``w_rows @ cols[:, n*P:(n+1)*P]`` with P = H_out*W_out, each written
+    into ``out[n]``: the result is NCHW as it comes out of BLAS, and the
+    only memory besides ``out`` is ``cols`` (what a test-mode pass of a
+    network needs: see tests/unit/test_inference_memory.py).
     """
     stride, pad, (N, F, H_out, W_out) = check_conv_inputs(x, w, b, conv_param, layer="conv_forward_fast")
     check_finite(x, "x", layer="conv_forward_fast")
@@ -184,17 +185,15 @@ def conv_forward_fast(x, w, b, conv_param):
     HH, WW = w.shape[2], w.shape[3]
     P = H_out * W_out
     cols = im2col(x, HH, WW, stride, pad)                  # (C*HH*WW, N*P), columns ordered (n, y, x)
-    w_rows = w.reshape(F, -1)
+    K = cols.shape[0]
+    w_rows = w.reshape(F, K)
     out = np.empty((N, F, H_out, W_out), x.dtype)
     out3 = out.reshape(N, F, P)
-    blocks = _image_blocks(N, cols.shape[0], F, cols.nbytes)
-    # One flat scratch buffer for the largest block; each block uses a prefix.
-    rows_buf = workspace.empty((F * max(n1 - n0 for n0, n1 in blocks) * P,), x.dtype)
-    for n0, n1 in blocks:
-        rows = rows_buf[:F * (n1 - n0) * P].reshape(F, (n1 - n0) * P)
-        np.matmul(w_rows, cols[:, n0 * P:n1 * P], out=rows)
-        rows += b[:, None]
-        out3[n0:n1] = rows.reshape(F, n1 - n0, P).transpose(1, 0, 2)   # regroup to (n, F, P)
+    # One product per image, written straight into NCHW: image n's columns
+    # cols[:, n*P:(n+1)*P] are a (K, P) block that BLAS reads in place, so no
+    # (F, N*P) scratch matrix and no regrouping copy are needed.
+    np.matmul(w_rows, cols.reshape(K, N, P).transpose(1, 0, 2), out=out3)   # (F, K) @ (N, K, P) -> (N, F, P)
+    out3 += b[:, None]
     ### END SOLUTION
     cache = (x, w, b, conv_param, cols)
     return out, cache

@@ -21,6 +21,8 @@ __all__ = [
     "affine_backward",
     "relu_forward",
     "relu_backward",
+    "relu_forward_inplace",
+    "relu_backward_inplace",
 ]
 
 
@@ -175,3 +177,48 @@ def relu_backward(dout, cache):
     dx = dout * (x > 0)
     ### END SOLUTION
     return dx
+
+
+# The in-place pair below is not student work: ConvNet uses it where it owns
+# the arrays (tests/unit/test_fused.py checks it against the pair above).
+
+def relu_forward_inplace(x):
+    """ReLU that overwrites its input: ``x[:] = max(0, x)``; no new array.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+        Overwritten. Only for arrays nothing else needs any more, such as a
+        conv or batch norm output inside a network's forward pass.
+
+    Returns
+    -------
+    out : ndarray
+        ``x`` itself, now rectified.
+    cache : ndarray
+        ``out`` too: ``out > 0`` exactly where ``x > 0`` was, so
+        :func:`relu_backward` and :func:`relu_backward_inplace` accept it.
+    """
+    check_array(x, "x", layer="relu_forward_inplace")
+    np.maximum(x, 0, out=x)
+    return x, x
+
+
+def relu_backward_inplace(dout, cache):
+    """ReLU backward that overwrites ``dout`` with ``dx`` (0 where the input was <= 0).
+
+    Parameters
+    ----------
+    dout : ndarray, same shape as the cache
+        Overwritten; only for an upstream gradient nothing else reads.
+    cache : ndarray
+        From :func:`relu_forward` or :func:`relu_forward_inplace`.
+
+    Returns
+    -------
+    dx : ndarray
+        ``dout`` itself.
+    """
+    check_array(dout, "dout", layer="relu_backward_inplace", shape=cache.shape)
+    check_same_dtype("relu_backward_inplace", x=cache, dout=dout)
+    return np.multiply(dout, cache > 0, out=dout)
