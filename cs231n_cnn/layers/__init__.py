@@ -3,7 +3,8 @@
 Conventions
 -----------
 * Arrays are NCHW: ``x`` has shape (N, C, H, W); conv weights ``w`` have
-  shape (F, C, HH, WW) and biases ``b`` shape (F,).
+  shape (F, C, HH, WW) and biases ``b`` shape (F,) (the course's names: F is
+  the number of filters, K in the notebooks' symbol table).
 * ``*_forward(...) -> (out, cache)``; ``*_backward(dout, cache) -> grads``
   where ``grads`` has one entry per differentiable input, in input order.
 * ``conv_param = {'stride': S, 'pad': P}``;
@@ -24,11 +25,19 @@ from .conv import (
     conv_forward_fast,
     conv_forward_naive,
 )
+from .dropout import (
+    dropout_backward,
+    dropout_forward,
+)
 from .fc import (
     affine_backward,
     affine_forward,
     relu_backward,
     relu_forward,
+)
+from .local import (
+    locally_connected_backward,
+    locally_connected_forward,
 )
 from .losses import (
     softmax_loss,
@@ -47,10 +56,6 @@ from .norm import (
     spatial_groupnorm_backward,
     spatial_groupnorm_forward,
 )
-from .dropout import (
-    dropout_backward,
-    dropout_forward,
-)
 from .pool import (
     avg_pool_backward,
     avg_pool_forward,
@@ -60,10 +65,6 @@ from .pool import (
     max_pool_backward_naive,
     max_pool_forward_fast,
     max_pool_forward_naive,
-)
-from .local import (
-    locally_connected_backward,
-    locally_connected_forward,
 )
 from .sandwich import (
     NORMALIZATIONS,
@@ -79,3 +80,51 @@ from .sandwich import (
     conv_relu_pool_forward,
     sandwich,
 )
+
+__all__ = [
+    "conv_backward_fast",
+    "conv_backward_naive",
+    "conv_forward_fast",
+    "conv_forward_naive",
+    "affine_backward",
+    "affine_forward",
+    "relu_backward",
+    "relu_forward",
+    "softmax_loss",
+    "svm_loss",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "batchnorm_forward",
+    "layernorm_backward",
+    "layernorm_forward",
+    "lrn_backward",
+    "lrn_forward",
+    "spatial_batchnorm_backward",
+    "spatial_batchnorm_forward",
+    "spatial_groupnorm_backward",
+    "spatial_groupnorm_forward",
+    "dropout_backward",
+    "dropout_forward",
+    "avg_pool_backward",
+    "avg_pool_forward",
+    "l2_pool_backward",
+    "l2_pool_forward",
+    "max_pool_backward_fast",
+    "max_pool_backward_naive",
+    "max_pool_forward_fast",
+    "max_pool_forward_naive",
+    "locally_connected_backward",
+    "locally_connected_forward",
+    "NORMALIZATIONS",
+    "affine_norm_relu_backward",
+    "affine_norm_relu_forward",
+    "affine_relu_backward",
+    "affine_relu_forward",
+    "conv_bn_relu_backward",
+    "conv_bn_relu_forward",
+    "conv_relu_backward",
+    "conv_relu_forward",
+    "conv_relu_pool_backward",
+    "conv_relu_pool_forward",
+    "sandwich",
+]
