@@ -161,7 +161,8 @@ def check_array(a, name: str, ndim: int | None = None, *, layer: str = "layer",
 
     Integer, boolean, complex and object arrays are rejected here: the
     public layers promote integer and boolean data to float64 before they
-    ask (:func:`promote_integer_arrays`), so what reaches this is a mistake. ``shape`` may contain ``None`` for "any size" on that axis.
+    ask (:func:`promote_integer_arrays`), so what reaches this is a mistake.
+    ``shape`` may contain ``None`` for "any size" on that axis.
     """
     if not isinstance(a, np.ndarray):
         raise ArgumentTypeError(f"{layer}: {name} must be a numpy array, got {type(a).__name__}")

@@ -19,7 +19,6 @@ from pathlib import Path
 from .grade import add_limit_arguments, limits_from_args
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
                         help="a directory whose entries (directories or .zip files) are submissions")

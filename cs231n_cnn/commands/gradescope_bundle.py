@@ -12,7 +12,6 @@ import argparse
 from pathlib import Path
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="ZIP", help="where to write the zip")
     parser.add_argument("--checks", type=Path, default=None, metavar="DIR",

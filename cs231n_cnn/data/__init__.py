@@ -10,11 +10,28 @@ fake      tiny random datasets in the official layout, for tests
 ``cs231n-cnn data info`` says what is present.
 """
 
-from .cifar10 import (DATA_DIR_ENV, DATASET_DIRNAME, class_names, default_data_dir,
-                      find_dataset_dir, get_CIFAR10_data, load_CIFAR10, load_CIFAR_batch)
-from .download import (DEFAULT_MD5, DEFAULT_URL, MD5_ENV, URL_ENV, ChecksumError,
-                       DownloadError, DownloadResult, UnsafeArchiveError, dataset_problems,
-                       download_cifar10)
+from .cifar10 import (
+                      DATA_DIR_ENV,
+                      DATASET_DIRNAME,
+                      class_names,
+                      default_data_dir,
+                      find_dataset_dir,
+                      get_CIFAR10_data,
+                      load_CIFAR10,
+                      load_CIFAR_batch,
+)
+from .download import (
+                      DEFAULT_MD5,
+                      DEFAULT_URL,
+                      MD5_ENV,
+                      URL_ENV,
+                      ChecksumError,
+                      DownloadError,
+                      DownloadResult,
+                      UnsafeArchiveError,
+                      dataset_problems,
+                      download_cifar10,
+)
 from .utils import load_pickle
 
 __all__ = [

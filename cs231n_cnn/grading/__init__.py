@@ -18,7 +18,7 @@ from .loader import find_checks_dir, load_checks
 from .student import Handle, InProcessStudent, StudentError
 
 __all__ = [
-    "check", "Check", "CheckFailure", "CheckResult", "PartResult", "Tester", "Handle", "StudentError",
+    "REGISTRY", "check", "Check", "CheckFailure", "CheckResult", "PartResult", "Tester", "Handle", "StudentError",
     "InProcessStudent", "load_checks", "find_checks_dir", "run_check", "run_checks", "CheckFailed", "STRICT_ENV",
 ]
 

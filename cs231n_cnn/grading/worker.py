@@ -6,8 +6,16 @@ Kept so that ``cs231n_cnn.grading.worker`` stays importable.
 
 from __future__ import annotations
 
-from .runtime.protocol import (FRAME_HEADER, MAX_JSON_BYTES, EncodeError, ProtocolError, decode, encode, read_frame,
-                               write_frame)
+from .runtime.protocol import (
+                               FRAME_HEADER,
+                               MAX_JSON_BYTES,
+                               EncodeError,
+                               ProtocolError,
+                               decode,
+                               encode,
+                               read_frame,
+                               write_frame,
+)
 from .runtime.seccomp import install_seccomp
 from .runtime.worker import main
 

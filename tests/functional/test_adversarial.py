@@ -18,16 +18,21 @@ import textwrap
 import uuid
 from pathlib import Path
 
-import numpy as np
 import pytest
+from grading_fixtures import (
+    append,
+    build_release,
+    by_name,
+    checks_subset,
+    reference_submission,
+    stub_submission,
+    validate_report,
+)
 
 from cs231n_cnn.grading import load_checks
 from cs231n_cnn.grading.grader import LOG_FOOTER, LOG_HEADER, grade_batch, grade_to_file
 from cs231n_cnn.grading.isolation import UID_BASE
 from cs231n_cnn.grading.sandbox import ISOLATING, MODES, Limits, Sandbox, SandboxUnavailable
-
-from grading_fixtures import (append, build_release, checks_subset, reference_submission, stub_submission,
-                              by_name, validate_report)
 
 pytestmark = pytest.mark.slow
 

@@ -17,17 +17,24 @@ import subprocess
 import sys
 import zipfile
 
-import numpy as np
 import pytest
+from grading_fixtures import (
+    CHECKS,
+    append,
+    build_release,
+    by_name,
+    checks_subset,
+    reference_submission,
+    stub_submission,
+    validate_report,
+    zip_tree,
+)
 
 from cs231n_cnn.cli import main
 from cs231n_cnn.grading import load_checks
 from cs231n_cnn.grading.autograder import grade as grader_module
 from cs231n_cnn.grading.grader import grade_batch, grade_to_file
 from cs231n_cnn.grading.sandbox import ISOLATING, Limits, Sandbox, SandboxUnavailable
-
-from grading_fixtures import (CHECKS, append, build_release, by_name, checks_subset, reference_submission,
-                              stub_submission, validate_report, zip_tree)
 
 FAST_MODULES = ("fc", "losses")
 LIMITS = dict(check_timeout=30.0, memory_mb=1024, startup_timeout=30.0, total_timeout=300.0)

@@ -8,6 +8,7 @@ code under test.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -139,7 +140,7 @@ def test_layer_specs_carry_what_a_model_builder_needs():
     assert drop.p == 0.8 and drop.dropout_param == {"mode": "train", "p": 0.8}
     assert out.weight_shape == (20, 10)
     assert isinstance(arch, Architecture) and len(arch) == 11
-    with pytest.raises(Exception):  # frozen: a builder cannot corrupt the spec
+    with pytest.raises(dataclasses.FrozenInstanceError):  # frozen: a builder cannot corrupt the spec
         conv.stride = 2
 
 

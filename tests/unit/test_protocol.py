@@ -12,8 +12,15 @@ import os
 import numpy as np
 import pytest
 
-from cs231n_cnn.grading.runtime.protocol import (FRAME_HEADER, EncodeError, ProtocolError, decode, encode, read_frame,
-                                                 write_frame)
+from cs231n_cnn.grading.runtime.protocol import (
+    FRAME_HEADER,
+    EncodeError,
+    ProtocolError,
+    decode,
+    encode,
+    read_frame,
+    write_frame,
+)
 from cs231n_cnn.grading.runtime.student import Handle
 
 

@@ -7,13 +7,24 @@ import ast
 import pytest
 
 from cs231n_cnn.grading.release.errors import ReleaseError
-from cs231n_cnn.grading.release.generated import (checks_docstring, generated_reference, read_template,
-                                                  student_files)
-from cs231n_cnn.grading.release.markers import (FORBIDDEN, HIDDEN, SOLUTION, MarkerError, Region, find_regions,
-                                                hidden_region_count, replace_regions)
+from cs231n_cnn.grading.release.generated import checks_docstring, generated_reference, read_template, student_files
+from cs231n_cnn.grading.release.markers import (
+    FORBIDDEN,
+    HIDDEN,
+    SOLUTION,
+    MarkerError,
+    Region,
+    find_regions,
+    hidden_region_count,
+    replace_regions,
+)
 from cs231n_cnn.grading.release.pysource import release_python, replace_docstring
-from cs231n_cnn.grading.release.references import (leaked_reference_text, lookup_only_problems, reference_api,
-                                                   reference_identifiers)
+from cs231n_cnn.grading.release.references import (
+    leaked_reference_text,
+    lookup_only_problems,
+    reference_api,
+    reference_identifiers,
+)
 
 # The marker words, spelled in pieces as the release tool itself does.
 BEGIN, END = "### BEGIN " + SOLUTION, "### END " + SOLUTION

@@ -168,10 +168,12 @@ class InProcessStudent:
             raise
         except NotImplementedError as exc:
             raise StudentError(f"{label} is not implemented yet (NotImplementedError: {_one_line(exc)})"
-                               + _where(exc, self._package_dir()), raised=_raised(exc), kinds=builtin_kinds(exc)) from None
+                               + _where(exc, self._package_dir()),
+                               raised=_raised(exc), kinds=builtin_kinds(exc)) from None
         except Exception as exc:  # any error in student code is a failed part, not a crash
             raise StudentError(f"{label} raised {_exception_name(type(exc))}: {_one_line(exc)}"
-                               + _more_text(exc) + _where(exc, self._package_dir()), raised=_raised(exc), kinds=builtin_kinds(exc)) from None
+                               + _more_text(exc) + _where(exc, self._package_dir()),
+                               raised=_raised(exc), kinds=builtin_kinds(exc)) from None
         return to_plain(result, self._keep)
 
     def call(self, name: str, *args, _check_unmodified: bool = False, **kwargs):
@@ -205,7 +207,8 @@ class InProcessStudent:
             value = getattr(obj, attr)
         except Exception as exc:
             raise StudentError(f"{handle.type_name}.{attr} raised {_exception_name(type(exc))}: {_one_line(exc)}"
-                               + _where(exc, self._package_dir()), raised=_raised(exc), kinds=builtin_kinds(exc)) from None
+                               + _where(exc, self._package_dir()),
+                               raised=_raised(exc), kinds=builtin_kinds(exc)) from None
         return to_plain(value, self._keep)
 
     def close(self) -> None:

@@ -23,14 +23,14 @@ import sys
 import numpy as np
 
 if __package__:  # imported as cs231n_cnn.grading.runtime.worker (the grader, tests)
+    from . import student as plain
     from .protocol import EncodeError, decode, encode, read_frame, write_frame
     from .seccomp import install_seccomp
-    from . import student as plain
 else:  # run as a script in the sandbox: the siblings sit beside it, without their package
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import student as plain
     from protocol import EncodeError, decode, encode, read_frame, write_frame
     from seccomp import install_seccomp
-    import student as plain
 
 __all__ = ["main", "install_seccomp"]
 

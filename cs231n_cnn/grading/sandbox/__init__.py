@@ -59,8 +59,7 @@ from __future__ import annotations
 from .client import SandboxStudent
 from .errors import SandboxUnavailable, SubmissionImportError, WorkerDied, WorkerTimeout
 from .limits import Limits
-from .spawn import (ISOLATING, MODES, NO_SANDBOX_HELP, RUNTIME_MOUNT, SANDBOX_GID, SANDBOX_UID, SUBMISSION_MOUNT,
-                    Sandbox)
+from .spawn import ISOLATING, MODES, NO_SANDBOX_HELP, RUNTIME_MOUNT, SANDBOX_GID, SANDBOX_UID, SUBMISSION_MOUNT, Sandbox
 from .text import clean_lines, clean_text, scrub
 
 __all__ = ["Limits", "Sandbox", "SandboxStudent", "SandboxUnavailable", "SubmissionImportError", "MODES",

@@ -175,7 +175,7 @@ class Sandbox:
         os.chown(self.stage, 0, gid)
         os.chmod(self.stage, 0o750)        # other submissions' user ids cannot even look inside
         for top in (self.submission_dir, self.runtime):
-            for dirpath, dirnames, filenames in os.walk(top):
+            for dirpath, _dirnames, filenames in os.walk(top):
                 os.chmod(dirpath, 0o755)
                 for f in filenames:
                     os.chmod(os.path.join(dirpath, f), 0o644)
