@@ -185,7 +185,8 @@ def test_a_missing_data_file_says_so(tmp_path):
 @pytest.mark.parametrize("fn, match", [
     (lambda v: types.SimpleNamespace(v=v), r"check 'demo': ref\.f: result is a types\.SimpleNamespace"),
     (lambda v: v.sort(), r"ref\.f modified its arguments"),
-    (lambda v, _n=iter(range(10)): v + next(_n),  # noqa: B008 - one counter on purpose: a non-deterministic ref r"ref\.f gave two different results for the same key"),
+    # One counter shared by every call on purpose: a reference that is not deterministic.
+    (lambda v, _n=iter(range(10)): v + next(_n), r"ref\.f gave two different results for the same key"),  # noqa: B008
 ], ids=["not-plain-data", "modifies-its-argument", "not-deterministic"])
 def test_the_recorder_refuses_what_it_could_not_replay(fn, match):
     module = _reference_module(f=fn)
