@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -46,7 +47,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exit status when the reader of stdout went away (``cs231n-cnn describe vgg16 | head -5``): 128 + SIGPIPE,
+#: what a shell reports for a command killed by the broken pipe.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Every command is covered for a closed stdout: its output is cut short
+    silently (no BrokenPipeError traceback) and the status is
+    :data:`EXIT_BROKEN_PIPE`.
+    """
+    try:
+        code = _main(argv)
+        sys.stdout.flush()          # inside the try: what is still buffered may hit the closed pipe too
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at interpreter exit cannot fail again (the Python docs' recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):   # stdout without a file descriptor (captured by a test)
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # First pass: find the subcommand without failing on its (not yet known) options.

@@ -1,8 +1,11 @@
-"""`cs231n-cnn describe`, run in-process through cli.main."""
+"""`cs231n-cnn describe`, run in-process through cli.main (and in a subprocess whose stdout reader is gone)."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -85,3 +88,35 @@ def test_user_errors_are_one_line_exit_1(capsys, argv, pattern):
     assert code == 1 and out == ""
     assert err.startswith("cs231n-cnn describe: error: ") and pattern in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- a reader that goes away
+
+def _run_into_closed_pipe(*argv: str) -> subprocess.CompletedProcess:
+    """Run the CLI with a stdout whose reader is already gone (as after `| head -1` has read its line)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, "-m", "cs231n_cnn", *argv], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("argv", [("describe", "vgg16"), ("describe", "alexnet", "--json"), ("data", "info")],
+                         ids=["describe-vgg16", "describe-json", "data-info"])
+def test_a_closed_stdout_ends_quietly_with_status_141(argv):
+    proc = _run_into_closed_pipe(*argv)
+    assert proc.stderr == ""                                  # no BrokenPipeError traceback
+    assert proc.returncode == cli.EXIT_BROKEN_PIPE == 141
+
+
+def test_head_reading_one_line_then_closing():
+    proc = subprocess.Popen([sys.executable, "-m", "cs231n_cnn", "describe", "vgg16"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) in (0, cli.EXIT_BROKEN_PIPE)   # 0 if it wrote everything before the close
+    assert first.startswith(b"vgg16: INPUT[224x224x3]") and err == b""
