@@ -4,7 +4,9 @@ The suite lives in the repository's ``benchmarks/`` folder (next to the
 package), not in the package: it compares with baselines and optional
 libraries that the package itself never imports. Arguments are passed on.
 A package installed on its own has no suite: the command then says that it
-needs a checkout (:func:`cs231n_cnn.paths.checkout_root`).
+needs a checkout (:func:`cs231n_cnn.paths.checkout_root`). The student
+release does not ship ``benchmarks/`` either (it measures the reference
+solution, which students write themselves): there the command says so.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 from ..cli import CommandError
+from ..grading.release.layout import MANIFEST
 from ..paths import checkout_root
 
 SUITE = Path("benchmarks", "suite.py")  # in the checkout
@@ -28,7 +31,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    suite = checkout_root(f"the benchmark suite ({SUITE.as_posix()})") / SUITE
+    root = checkout_root(f"the benchmark suite ({SUITE.as_posix()})")
+    suite = root / SUITE
+    if (root / MANIFEST).is_file() and not suite.is_file():
+        raise CommandError(f"the benchmark suite ({SUITE.parent.as_posix()}/) is not part of the student release "
+                           f"in {root}; it is run in a checkout of the course repository")
     if not suite.is_file():
         raise CommandError(f"benchmark suite not found at {suite}: this checkout has no {SUITE.as_posix()}")
     cmd = [sys.executable, str(suite)]

@@ -23,8 +23,18 @@ import cs231n_cnn
 from cs231n_cnn import cli
 from cs231n_cnn.grading import load_checks
 from cs231n_cnn.grading.memo import FORMAT, INDEX
-from cs231n_cnn.grading.release import (MANIFEST, REFERENCE_MARKERS, MarkerError, ReleaseError, build_release,
-                                        find_regions, release_notebook, release_python, repo_root, verify_release)
+from cs231n_cnn.grading.release import (
+    MANIFEST,
+    REFERENCE_MARKERS,
+    MarkerError,
+    ReleaseError,
+    build_release,
+    find_regions,
+    release_notebook,
+    release_python,
+    repo_root,
+    verify_release,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKS = load_checks(REPO / "checks")
@@ -114,6 +124,37 @@ def test_student_makefile_has_lab_and_check(release):
     assert "pip install --quiet -e '.[dev]'" in proc.stdout
     assert "jupyter lab --notebook-dir=notebooks" in proc.stdout
     assert "-m pytest -q test_public_checks.py" in proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_student_make_lab_allows_root_only_as_root(release, tmp_path):
+    # A stand-in .venv whose jupyter prints its arguments: the recipe's shell test runs for real.
+    venv_dir = tmp_path / "venv"
+    (venv_dir / "bin").mkdir(parents=True)
+    jupyter = venv_dir / "bin" / "jupyter"
+    jupyter.write_text('#!/bin/sh\necho "jupyter $*"\n')
+    jupyter.chmod(0o755)
+    (venv_dir / ".installed-stamp").touch()           # newer than pyproject.toml: nothing to install
+    proc = subprocess.run(["make", "-s", "-C", str(release), "lab", f"VENV={venv_dir}"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    expected = "jupyter lab --notebook-dir=notebooks" + (" --allow-root" if os.getuid() == 0 else "")
+    assert proc.stdout.strip().splitlines()[-1].rstrip() == expected
+
+
+def test_release_directory_has_the_mode_mkdir_gives(release):
+    umask = os.umask(0)
+    os.umask(umask)
+    assert oct(release.stat().st_mode & 0o777) == oct(0o777 & ~umask)      # 0o755 under umask 022, not 0o700
+
+
+def test_bench_in_the_release_says_the_suite_is_not_part_of_it(release):
+    proc = subprocess.run([sys.executable, "-m", "cs231n_cnn", "bench", "--tiny"], cwd=release, env=_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("cs231n-cnn bench: error: the benchmark suite (benchmarks/) is not part of the "
+                                  "student release")
 
 
 def test_every_python_file_compiles(release):

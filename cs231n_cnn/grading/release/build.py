@@ -101,6 +101,13 @@ def _write(tree: Path, files: dict[str, bytes | Path]) -> None:
             dest.write_bytes(content)
 
 
+def _chmod_like_mkdir(path: Path) -> None:
+    """Give ``path`` the mode ``mkdir`` would (0755 under the usual umask 022), not mkdtemp's private 0700."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o777 & ~umask)
+
+
 def _swap_into_place(tmp: Path, out: Path) -> None:
     """Rename ``tmp`` to ``out``; an existing ``out`` is moved aside first and deleted only after."""
     if out.exists() and not any(out.iterdir()):
@@ -151,6 +158,7 @@ def build_release(out, *, repo=None, force: bool = False, import_check: bool = T
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
+        _chmod_like_mkdir(tmp)     # mkdtemp's 0700 would become the release's own mode
         _write(tmp, files)
         memo = memoize_references(tmp, root, reference_source) if reference_source is not None else None
         if memo is not None:
