@@ -9,6 +9,10 @@ cell was edited after the notebook was last executed (stale outputs).
 ``python -m cs231n_cnn.nbtools check notebooks/*.ipynb`` reports notebooks
 that are unexecuted, stale, contain errors, or leak absolute paths of the
 machine that ran them. The test suite runs the same checks.
+
+A notebook whose cell fails is not written back; ``run`` prints one line
+naming the notebook, the cell (numbered from 0, as ``check`` numbers them)
+and the error, goes on with the next notebook and exits with status 1.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ import argparse
 import hashlib
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 from .fileio import atomic_write_text
 
-__all__ = ["source_hash", "problems", "execute", "main"]
+__all__ = ["NotebookRunError", "source_hash", "problems", "execute", "main"]
 
 META_KEY = "cs231n"
 KERNEL_NAME = "python3"
@@ -32,6 +37,20 @@ _PATH_PATTERNS = [
     re.compile(r"(?<![\w.])/(?:home|root|Users|work|tmp|private|var/folders)/[^\s'\"]+"),
     re.compile(r"[A-Za-z]:\\\\?Users\\\\?"),
 ]
+
+
+class NotebookRunError(RuntimeError):
+    """A cell of a notebook failed while it was executed; ``str()`` is one line naming notebook, cell and error."""
+
+    def __init__(self, path: Path, cell_index: int | None, error: str):
+        where = f"cell {cell_index}" if cell_index is not None else "the kernel"
+        super().__init__(f"{path}: {where} failed: {error}")
+        self.path, self.cell_index, self.error = path, cell_index, error
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[0] if lines else ""
 
 
 def source_hash(source: str) -> str:
@@ -99,13 +118,29 @@ def execute(path: Path, *, timeout: int = 3600) -> float:
     """Execute a notebook in place (fresh kernel, its own directory as cwd); return seconds."""
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3 (ipykernel)", "language": "python"}
-    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME,
+    current: list[int | None] = [None]     # the cell being executed, for the error message
+
+    def on_cell_start(cell, cell_index):
+        current[0] = cell_index
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME, on_cell_start=on_cell_start,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
-    client.execute()
+    try:
+        # The kernel's own log (its start-up warnings, the traceback of the interrupt at a timeout) is not
+        # shown: what a cell prints goes into the notebook, and a failure is reported below in one line.
+        client.execute(stderr=subprocess.DEVNULL)
+    except CellExecutionError as exc:
+        error = f"{exc.ename}: {_first_line(exc.evalue)}" if _first_line(exc.evalue) else exc.ename
+        raise NotebookRunError(path, current[0], error) from None
+    except CellTimeoutError:
+        raise NotebookRunError(path, current[0], f"timed out after {timeout} s (--timeout)") from None
+    except DeadKernelError as exc:
+        raise NotebookRunError(path, current[0], f"the kernel died ({_first_line(exc) or 'no reason given'})") from None
     seconds = time.perf_counter() - start
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -129,7 +164,11 @@ def main(argv=None) -> int:
     for path in args.paths:
         if args.action == "run":
             print(f"executing {path} ...", flush=True)
-            print(f"  {execute(path, timeout=args.timeout):.1f} s", flush=True)
+            try:
+                print(f"  {execute(path, timeout=args.timeout):.1f} s", flush=True)
+            except NotebookRunError as exc:
+                print(f"error: {exc}; the notebook was not written", file=sys.stderr, flush=True)
+                status = 1
         else:
             with open(path, encoding="utf-8") as f:
                 found = problems(json.load(f), extra_paths=[str(Path.cwd().resolve())])
