@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 
 from cs231n_cnn import models  # noqa: E402
 from cs231n_cnn.fileio import atomic_write_text  # noqa: E402
-from cs231n_cnn.optim import adam  # noqa: E402
+from cs231n_cnn.optim import adam_inplace  # noqa: E402
 from cs231n_cnn.timing import Timing, repeat_times  # noqa: E402
 
 NETS = {
@@ -73,7 +73,7 @@ def our_step(spec: str, batch: int, dtype: str, seed: int = 0):
     def step():
         _, grads = model.loss(X, y)
         for k in model.params:
-            model.params[k], configs[k] = adam(model.params[k], grads[k], configs[k])
+            model.params[k], configs[k] = adam_inplace(model.params[k], grads[k], configs[k])
     return step, model
 
 
@@ -105,13 +105,18 @@ def _timed(fn, kind, totals):
 def breakdown(spec: str, batch: int, dtype: str, steps: int) -> dict[str, float]:
     """Seconds per step by layer kind (mean over ``steps`` steps after one warm-up step)."""
     totals: dict[str, float] = defaultdict(float)
-    saved_layers, saved_pools, saved_adam = models.L, dict(models._POOL_LAYERS), adam
+    saved_layers, saved_pools, saved_adam = models.L, dict(models._POOL_LAYERS), adam_inplace
+    # layer functions models imported by name (the fused paths)
+    saved_names = {name: fn for name, fn in vars(models).items()
+                   if callable(fn) and getattr(fn, "__module__", "").startswith("cs231n_cnn.layers") and _kind(name)}
     models.L = _TimedLayers(saved_layers, totals)
     models._POOL_LAYERS.update({k: (_timed(f, "pool", totals), _timed(b, "pool", totals))
                                 for k, (f, b) in saved_pools.items()})
+    for name, fn in saved_names.items():
+        setattr(models, name, _timed(fn, _kind(name), totals))
     try:
         step, model = our_step(spec, batch, dtype)
-        globals()["adam"] = _timed(saved_adam, "update", totals)
+        globals()["adam_inplace"] = _timed(saved_adam, "update", totals)
         step()
         totals.clear()
         start = time.perf_counter()
@@ -121,7 +126,9 @@ def breakdown(spec: str, batch: int, dtype: str, steps: int) -> dict[str, float]
     finally:
         models.L = saved_layers
         models._POOL_LAYERS.update(saved_pools)
-        globals()["adam"] = saved_adam
+        for name, fn in saved_names.items():
+            setattr(models, name, fn)
+        globals()["adam_inplace"] = saved_adam
     result = {k: totals.get(k, 0.0) / steps for k in KINDS if k != "other"}
     result["other"] = max(0.0, total - sum(result.values()))
     result["total"] = total

@@ -106,3 +106,20 @@ def test_convnet_fast_paths_match_reference_layers(monkeypatch, rng, spec):
     for k in grads_ref:
         assert _max_err(grads_fast[k], grads_ref[k]) < TOL, k
     assert _max_err(scores_fast, scores_ref) < TOL
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_adam_inplace_matches_adam(rng, dtype):
+    from cs231n_cnn.optim import adam, adam_inplace
+    w = rng.standard_normal((7, 5)).astype(dtype)
+    w_ref, w_fast = w.copy(), w.copy()
+    ref, fast = {"learning_rate": 1e-2}, {"learning_rate": 1e-2}
+    for _ in range(4):
+        dw = rng.standard_normal(w.shape).astype(dtype)
+        w_ref, ref = adam(w_ref, dw, ref)
+        out, fast = adam_inplace(w_fast, dw, fast)
+        assert out is w_fast and out.dtype == dtype
+    tol = TOL if dtype == np.float64 else 1e-5
+    assert _max_err(w_fast, w_ref) < tol
+    assert _max_err(fast["m"], ref["m"]) < tol and _max_err(fast["v"], ref["v"]) < tol
+    assert fast["t"] == ref["t"] == 4
