@@ -62,6 +62,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import re
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -172,30 +173,37 @@ class CheckResult:
         failed = [p for p in self.parts if not p.passed]
         return next((p for p in failed if not p.follows), failed[0] if failed else None)
 
+    def _why(self) -> tuple[str, list[str]]:
+        """The reason of the first failure, short, and the detail lines that go under it."""
+        first = self.first_failure()
+        if self.error:
+            head, details = self.error.split("\n", 1)[0], [d.strip() for d in self.error.split("\n")[1:] if d.strip()]
+        elif first is not None:
+            head, details = first.headline, first.details
+        else:
+            return "failed", []
+        short, said = _shorten_student_error(head, self.name)
+        if said:
+            details = [said, *details]
+        return (f"[{first.label}] {short}" if not self.error else short), details
+
     def headline(self) -> str:
-        """One deterministic line: ``PASS name 4/4`` or ``FAIL name: [part] why (s/m)``."""
+        """One deterministic line: ``PASS name 4/4`` or ``FAIL name: [part] why (s/m)``.
+
+        When the student's function raised, ``why`` is short (``not implemented
+        yet``, ``raised ValueError``) and does not repeat the check's name; the
+        exception's text is the first detail line of :meth:`line`.
+        """
         score = f"{_fmt(self.score)}/{_fmt(self.max_score)}"
         if self.passed:
             return f"PASS {self.name} {score}"
-        first = self.first_failure()
-        if self.error:
-            why = self.error.split("\n", 1)[0]
-        elif first is not None:
-            why = f"[{first.label}] {first.headline}"
-        else:
-            why = "failed"
-        return f"FAIL {self.name}: {why} ({score})"
+        return f"FAIL {self.name}: {self._why()[0]} ({score})"
 
     def line(self) -> str:
         """:meth:`headline`; for a failure, followed by the details of the first failure (what notebooks print)."""
         if self.passed:
             return self.headline()
-        if self.error:
-            details = [d.strip() for d in self.error.split("\n")[1:] if d.strip()]
-        else:
-            first = self.first_failure()
-            details = first.details if first is not None else []
-        return "\n".join([self.headline(), *(f"    {d}" for d in details)])
+        return "\n".join([self.headline(), *(f"    {d}" for d in self._why()[1])])
 
     def report(self) -> str:
         """The headline plus one entry per part (failed parts with their details), for the grader's output."""
@@ -209,6 +217,29 @@ class CheckResult:
             if not p.passed:
                 lines += [f"        {d}" for d in p.details]
         return "\n".join(lines)
+
+
+# The headline of a StudentError (runtime/student.py): "<function> is not implemented yet (NotImplementedError:
+# <text>)" or "<function> raised <Exception>: <text>". Only its presentation is changed here, never a decision.
+_STUDENT_RAISED = re.compile(r"(?P<label>[\w.]+) (?:is not implemented yet \((?P<nie>NotImplementedError: .*)\)"
+                             r"|raised (?P<exc>[\w.]+): (?P<text>.*))")
+
+
+def _shorten_student_error(headline: str, check_name: str) -> tuple[str, str]:
+    """``(short headline, exception line)`` for a student's exception, else ``(headline, "")``.
+
+    The function's name is dropped when it is the check's own name (``FAIL
+    relu_forward: [...] not implemented yet``), kept otherwise (``layers.bwd
+    raised KeyError``); the exception and its text move to the detail line.
+    """
+    m = _STUDENT_RAISED.fullmatch(headline)
+    if m is None:
+        return headline, ""
+    label = m["label"]
+    subject = "" if label == check_name or label.endswith("." + check_name) else f"{label} "
+    if m["nie"] is not None:
+        return f"{subject}not implemented yet", m["nie"]
+    return f"{subject}raised {m['exc']}", f"{m['exc']}: {m['text']}"
 
 
 def _fmt(x: float) -> str:

@@ -219,7 +219,30 @@ def test_needs_marks_a_follow_on_and_the_fail_line_names_the_first_real_failure(
         t.needs(grads, "dx")
     result = CheckResult("affine_backward", 1, 3, False, t.parts)
     assert t.parts[2].follows == "dx" and t.parts[2].message == "see [dx]: not checked, because that part failed"
-    assert result.headline() == "FAIL affine_backward: [dx] layers.bwd raised KeyError: 'x' (1/3)"
+    assert result.line().split("\n") == ["FAIL affine_backward: [dx] layers.bwd raised KeyError (1/3)", "    KeyError: 'x'"]
+
+
+@pytest.mark.parametrize("error, headline, detail", [
+    ("layers.relu_forward is not implemented yet (NotImplementedError: relu_forward: implement this in "
+     "cs231n_cnn/layers/fc.py (see notebook 05_fc_losses_normalization.ipynb))",
+     "FAIL relu_forward: [mixed signs] not implemented yet (0/3)",
+     "NotImplementedError: relu_forward: implement this in cs231n_cnn/layers/fc.py "
+     "(see notebook 05_fc_losses_normalization.ipynb)"),
+    ("layers.relu_forward raised ValueError: x must be an array, got list",
+     "FAIL relu_forward: [mixed signs] raised ValueError (0/3)", "ValueError: x must be an array, got list"),
+    ("relu_forward raised TypeError: f() takes 1 argument",
+     "FAIL relu_forward: [mixed signs] raised TypeError (0/3)", "TypeError: f() takes 1 argument"),
+], ids=["not-implemented", "raised", "unqualified"])
+def test_the_fail_line_does_not_repeat_the_check_name(error, headline, detail):
+    parts = [PartResult("mixed signs", 0, 3, error + "\nin cs231n_cnn/layers/fc.py, line 40: raise ...")]
+    first, *details = CheckResult("relu_forward", 0, 3, False, parts).line().split("\n")
+    assert first == headline and first.count("relu_forward") == 1
+    assert details == [f"    {detail}", "    in cs231n_cnn/layers/fc.py, line 40: raise ..."]
+
+
+def test_an_error_outside_any_part_is_shortened_the_same_way():
+    result = CheckResult("sgd", 0, 2, False, [], error="optim.sgd is not implemented yet (NotImplementedError: sgd)")
+    assert result.line().split("\n") == ["FAIL sgd: not implemented yet (0/2)", "    NotImplementedError: sgd"]
 
 
 def test_the_fail_line_is_one_headline_and_details_follow():
