@@ -22,9 +22,9 @@ from ..data.download import (
     MD5_ENV,
     URL_ENV,
     DownloadError,
-    dataset_problems,
     download_cifar10,
     read_source_info,
+    verify_dataset,
 )
 
 _DEST_HELP = (f"directory that holds {DATASET_DIRNAME}/ (default: ${DATA_DIR_ENV} if set, else the "
@@ -38,7 +38,8 @@ def add_arguments(parser) -> None:
         "download", help="download, verify and unpack CIFAR-10",
         description="Download the CIFAR-10 python archive (resuming a partial download), check its "
                     "MD5, unpack it safely and move it into place only once verified. Does nothing "
-                    "if a complete dataset is already present.")
+                    "if a verified dataset is already present (every file as it was unpacked); a damaged "
+                    "one is installed again.")
     d.add_argument("--dest", type=Path, default=None, help=_DEST_HELP)
     d.add_argument("--url", default=None,
                    help=f"archive URL, http(s):// or file:// (default: ${URL_ENV} if set, else {DEFAULT_URL})")
@@ -81,6 +82,8 @@ def _download(args) -> int:
         if result.note and not args.quiet:
             print(f"note: {result.note}", file=sys.stderr)
     else:
+        if result.status == "repaired":
+            print(f"CIFAR-10 repaired: {result.note}.")
         print(f"CIFAR-10 installed in {result.path}: {result.num_train:,} training and "
               f"{result.num_test:,} test images.")
     return 0
@@ -88,7 +91,7 @@ def _download(args) -> int:
 
 def _gather(data_dir: Path) -> dict:
     final = data_dir / DATASET_DIRNAME
-    problems = dataset_problems(final)
+    problems = verify_dataset(final)     # the same verification `data download` makes
     batches: dict[str, int] = {}
     if not problems:
         for name in TRAIN_BATCHES + (TEST_BATCH,):
@@ -132,7 +135,7 @@ def _info(args) -> int:
     else:
         state = "not usable" if report["present"] else "missing"
         print(f"CIFAR-10:         {report['dataset_dir']}: {state} ({'; '.join(report['problems'])})")
-        print("                  run `cs231n-cnn data download` to fetch it")
+        print(f"                  run `cs231n-cnn data download` to {'repair' if report['present'] else 'fetch'} it")
     for part in report["partial_downloads"]:
         print(f"partial download: {part['file']} ({part['bytes'] / 1e6:.1f} MB); "
               "`cs231n-cnn data download` resumes it")

@@ -3,8 +3,10 @@
 :func:`download_cifar10` is what ``cs231n-cnn data download`` and
 ``data/get_datasets.sh`` run. It never leaves a half-valid dataset behind:
 
-1. If ``<dest>/cifar-10-batches-py`` already holds every expected file,
-   there is nothing to do.
+1. If ``<dest>/cifar-10-batches-py`` already holds a verified dataset
+   (:func:`verify_dataset`: every file as it was unpacked, by the SHA-256
+   recorded at installation; without that record, every batch loads),
+   there is nothing to do. A damaged one is reinstalled (``"repaired"``).
 2. Otherwise the archive is fetched into ``<name>.part`` (standard library
    only). A ``.part`` left by an interrupted run is resumed with an HTTP
    ``Range`` request; if the server ignores it (200 instead of 206) the
@@ -18,8 +20,9 @@
    provides it (3.12, and 3.8.17+/3.9.17+/3.10.12+/3.11.4+) tarfile's
    ``'data'`` extraction filter is applied as well.
 5. The archive is unpacked into a temporary directory inside ``dest``; the
-   batches are loaded and validated; only then is the directory renamed to
-   ``cifar-10-batches-py``. A temporary directory left by a killed run is
+   batches are loaded and validated, the size and SHA-256 of every file
+   are recorded in ``.cs231n-source.json``; only then is the directory
+   renamed to ``cifar-10-batches-py``. A temporary directory left by a killed run is
    removed the next time.
 
 Do not run two downloads into the same ``dest`` at the same time.
@@ -45,7 +48,15 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 from .. import __version__
-from .cifar10 import DATASET_DIRNAME, EXPECTED_FILES, TEST_BATCH, TRAIN_BATCHES, default_data_dir, load_CIFAR_batch
+from .cifar10 import (
+    DATASET_DIRNAME,
+    EXPECTED_FILES,
+    META_FILE,
+    TEST_BATCH,
+    TRAIN_BATCHES,
+    default_data_dir,
+    load_CIFAR_batch,
+)
 
 __all__ = [
     "DEFAULT_URL",
@@ -58,7 +69,9 @@ __all__ = [
     "DownloadResult",
     "resolve_source",
     "file_md5",
+    "file_sha256",
     "dataset_problems",
+    "verify_dataset",
     "read_source_info",
     "safe_extract",
     "download_cifar10",
@@ -105,7 +118,9 @@ class DownloadResult:
     path : pathlib.Path
         The ``cifar-10-batches-py`` directory.
     status : str
-        ``"present"`` (already there, nothing done) or ``"installed"``.
+        ``"present"`` (already there and verified, nothing done),
+        ``"installed"``, or ``"repaired"`` (a damaged dataset was there and
+        has been replaced; ``note`` says what was wrong).
     url, md5 : str
         The source that was requested.
     note : str or None
@@ -200,8 +215,68 @@ def dataset_problems(directory: str | os.PathLike) -> list[str]:
     return problems
 
 
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _file_records(directory: Path) -> dict[str, dict]:
+    """``{name: {"bytes": n, "sha256": hex}}`` of every expected file: what an installation records."""
+    return {name: {"bytes": (directory / name).stat().st_size, "sha256": file_sha256(directory / name)}
+            for name in EXPECTED_FILES}
+
+
+def _matches(path: Path, record: dict) -> bool:
+    return path.stat().st_size == record.get("bytes") and file_sha256(path) == record.get("sha256")
+
+
+def verify_dataset(directory: str | os.PathLike) -> list[str]:
+    """What is wrong with a ``cifar-10-batches-py`` directory, reading every byte.
+
+    :func:`dataset_problems` first (every file there and non-empty); then,
+    when the installation recorded the size and SHA-256 of each file (in
+    :data:`SOURCE_FILE`), every file must still match them; without that
+    record (a dataset unpacked by hand or by an older version), every batch
+    must load (:func:`~cs231n_cnn.data.cifar10.load_CIFAR_batch`).
+
+    Returns
+    -------
+    list of str
+        Empty if the dataset is intact, else one entry per problem.
+    """
+    directory = Path(directory)
+    problems = dataset_problems(directory)
+    if problems:
+        return problems
+    recorded = (read_source_info(directory) or {}).get("files")
+    if not (isinstance(recorded, dict) and all(isinstance(recorded.get(n), dict) for n in EXPECTED_FILES)):
+        recorded = None
+    for name in EXPECTED_FILES:
+        path = directory / name
+        if recorded is not None:
+            try:
+                if _matches(path, recorded[name]):
+                    continue
+            except OSError as exc:
+                problems.append(f"{name} is not readable ({exc.strerror or exc})")
+                continue
+        if name != META_FILE:            # a batch that does not load says why
+            try:
+                load_CIFAR_batch(path)
+            except (ValueError, OSError) as exc:
+                problems.append(_one_line(exc))
+                continue
+        if recorded is not None:
+            problems.append(f"{name} changed since it was installed (its size or SHA-256 differs)")
+    return problems
+
+
 def read_source_info(directory: str | os.PathLike) -> dict | None:
-    """The ``{url, md5, num_train, num_test}`` record written at install time, if any."""
+    """The ``{url, md5, num_train, num_test, files}`` record written at install time, if any."""
     try:
         info = json.loads((Path(directory) / SOURCE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -526,7 +601,8 @@ def _install(archive: Path, dest: Path, url: str, md5: str, say) -> tuple[int, i
                     raise DownloadError(_one_line(f"{archive} holds an invalid batch: {exc}")) from None
             counts.append(n)
         (extracted / SOURCE_FILE).write_text(json.dumps(
-            {"url": url, "md5": md5, "num_train": counts[0], "num_test": counts[1]}, indent=1) + "\n",
+            {"url": url, "md5": md5, "num_train": counts[0], "num_test": counts[1],
+             "files": _file_records(extracted)}, indent=1) + "\n",
             encoding="utf-8")
         previous = None
         if final.exists() or final.is_symlink():
@@ -599,13 +675,18 @@ def download_cifar10(dest: str | os.PathLike | None = None, url: str | None = No
     dest.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_dirs(dest, say)
 
-    if not force and not dataset_problems(final):
-        info = read_source_info(final) or {}
-        note = None
-        if info.get("md5") and info["md5"] != md5:
-            note = (f"the dataset in {final} came from {info.get('url')} (MD5 {info['md5']}), not from "
-                    f"the requested archive (MD5 {md5}); pass --force to replace it")
-        return DownloadResult(final, "present", url, md5, note=note)
+    damage = None
+    if not force and (final.exists() or final.is_symlink()):
+        problems = verify_dataset(final)
+        if not problems:
+            info = read_source_info(final) or {}
+            note = None
+            if info.get("md5") and info["md5"] != md5:
+                note = (f"the dataset in {final} came from {info.get('url')} (MD5 {info['md5']}), not from "
+                        f"the requested archive (MD5 {md5}); pass --force to replace it")
+            return DownloadResult(final, "present", url, md5, note=note)
+        damage = _one_line(f"the dataset in {final} was damaged ({'; '.join(problems)}) and has been replaced")
+        say(f"the dataset in {final} is damaged ({'; '.join(problems)}): installing it again")
 
     if urllib.parse.urlsplit(url).scheme.lower() == "file":
         archive = _local_path(url)
@@ -647,4 +728,5 @@ def download_cifar10(dest: str | os.PathLike | None = None, url: str | None = No
     # On an interruption (Ctrl-C) the verified archive stays for the next run.
     if downloaded and not keep_archive:
         archive.unlink()
-    return DownloadResult(final, "installed", url, md5, num_train=num_train, num_test=num_test)
+    return DownloadResult(final, "installed" if damage is None else "repaired", url, md5, note=damage,
+                          num_train=num_train, num_test=num_test)

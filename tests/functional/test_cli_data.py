@@ -135,6 +135,24 @@ def test_info_reports_invalid_batch(tmp_path, capsys, archive):
     assert any("data_batch_2 is not a readable batch pickle" in p for p in report["problems"])
 
 
+def test_a_damaged_dataset_info_reports_and_download_repairs(tmp_path, capsys, archive):
+    dest = tmp_path / "d"
+    source = ("--dest", str(dest), "--url", archive[0].as_uri(), "--md5", archive[1])
+    run(capsys, "download", *source, "-q")
+    batch = dest / "cifar-10-batches-py" / "data_batch_2"
+    batch.write_bytes(batch.read_bytes()[:100])
+    code, out, _ = run(capsys, "info", "--dest", str(dest))
+    assert code == 1 and "not usable" in out and "run `cs231n-cnn data download` to repair it" in out
+    # What info sends the user to do now does it, without --force.
+    code, out, err = run(capsys, "download", *source, "-q")
+    assert (code, err) == (0, "")
+    repaired, installed = out.splitlines()
+    assert repaired.startswith(f"CIFAR-10 repaired: the dataset in {dest / 'cifar-10-batches-py'} was damaged (")
+    assert "data_batch_2" in repaired and repaired.endswith("and has been replaced.")
+    assert installed == f"CIFAR-10 installed in {dest / 'cifar-10-batches-py'}: 14 training and 4 test images."
+    assert run(capsys, "info", "--dest", str(dest))[0] == 0
+
+
 def test_missing_action_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["data"])

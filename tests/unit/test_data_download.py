@@ -9,6 +9,7 @@ import hashlib
 import http.server
 import io
 import os
+import pickle
 import re
 import socket
 import tarfile
@@ -20,7 +21,7 @@ import numpy as np
 import pytest
 
 from cs231n_cnn.data import download
-from cs231n_cnn.data.cifar10 import class_names, get_CIFAR10_data, load_CIFAR10
+from cs231n_cnn.data.cifar10 import EXPECTED_FILES, class_names, get_CIFAR10_data, load_CIFAR10, load_CIFAR_batch
 from cs231n_cnn.data.download import (
     DEFAULT_MD5,
     DEFAULT_URL,
@@ -28,7 +29,9 @@ from cs231n_cnn.data.download import (
     DownloadError,
     UnsafeArchiveError,
     download_cifar10,
+    read_source_info,
     resolve_source,
+    verify_dataset,
 )
 from cs231n_cnn.data.fake import make_fake_archive
 
@@ -215,9 +218,64 @@ def test_incomplete_dataset_is_replaced(tmp_path, served, archive):
     dest = tmp_path / "dest"
     _get(dest, served.url(), archive.md5)
     (dest / "cifar-10-batches-py" / "data_batch_3").unlink()
-    assert _get(dest, served.url(), archive.md5).status == "installed"
+    assert _get(dest, served.url(), archive.md5).status == "repaired"
     _assert_dataset(dest, archive.batches)
     assert _leftovers(dest) == []
+
+
+def test_install_records_size_and_sha256_of_every_file(tmp_path, archive):
+    dest = tmp_path / "dest"
+    _get(dest, archive.path.as_uri(), archive.md5)
+    final = dest / "cifar-10-batches-py"
+    files = read_source_info(final)["files"]
+    assert sorted(files) == sorted(EXPECTED_FILES)
+    for name, record in files.items():
+        data = (final / name).read_bytes()
+        assert record == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    assert verify_dataset(final) == []
+
+
+def _change_one_pixel(path):
+    batch = pickle.loads(path.read_bytes())        # a batch this test wrote itself
+    batch["data"][0, 0] ^= 0xFF
+    path.write_bytes(pickle.dumps(batch, protocol=2))
+    load_CIFAR_batch(path)               # still a valid batch: only the recorded checksum can tell
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda p: p.write_bytes(b"not a pickle"), "data_batch_2 is not a readable batch pickle"),
+    (_change_one_pixel, "data_batch_2 changed since it was installed"),
+    (lambda p: p.write_bytes(p.read_bytes()[:-10]), "data_batch_2"),
+], ids=["not-a-pickle", "one-byte-changed", "truncated"])
+def test_a_damaged_dataset_is_repaired_without_force(tmp_path, served, archive, damage, problem):
+    dest = tmp_path / "dest"
+    _get(dest, served.url(), archive.md5)
+    final = dest / "cifar-10-batches-py"
+    damage(final / "data_batch_2")
+    assert any(problem in p for p in verify_dataset(final))
+    stream = io.StringIO()
+    result = _get(dest, served.url(), archive.md5, stream=stream)
+    assert result.status == "repaired"
+    assert problem in result.note and "has been replaced" in result.note
+    assert "is damaged" in stream.getvalue() and "installing it again" in stream.getvalue()
+    _assert_dataset(dest, archive.batches)
+    assert verify_dataset(final) == [] and _leftovers(dest) == []
+    assert _get(dest, served.url(), archive.md5).status == "present"
+
+
+def test_without_a_record_every_batch_must_load(tmp_path, archive):
+    # A dataset unpacked by hand (or by an older version): no checksums to compare, the batches are loaded.
+    dest = tmp_path / "dest"
+    _get(dest, archive.path.as_uri(), archive.md5)
+    final = dest / "cifar-10-batches-py"
+    (final / ".cs231n-source.json").unlink()
+    assert verify_dataset(final) == []
+    assert _get(dest, archive.path.as_uri(), archive.md5).status == "present"
+    (final / "test_batch").write_bytes(b"garbage")
+    (problem,) = verify_dataset(final)
+    assert "test_batch is not a readable batch pickle" in problem
+    assert _get(dest, archive.path.as_uri(), archive.md5).status == "repaired"
+    _assert_dataset(dest, archive.batches)
 
 
 def test_present_from_other_archive_gets_a_note_and_force_replaces(tmp_path, served, archive):
