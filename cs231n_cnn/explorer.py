@@ -285,7 +285,8 @@ def _colours(n: int) -> list:
     from matplotlib import colormaps
 
     cmap = colormaps["tab10"]
-    return [cmap(k % 10) for k in range(max(n, 1))]
+    palette = [cmap(k) for k in (0, 1, 2, 4, 5, 6, 8, 9)]      # no red (3) or grey (7): they mean overhang, padding
+    return [palette[k % len(palette)] for k in range(max(n, 1))]
 
 
 # ----------------------------------------------------------------------------- notebook display
