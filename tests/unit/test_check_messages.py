@@ -433,3 +433,12 @@ def test_check_unmodified_catches_an_input_changed_in_place(package):
     with t.part("positive input"):
         t.call("layers.relu_in_place", np.abs(x), check_unmodified=True)
     assert t.parts[1].passed
+
+
+def test_the_decorator_that_promotes_integer_arrays_is_not_shown_as_where_it_happened():
+    student = InProcessStudent()
+    with pytest.raises(StudentError) as info:
+        student.call("layers.relu_forward", np.array([1, -1], dtype=object))
+    lines = info.value.message.split("\n")
+    assert "in wrapper" not in info.value.message, info.value.message
+    assert lines[1].endswith("in check_array") and lines[3].endswith("in relu_forward"), info.value.message

@@ -268,16 +268,22 @@ def _where(exc: BaseException, package_dir: str | None) -> str:
     # In this repository (notebooks, tests) the grader sits inside the package it grades: skip its frames.
     grader = _GRADER_DIR + os.sep if (_GRADER_DIR + os.sep).startswith(prefix) else "\0"
     frames = []
-    for frame in traceback.extract_tb(exc.__traceback__):
-        path = os.path.realpath(frame.filename)
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        # Plumbing that marks itself (pytest's convention), such as the decorator that promotes
+        # integer arrays, is not where the student's mistake is.
+        if frame.f_locals.get("__tracebackhide__"):
+            continue
+        filename = frame.f_code.co_filename
+        path = os.path.realpath(filename)
         if path.startswith(prefix) and not path.startswith(grader):
-            frames.append((os.path.relpath(path, os.path.dirname(package_dir)), frame))
+            frames.append((os.path.relpath(path, os.path.dirname(package_dir)), filename, lineno,
+                           frame.f_code.co_name))
     if not frames:
         return ""
     lines = []
-    for word, (shown, frame) in zip(("at", "called from"), reversed(frames[-2:])):
-        lines.append(f"\n  {word} {shown}, line {frame.lineno}, in {frame.name}")
-        source = (frame.line or linecache.getline(frame.filename, frame.lineno or 0)).strip()
+    for word, (shown, filename, lineno, name) in zip(("at", "called from"), reversed(frames[-2:])):
+        lines.append(f"\n  {word} {shown}, line {lineno}, in {name}")
+        source = linecache.getline(filename, lineno or 0).strip()
         if source:
             lines.append(f"\n      {source[:_MAX_LINE]}")
     return "".join(lines)
