@@ -51,7 +51,7 @@ notebooks: $(STAMP) data
 # Notebook 02 run in a real JupyterLab through Debian's Chromium (apt-get install chromium), driven by
 # Playwright; screenshots in tests/browser/screenshots/ (or $CS231N_SCREENSHOTS). Not part of `make test`.
 test-browser: $(STAMP) data
-	$(PY) -m pytest tests/browser
+	$(PY) -m pytest tests/browser --reruns 1 -rR
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cs231n_cnn tests benchmarks checks notebooks
