@@ -4,15 +4,22 @@ Modules
 -------
 shapes          the output-size formula and every input validation rule
 im2col          im2col / col2im (patch extraction and its adjoint)
+im2col_indices  the course's fancy-index im2col, for comparison
 layers          forward/backward pairs: conv, pool, fully connected, losses, norms, dropout
+fast_layers     the course's fast-layer names, aliases of ours
 gradient_check  numerical gradients and relative errors
 architecture    the notes' layer-pattern notation: parser, budget calculator, ZOO
-models          ConvNet(spec) and ThreeLayerConvNet
+models          ConvNet(spec), ThreeLayerConvNet, FullyConnectedNet
 optim, solver   update rules; a Solver with checkpoints and exact resume
 augment, vis    flips and crops; training curves, filters, confusion matrices
+explorer        notebook 02's convolution explorer
 data            CIFAR-10 download and loading
+compat          the CS231n course's module names
 grading         graded checks, student release and the sandboxed grader
 workspace       reusable scratch buffers for the fast layers
+fileio, paths   atomic writes; where the package and its checkout are
+arraycodec      plain values and arrays to and from one file
+timing          min and median of repeated timings
 """
 
 __version__ = "0.1.0"
