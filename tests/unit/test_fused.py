@@ -108,10 +108,11 @@ def test_convnet_fast_paths_match_reference_layers(monkeypatch, rng, spec):
     assert _max_err(scores_fast, scores_ref) < TOL
 
 
+@pytest.mark.parametrize("shape", [(7, 5), (300, 256)], ids=["small-numpy", "large-numexpr"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_adam_inplace_matches_adam(rng, dtype):
+def test_adam_inplace_matches_adam(rng, dtype, shape):
     from cs231n_cnn.optim import adam, adam_inplace
-    w = rng.standard_normal((7, 5)).astype(dtype)
+    w = rng.standard_normal(shape).astype(dtype)
     w_ref, w_fast = w.copy(), w.copy()
     ref, fast = {"learning_rate": 1e-2}, {"learning_rate": 1e-2}
     for _ in range(4):
