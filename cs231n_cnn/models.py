@@ -129,7 +129,8 @@ class ConvNet:
         if dtype.kind != "f":
             raise ValueError(f"ConvNet: dtype must be float32 or float64, got {dtype}")
         if weight_scale is not None and not weight_scale > 0:
-            raise ValueError(f"ConvNet: weight_scale must be positive (or None for He initialisation), got {weight_scale}")
+            raise ValueError(f"ConvNet: weight_scale must be positive (or None for He initialisation), "
+                             f"got {weight_scale}")
         if not reg >= 0:
             raise ValueError(f"ConvNet: reg must be >= 0, got {reg}")
         self.architecture = arch
@@ -310,6 +311,27 @@ class ConvNet:
                 grads[f"W{idx}"] = d1 + self.reg * self.params[f"W{idx}"]
                 grads[f"b{idx}"] = d2
         return loss, grads
+
+
+    def predict(self, X, batch_size: int = 100):
+        """Predicted class of each image: the argmax of the test-mode scores.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, D, H, W)
+            Images, as for :meth:`loss`.
+        batch_size : int
+            Images per forward pass; a test-mode pass keeps no caches, so its
+            memory is a few activations of one batch.
+
+        Returns
+        -------
+        y_pred : ndarray of int, shape (N,)
+        """
+        batch_size = check_int(batch_size, "batch_size", minimum=1, layer="ConvNet.predict")
+        X = np.asarray(X)
+        return np.concatenate([np.argmax(self.loss(X[i:i + batch_size]), axis=1)
+                               for i in range(0, len(X), batch_size)] or [np.zeros(0, np.intp)])
 
 
 class ThreeLayerConvNet(ConvNet):

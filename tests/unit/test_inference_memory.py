@@ -110,3 +110,14 @@ def test_predictions_equal_in_both_pool_states(rng):
     model.loss(X, rng.integers(10, size=N))
     np.testing.assert_allclose(model.loss(X), model.loss(X))
     assert cold.shape == (N, 10)
+
+
+def test_predict_is_the_argmax_of_test_mode_scores_and_keeps_no_caches(rng):
+    model = ConvNet(SPEC, dtype=np.float64, seed=0)
+    X = rng.standard_normal((2 * N + 3, 3, 16, 16))
+    model.loss(X[:N], rng.integers(10, size=N))
+    np.testing.assert_array_equal(model.predict(X, batch_size=N), np.argmax(model.loss(X), axis=1))
+    workspace.clear()
+    peak, _ = _peak_of(lambda: model.predict(X[:N], batch_size=N))
+    assert peak <= _bound(model, N) + SLACK
+    workspace.clear()
