@@ -30,6 +30,9 @@ __all__ = [
     "CHECKPOINT_FORMAT",
     "CHECKPOINT_VERSION",
     "save_checkpoint",
+    "HISTORY_NAMES",
+    "solver_state",
+    "restore_solver",
     "load_checkpoint",
     "generator_from_state",
 ]
@@ -157,3 +160,78 @@ def generator_from_state(state, where: str) -> np.random.Generator:
     bit_generator = getattr(np.random, name)()
     bit_generator.state = state
     return np.random.Generator(bit_generator)
+
+
+# Histories saved in checkpoints, in one place so save and load agree.
+HISTORY_NAMES = (
+    "loss_history",           # loss of every minibatch, one per iteration
+    "loss_time_history",      # seconds of training when each loss was recorded
+    "train_acc_history",      # accuracy checks: after iteration 1 and after each epoch
+    "val_acc_history",
+    "acc_iteration_history",  # iteration count at each accuracy check
+    "acc_time_history",       # seconds of training at each accuracy check
+)
+
+
+def solver_state(solver) -> dict:
+    """Everything the next training step of ``solver`` depends on, as plain values and arrays."""
+    return {
+        "settings": {
+            "update_rule": solver.update_rule_name,
+            "batch_size": solver.batch_size,
+            "num_train": solver.num_train,
+            "lr_decay": solver.lr_decay,
+            "num_epochs": solver.num_epochs,
+            "optim_config": solver.optim_config,
+        },
+        "params": dict(solver.model.params),
+        "model_state": solver._model_state(),
+        "optim_configs": solver.optim_configs,
+        "rng_state": solver.rng.bit_generator.state,
+        "epoch": solver.epoch,
+        "iteration": solver.iteration,
+        "perm": solver._perm,
+        "pos": solver._pos,
+        "elapsed": solver._elapsed,
+        "best_val_acc": solver.best_val_acc,
+        "best_iteration": solver.best_iteration,
+        "best_params": solver.best_params,
+        "best_model_state": solver.best_model_state,
+        "history": {name: getattr(solver, name) for name in HISTORY_NAMES},
+    }
+
+
+def restore_solver(solver, ck: dict, path: str) -> None:
+    """Put the state of checkpoint ``ck`` (read from ``path``) into ``solver``, after checking it fits.
+
+    ``batch_size``, the update rule, the number of training examples and the
+    parameters' names, shapes and dtypes must match: an exact continuation
+    needs them.
+    """
+    where = f"resume: checkpoint {path!r}"
+    s = ck["settings"]
+    for key, mine in (("num_train", solver.num_train), ("batch_size", solver.batch_size),
+                      ("update_rule", solver.update_rule_name)):
+        if s[key] != mine:
+            raise ValueError(f"{where} was written with {key}={s[key]!r} but this solver has "
+                             f"{key}={mine!r}; an exact continuation needs the same value")
+    params = ck["params"]
+    mine = {k: (v.shape, v.dtype.str) for k, v in solver.model.params.items()}
+    theirs = {k: (v.shape, v.dtype.str) for k, v in params.items()}
+    if mine != theirs:
+        raise ValueError(f"{where} holds parameters {theirs} but the model has {mine}")
+    perm, pos = ck["perm"], ck["pos"]
+    if perm is not None and (perm.shape != (solver.num_train,) or not 0 <= pos < solver.num_train):
+        raise ValueError(f"{where} has an invalid epoch position ({pos} of {solver.num_train})")
+    for k, v in params.items():
+        solver.model.params[k] = v
+    solver._set_model_state(ck["model_state"])
+    solver.optim_configs = ck["optim_configs"]
+    solver.rng = generator_from_state(ck["rng_state"], where)
+    solver.epoch, solver.iteration = ck["epoch"], ck["iteration"]
+    solver._perm, solver._pos = perm, pos
+    solver._elapsed = ck["elapsed"]
+    solver.best_val_acc, solver.best_iteration = ck["best_val_acc"], ck["best_iteration"]
+    solver.best_params, solver.best_model_state = ck["best_params"], ck["best_model_state"]
+    for name in HISTORY_NAMES:
+        setattr(solver, name, list(ck["history"][name]))

@@ -45,8 +45,6 @@ Examples
 from __future__ import annotations
 
 import copy
-import difflib
-import inspect
 import math
 import os
 import sys
@@ -56,21 +54,13 @@ import numpy as np
 
 from .. import optim
 from ..augment import get_augmentation
-from ..shapes import ArgumentTypeError, NonFiniteError, check_int, check_real
-from .checkpoint import generator_from_state, load_checkpoint, save_checkpoint
+from ..shapes import NonFiniteError, check_int, check_real
+from .arguments import RejectsUnknownOptions, all_finite, check_data, check_model
+from .checkpoint import HISTORY_NAMES, load_checkpoint, restore_solver, save_checkpoint, solver_state
 from .progress import Progress
 
 __all__ = ["Solver", "TrainingDiverged", "HISTORY_NAMES"]
 
-# Histories saved in checkpoints, in one place so save and load agree.
-HISTORY_NAMES = (
-    "loss_history",           # loss of every minibatch, one per iteration
-    "loss_time_history",      # seconds of training when each loss was recorded
-    "train_acc_history",      # accuracy checks: after iteration 1 and after each epoch
-    "val_acc_history",
-    "acc_iteration_history",  # iteration count at each accuracy check
-    "acc_time_history",       # seconds of training at each accuracy check
-)
 
 
 class TrainingDiverged(ValueError):
@@ -93,60 +83,7 @@ class TrainingDiverged(ValueError):
         self.loss = loss
 
 
-# Update-rule hyperparameters: passed to the Solver itself, they belong in optim_config.
-_HYPERPARAMETERS = ("learning_rate", "momentum", "decay_rate", "epsilon", "beta1", "beta2")
-
-
-class _RejectsUnknownOptions(type):
-    """Metaclass of :class:`Solver`: a misspelt option names the options there are.
-
-    Python itself rejects a keyword argument the keyword-only constructor
-    does not have (``TypeError``). This re-raises that error as an
-    :class:`~cs231n_cnn.shapes.ArgumentTypeError` (a ``TypeError`` and a
-    ``ValueError``, as the course-style ``**kwargs`` Solver raised), chained
-    to Python's, with the course's message and a suggestion.
-    """
-
-    @property
-    def __signature__(cls) -> inspect.Signature:
-        # What help() and inspect show: the constructor's parameters, not __call__'s (*args, **kwargs).
-        sig = inspect.signature(cls.__init__)
-        return sig.replace(parameters=list(sig.parameters.values())[1:])
-
-    def __call__(cls, *args, **kwargs):
-        try:
-            return super().__call__(*args, **kwargs)
-        except TypeError as exc:
-            unknown = _unknown_options(cls, kwargs)
-            if not unknown:
-                raise
-            raise ArgumentTypeError(_unknown_options_message(cls, unknown)) from exc
-
-
-def _unknown_options(cls, kwargs) -> list[str]:
-    params = inspect.signature(cls.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return []
-    return [k for k in kwargs if k not in params or params[k].kind is inspect.Parameter.POSITIONAL_ONLY]
-
-
-def _unknown_options_message(cls, unknown: list[str]) -> str:
-    options = [name for name, p in inspect.signature(cls.__init__).parameters.items()
-               if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    hints = []
-    for name in unknown:
-        if name in _HYPERPARAMETERS:
-            hints.append(f"{name} is a hyperparameter of the update rule: pass optim_config={{{name!r}: ...}}")
-        else:
-            close = difflib.get_close_matches(name, options, n=1)
-            if close:
-                hints.append(f"did you mean {close[0]!r} for {name!r}?")
-    extra = ", ".join(repr(k) for k in unknown)
-    hint = f" ({'; '.join(hints)})" if hints else ""
-    return f"Solver: unrecognized arguments {extra}{hint}; the options are {', '.join(options)}"
-
-
-class Solver(metaclass=_RejectsUnknownOptions):
+class Solver(metaclass=RejectsUnknownOptions):
     """Train a classification model with minibatch gradient descent.
 
     Parameters
@@ -271,8 +208,8 @@ class Solver(metaclass=_RejectsUnknownOptions):
                  checkpoint_every=None, print_every=10, verbose=True, progress="auto", stream=None,
                  restore_best=True, seed=None, augment=None, resume=None):
         self.model = model
-        _check_model(model)
-        self.X_train, self.y_train, self.X_val, self.y_val = _check_data(data)
+        check_model(model)
+        self.X_train, self.y_train, self.X_val, self.y_val = check_data(data)
 
         self.optim_config = {} if optim_config is None else optim_config
         self.lr_decay = lr_decay
@@ -393,7 +330,7 @@ class Solver(metaclass=_RejectsUnknownOptions):
                     f"Solver: update rule {self.update_rule_name!r} returned {got} for parameter {p!r}; "
                     f"expected shape {w.shape} and dtype {w.dtype}"
                 )
-            if not _all_finite(next_w):
+            if not all_finite(next_w):
                 raise self._diverged(f"parameter {p!r} became non-finite after the update", None)
             updates[p] = (next_w, next_config)
         for p, (next_w, next_config) in updates.items():
@@ -528,32 +465,6 @@ class Solver(metaclass=_RejectsUnknownOptions):
 
     # ------------------------------------------------------------ checkpoints
 
-    def _checkpoint_state(self) -> dict:
-        return {
-            "settings": {
-                "update_rule": self.update_rule_name,
-                "batch_size": self.batch_size,
-                "num_train": self.num_train,
-                "lr_decay": self.lr_decay,
-                "num_epochs": self.num_epochs,
-                "optim_config": self.optim_config,
-            },
-            "params": dict(self.model.params),
-            "model_state": self._model_state(),
-            "optim_configs": self.optim_configs,
-            "rng_state": self.rng.bit_generator.state,
-            "epoch": self.epoch,
-            "iteration": self.iteration,
-            "perm": self._perm,
-            "pos": self._pos,
-            "elapsed": self._elapsed,
-            "best_val_acc": self.best_val_acc,
-            "best_iteration": self.best_iteration,
-            "best_params": self.best_params,
-            "best_model_state": self.best_model_state,
-            "history": {name: getattr(self, name) for name in HISTORY_NAMES},
-        }
-
     def save_checkpoint(self, path=None) -> str:
         """Write the complete training state to ``path`` (default: :attr:`checkpoint_path`), atomically.
 
@@ -572,7 +483,7 @@ class Solver(metaclass=_RejectsUnknownOptions):
         path = os.fspath(path) if path is not None else self.checkpoint_path
         if path is None:
             raise ValueError("Solver: no checkpoint path: pass checkpoint_name=... or a path")
-        save_checkpoint(path, self._checkpoint_state())
+        save_checkpoint(path, solver_state(self))
         return path
 
     def resume(self, path) -> "Solver":
@@ -593,82 +504,10 @@ class Solver(metaclass=_RejectsUnknownOptions):
         Solver
             ``self``.
         """
-        ck = load_checkpoint(path)
-        where = f"resume: checkpoint {os.fspath(path)!r}"
-        s = ck["settings"]
-        for key, mine in (("num_train", self.num_train), ("batch_size", self.batch_size),
-                          ("update_rule", self.update_rule_name)):
-            if s[key] != mine:
-                raise ValueError(f"{where} was written with {key}={s[key]!r} but this solver has "
-                                 f"{key}={mine!r}; an exact continuation needs the same value")
-        params = ck["params"]
-        mine = {k: (v.shape, v.dtype.str) for k, v in self.model.params.items()}
-        theirs = {k: (v.shape, v.dtype.str) for k, v in params.items()}
-        if mine != theirs:
-            raise ValueError(f"{where} holds parameters {theirs} but the model has {mine}")
-        perm, pos = ck["perm"], ck["pos"]
-        if perm is not None and (perm.shape != (self.num_train,) or not 0 <= pos < self.num_train):
-            raise ValueError(f"{where} has an invalid epoch position ({pos} of {self.num_train})")
-        for k, v in params.items():
-            self.model.params[k] = v
-        self._set_model_state(ck["model_state"])
-        self.optim_configs = ck["optim_configs"]
-        self.rng = generator_from_state(ck["rng_state"], where)
-        self.epoch, self.iteration = ck["epoch"], ck["iteration"]
-        self._perm, self._pos = perm, pos
-        self._elapsed = ck["elapsed"]
-        self.best_val_acc, self.best_iteration = ck["best_val_acc"], ck["best_iteration"]
-        self.best_params, self.best_model_state = ck["best_params"], ck["best_model_state"]
-        for name in HISTORY_NAMES:
-            setattr(self, name, list(ck["history"][name]))
+        restore_solver(self, load_checkpoint(path), os.fspath(path))
         if self.verbose:
             # The file name only: logs and notebook outputs should not carry machine paths.
             print(f"Resumed from {os.path.basename(os.fspath(path))}: {self.epoch} epochs, "
                   f"{self.iteration} iterations done",
                   file=self.stream if self.stream is not None else sys.stdout, flush=True)
         return self
-
-
-# ---------------------------------------------------------------- validation
-
-
-def _check_model(model) -> None:
-    params = getattr(model, "params", None)
-    if not isinstance(params, dict):
-        raise ValueError(f"Solver: model.params must be a dict of arrays, got {type(params).__name__}")
-    if not callable(getattr(model, "loss", None)):
-        raise ValueError("Solver: model must have a method loss(X, y=None)")
-    for k, v in params.items():
-        if not isinstance(v, np.ndarray) or v.dtype.kind != "f":
-            what = v.dtype if isinstance(v, np.ndarray) else type(v).__name__
-            raise ValueError(f"Solver: model.params[{k!r}] must be a floating-point array, got {what}")
-
-
-def _check_data(data):
-    if not isinstance(data, dict):
-        raise ValueError(f"Solver: data must be a dict, got {type(data).__name__}")
-    keys = ("X_train", "y_train", "X_val", "y_val")
-    missing = [k for k in keys if k not in data]
-    if missing:
-        raise ValueError(f"Solver: data is missing {missing}; it needs the keys {list(keys)}")
-    out = []
-    for split in ("train", "val"):
-        X, y = data[f"X_{split}"], data[f"y_{split}"]
-        if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
-            raise ValueError(f"Solver: X_{split} and y_{split} must be numpy arrays")
-        if y.ndim != 1 or y.dtype.kind not in "iu":
-            raise ValueError(f"Solver: y_{split} must be a 1-D array of integer labels, "
-                             f"got shape {y.shape}, dtype {y.dtype}")
-        if X.shape[0] != y.shape[0] or X.shape[0] == 0:
-            raise ValueError(f"Solver: X_{split} has {X.shape[0]} examples and y_{split} {y.shape[0]} labels; "
-                             f"they must agree and be at least 1")
-        out += [X, y]
-    return tuple(out)
-
-
-def _all_finite(a: np.ndarray) -> bool:
-    """True if ``a`` has no NaN/inf; one reduction in the common case (as shapes.check_finite)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(a, axis=None)):
-            return True
-    return bool(np.isfinite(a).all())

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cs231n_cnn.solver import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, Solver, checkpoint, load_checkpoint
-from cs231n_cnn.solver.checkpoint import generator_from_state, save_checkpoint
+from cs231n_cnn.solver.checkpoint import generator_from_state, save_checkpoint, solver_state
 
 
 class Softmax:
@@ -149,7 +149,7 @@ def test_a_version_1_checkpoint_is_read_and_resumes_exactly(tmp_path):
     first = Solver(Softmax(), make_data(), num_epochs=1, **OPTIONS)
     first.train()                                   # one epoch: 5 minibatches of 23 examples
     v1 = tmp_path / "old.npz"
-    write_v1(v1, first._checkpoint_state())
+    write_v1(v1, solver_state(first))
     ck = load_checkpoint(v1)
     assert (ck["version"], ck["iteration"]) == (1, 5)
 
