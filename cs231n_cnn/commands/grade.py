@@ -16,7 +16,6 @@ import argparse
 from pathlib import Path
 
 
-
 def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared with ``grade-batch``: where the checks are, the sandbox and its limits.
 
