@@ -20,7 +20,7 @@ BACKWARD_CASES = [
 
 
 def _inputs(t, xs, fshape, s, p):
-    (N, C, H, W), (F, HH, WW) = xs, fshape
+    (_, C, H, W), (F, HH, WW) = xs, fshape
     H_out, W_out = (H - HH + 2 * p) // s + 1, (W - WW + 2 * p) // s + 1
     x = t.rng.standard_normal(xs)
     w = t.rng.standard_normal((H_out, W_out, F, C, HH, WW))

@@ -67,7 +67,7 @@ def _directional_derivatives(t, trusted, params, grads, X, y):
 
 @check("training_smoke", points=3)
 def training_smoke(t):
-    """ThreeLayerConvNet starts at loss ~log(10) with right gradients and, trained by the Solver with Adam, overfits 30 examples."""
+    """ThreeLayerConvNet starts at loss ~log(10) with right gradients; trained with Adam, it overfits 30 examples."""
     X = t.rng.standard_normal((NUM_TRAIN, *INPUT_DIM))
     y = t.rng.integers(0, NUM_CLASSES, size=NUM_TRAIN)
     trusted = getattr(ref, "_three_layer_convnet", None)       # None in the student release

@@ -364,10 +364,10 @@ def parse(spec: str, num_classes: int = 10) -> Architecture:
     >>> arch = parse("INPUT[227x227x3] -> CONV11-96 S4 P0")
     >>> arch[1].output_shape, arch[1].weight_shape
     ((55, 55, 96), (96, 3, 11, 11))
-    >>> parse("INPUT[10x10x1] -> CONV3-4 S2 P0")
+    >>> parse("INPUT[10x10x1] -> CONV3-4 S2 P0")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    cs231n_cnn.architecture.specs.SpecError: layer 1 'CONV3-4 S2 P0' (token 3, column 19): height does not fit: (W - F + 2P)/S + 1 = (10 - 3 + 2*0)/2 + 1 = 4.5 is not an integer (W=10, F=3, P=0, S=2); change the stride or the zero-padding so the windows tile the input
+    cs231n_cnn.architecture.specs.SpecError: layer 1 'CONV3-4 S2 P0'... (10 - 3 + 2*0)/2 + 1 = 4.5 is not an integer ...
     """
     items = _Parser(tokenize(spec)).spec()
     return resolve(_expand(items, []), num_classes=num_classes, spec=spec)
