@@ -108,7 +108,7 @@ def test_convnet_fast_paths_match_reference_layers(monkeypatch, rng, spec):
     assert _max_err(scores_fast, scores_ref) < TOL
 
 
-@pytest.mark.parametrize("shape", [(7, 5), (300, 256)], ids=["small-numpy", "large-numexpr"])
+@pytest.mark.parametrize("shape", [(7, 5), (300, 256)], ids=["small", "large"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_adam_inplace_matches_adam(rng, dtype, shape):
     from cs231n_cnn.optim import adam, adam_inplace
