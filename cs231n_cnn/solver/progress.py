@@ -1,9 +1,11 @@
 """Training progress: a live line rewritten in place, or plain lines for logs, or nothing.
 
-The live line (``\\r``, with speed and time left) is for terminals and
-notebooks; logs, CI and nbval get the course's plain lines, which hold no
-timings, so the output of a seeded run is reproducible. :func:`live_progress`
-decides which.
+The live display is for terminals and notebooks: in a terminal, one line
+rewritten with ``\\r`` (speed and time left); in a Jupyter kernel, a tqdm
+progress bar (``tqdm.auto``: a real bar widget in JupyterLab, where a long
+``\\r`` line wraps, as the browser test's screenshots showed). Logs, CI and
+nbval get the course's plain lines, which hold no timings, so the output of
+a seeded run is reproducible. :func:`live_progress` decides which.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class Progress:
         self.start_iteration = solver.iteration
         self.last_draw = -math.inf
         self.width = 0
+        self.bar = _notebook_bar(total, self.start_iteration) if self.mode == "live" and in_notebook() else None
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
@@ -116,6 +119,12 @@ class Progress:
             rate = done / max(now - self.start, 1e-9)
             ipe = s.iterations_per_epoch
             epoch, in_epoch = divmod(s.iteration - 1, ipe)
+            if self.bar is not None:
+                self.bar.set_description(f"epoch {epoch + 1}/{s.num_epochs}", refresh=False)
+                self.bar.set_postfix_str(f"loss {s.loss_history[-1]:.4f}, {rate * s.batch_size:.0f} img/s",
+                                         refresh=False)
+                self.bar.update(s.iteration - self.bar.n)
+                return
             filled = int(20 * (in_epoch + 1) / ipe)
             eta = format_seconds((self.total - s.iteration) / rate) if rate > 0 else "?"
             line = (f"epoch {epoch + 1}/{s.num_epochs} [{'=' * filled}{'.' * (20 - filled)}] "
@@ -133,9 +142,24 @@ class Progress:
         if self.mode == "live":
             self._clear()
             line += f"  [{format_seconds(s.acc_time_history[-1])}]"
+        if self.bar is not None:
+            self.bar.write(line)
+            return
         self._write(line + "\n")
 
     def close(self) -> None:
         """Erase the live line, so what follows starts on a clean line."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
         if self.mode == "live":
             self._clear()
+
+
+def _notebook_bar(total: int, initial: int):
+    """A ``tqdm.auto`` bar (a widget in JupyterLab, text elsewhere) for ``total`` iterations, or None without tqdm."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, initial=initial, unit="it", dynamic_ncols=True, leave=True)

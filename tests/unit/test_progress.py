@@ -113,3 +113,26 @@ def test_a_jupyter_kernel_counts_as_live(monkeypatch):
                                            (3725, "1:02:05")])
 def test_format_seconds(seconds, text):
     assert format_seconds(seconds) == text
+
+
+def test_in_a_notebook_the_live_display_is_a_tqdm_bar(monkeypatch, capsys):
+    from tqdm.std import tqdm
+
+    bar_output = io.StringIO()
+    bars = []
+
+    def make_bar(total, initial):
+        bars.append(tqdm(total=total, initial=initial, file=bar_output, mininterval=0))
+        return bars[-1]
+
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    monkeypatch.setattr(progress, "_notebook_bar", make_bar)
+    monkeypatch.setattr(Progress, "MIN_INTERVAL", 0.0)
+    s = fake_solver(progress=True, stream=FakeTTY())
+    out = run(s, Progress(s, total=6))
+    assert out == ""                                   # nothing of the \r line in a notebook
+    (bar,) = bars
+    assert bar.n == 6 and bar.total == 6
+    assert "epoch 2/2" in bar_output.getvalue() and "loss 0.1667" in bar_output.getvalue()
+    printed = capsys.readouterr().out.splitlines()      # accuracy checks are printed above the bar
+    assert printed[-1] == "(Epoch 2 / 2) train acc: 0.500000; val_acc: 0.250000  [6:06]"
