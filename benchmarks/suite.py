@@ -221,36 +221,9 @@ class Worker:
         return step
 
     def _net_torch(self, spec, batch, dt, rng):
-        torch = self.torch
-        from cs231n_cnn.architecture import parse
-        from cs231n_cnn.architecture.specs import ConvSpec, FCSpec, PoolSpec, ReluSpec
-        arch = parse(spec)
-        layers, flat = [], False
-        for layer in arch.layers[1:]:
-            if isinstance(layer, ConvSpec):
-                layers.append(torch.nn.Conv2d(layer.input_shape[2], layer.num_filters, layer.filter_size,
-                                              layer.stride, layer.pad))
-            elif isinstance(layer, ReluSpec):
-                layers.append(torch.nn.ReLU())
-            elif isinstance(layer, PoolSpec):
-                layers.append(torch.nn.MaxPool2d(layer.pool_size, layer.stride))
-            elif isinstance(layer, FCSpec):
-                if not flat:
-                    layers.append(torch.nn.Flatten())
-                    flat = True
-                layers.append(torch.nn.Linear(layer.in_features, layer.num_outputs))
-        net = torch.nn.Sequential(*layers).to(getattr(torch, dt))
-        H, W, D = arch.input_shape
-        X = torch.from_numpy(rng.standard_normal((batch, D, H, W)).astype(dt))
-        y = torch.from_numpy(rng.integers(10, size=batch))
-        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-        loss_fn = torch.nn.CrossEntropyLoss()
-
-        def step():
-            opt.zero_grad()
-            loss_fn(net(X), y).backward()
-            opt.step()
-        return step
+        # The same torch.nn net that bench-nets times (benchmarks/train_nets.py), built in one place.
+        from train_nets import torch_step
+        return torch_step(spec, batch, dt, seed=int(rng.integers(2**31)))
 
     # ---- protocol
     def time(self, task, repeats):
