@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from released_library import released_module
 
 import cs231n_cnn
 import cs231n_cnn.layers as L
 from cs231n_cnn.grading import load_checks, run_checks
-from cs231n_cnn.grading.release import release_python
 
 CHECKS = load_checks()
 PACKAGE_DIR = Path(cs231n_cnn.__file__).resolve().parent
@@ -35,24 +35,12 @@ def test_reference_solution_scores_full_marks(name):
     assert result.score == result.max_score == CHECKS[name].points
 
 
-def _released_module(relpath: str) -> types.ModuleType:
-    """The library module as the student release ships it (solutions replaced by stubs)."""
-    source = (PACKAGE_DIR.parent / relpath).read_text(encoding="utf-8")
-    stubbed, names = release_python(source, relpath)
-    assert names, f"{relpath} has no solution regions"
-    package = relpath[:-3].replace("/", ".").rsplit(".", 1)[0]
-    module = types.ModuleType(f"{package}._released_for_test", f"{relpath} as released")
-    module.__package__ = package
-    exec(compile(stubbed, relpath, "exec"), module.__dict__)
-    return module
-
-
 @pytest.mark.parametrize("check_name, relpath", [
     ("conv_output_size_error", "cs231n_cnn/layers/conv.py"),
     ("pool_output_size_error", "cs231n_cnn/layers/pool.py"),
 ], ids=["conv", "pool"])
 def test_size_error_checks_score_zero_on_the_released_stubs(monkeypatch, check_name, relpath):
-    released = _released_module(relpath)
+    released = released_module(relpath, "released_for_test")
     # The stubs really do validate: an invalid size still raises ValueError, as in the release.
     with pytest.raises(ValueError, match="not an integer"):
         if check_name.startswith("conv"):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from released_library import released_module
 
 import cs231n_cnn
 import cs231n_cnn.layers as L
@@ -25,7 +26,6 @@ import cs231n_cnn.models as models
 import cs231n_cnn.optim as optim
 import cs231n_cnn.solver as solver
 from cs231n_cnn.grading import load_checks, run_checks
-from cs231n_cnn.grading.release import release_python
 
 CHECKS = load_checks()
 # Captured before any test patches them.
@@ -37,25 +37,13 @@ RELEASED = sorted(p.relative_to(PACKAGE_DIR.parent).as_posix() for p in PACKAGE_
                   if "### BEGIN SOLUTION" in p.read_text(encoding="utf-8"))
 
 
-def _released_module(relpath: str) -> types.ModuleType:
-    """The library module as the student release ships it, made by the release tool from the source."""
-    source = (PACKAGE_DIR.parent / relpath).read_text(encoding="utf-8")
-    stubbed, names = release_python(source, relpath)
-    assert names, f"{relpath} has no solution regions"
-    package = relpath[:-3].replace("/", ".").rsplit(".", 1)[0]
-    module = types.ModuleType(f"{package}._released_for_trust_test", f"{relpath} as released")
-    module.__package__ = package
-    exec(compile(stubbed, relpath, "exec"), module.__dict__)
-    return module
-
-
 @pytest.fixture
 def untouched_release(monkeypatch):
     """Every stubbed function of the release in place of the solution, wherever the package looks it up."""
     assert {"cs231n_cnn/optim.py", "cs231n_cnn/layers/conv.py", "cs231n_cnn/layers/norm.py"} <= set(RELEASED)
     for relpath in RELEASED:
         original = importlib.import_module(relpath[:-3].replace("/", "."))
-        released = _released_module(relpath)
+        released = released_module(relpath, "released_for_trust_test")
         for name, stub in vars(released).items():
             real = getattr(original, name, None)
             if not (isinstance(stub, types.FunctionType) and stub.__module__ == released.__name__
