@@ -31,8 +31,8 @@ from grading_fixtures import (
 
 from cs231n_cnn.grading import load_checks
 from cs231n_cnn.grading.grader import LOG_FOOTER, LOG_HEADER, grade_batch, grade_to_file
-from cs231n_cnn.grading.isolation import UID_BASE
 from cs231n_cnn.grading.sandbox import ISOLATING, MODES, Limits, Sandbox, SandboxUnavailable
+from cs231n_cnn.grading.sandbox.isolation import UID_BASE
 
 pytestmark = pytest.mark.slow
 
@@ -697,7 +697,7 @@ def test_without_namespaces_the_user_mode_removes_what_its_user_id_left(tmp_path
     """Where the kernel refuses a private mount and IPC namespace, the user mode cleans up after the user id."""
     if os.geteuid() != 0:
         pytest.skip("needs root to act as another user id")
-    from cs231n_cnn.grading import isolation
+    from cs231n_cnn.grading.sandbox import isolation
 
     slot = isolation.acquire_uid()
     tag = uuid.uuid4().hex[:12]
