@@ -28,6 +28,18 @@ Considerations", done exactly. What is counted:
   the forward); parameters x3 = weights, their gradients and one optimizer
   cache of the same size (momentum, or the RMSProp cache; Adam keeps two).
   Human units use 1024: 1 MB = 1024**2 bytes.
+* **test-time memory** (inference): without a backward pass no activation has
+  to be kept once the next layer has used it, so while a layer runs only its
+  input and its output are alive. The activations at test time are therefore
+  the largest sum of two consecutive rows, ``max(a[i-1] + a[i])``, per image,
+  times the batch. The rows are counted as for the activations above: INPUT is
+  the first row (the pair INPUT + first layer includes the image), and a RELU
+  or DROPOUT row is a layer output of its own (in test mode this library's
+  dropout returns a copy), so a CONV output and its ReLU output form a pair. A
+  spec of INPUT alone has just the image. The test-time total adds the
+  parameters once: no gradients, no optimizer cache. Scratch memory of the
+  implementation (im2col columns, padded inputs) is not counted, here or in
+  training.
 """
 
 from __future__ import annotations
@@ -136,6 +148,11 @@ class Description:
         return self.layers[0].activations
 
     @property
+    def inference_activations(self) -> int:
+        """Activations per image alive at test time: the largest input + output pair of consecutive rows."""
+        return _largest_pair([layer.activations for layer in self.layers])
+
+    @property
     def total_mult_adds(self) -> int:
         return sum(layer.mult_adds for layer in self.layers)
 
@@ -152,12 +169,16 @@ class Description:
             "total_activations": self.total_activations,
             "total_activations_in_place": self.total_activations_in_place,
             "input_activations": self.input_activations,
+            "inference_activations": self.inference_activations,
             "total_mult_adds": self.total_mult_adds,
             "memory": self.memory,
             "counting": {
                 "activations": "output volume of every layer per image, INPUT, RELU and DROPOUT rows included",
                 "forward_backward": "activations and their gradients: 2 x forward",
                 "parameters_x3": "weights, their gradients and one optimizer cache",
+                "inference": ("test time: the largest sum of two consecutive rows' activations (a layer's input "
+                              "and output), INPUT the first row, RELU and DROPOUT rows layer outputs of their own"),
+                "inference_total": "test time: inference + parameters x1 (no gradients, no optimizer cache)",
                 "mult_adds": "dot products of CONV, LOCAL and FC layers per image",
                 "receptive_field": "side on the (padded) input, [height, width]",
                 "units": "bytes; the text table uses 1 KB = 1024 B",
@@ -206,6 +227,8 @@ class Description:
             ("parameters", "parameters"),
             ("parameters_x3", "parameters x3 (weights, gradients, optimizer cache)"),
             ("total", "total (forward + backward and parameters x3)"),
+            ("inference", "test time: activations (largest input + output pair)"),
+            ("inference_total", "test time total (activations and parameters x1)"),
         ]
         mem = [[f"memory for {images}", *self.dtypes]]
         mem += [[text] + [format_bytes(self.memory[d][key]) for d in self.dtypes] for key, text in labels]
@@ -258,11 +281,19 @@ def _budgets(arch: Architecture) -> tuple[LayerBudget, ...]:
     return tuple(budgets)
 
 
-def _memory(total_activations: int, total_params: int, batch: int, dtypes) -> dict:
+def _largest_pair(activations: list[int]) -> int:
+    """Largest sum of two consecutive entries (the only entry if there is one): a layer's input and output."""
+    if len(activations) == 1:
+        return activations[0]
+    return max(a + b for a, b in zip(activations, activations[1:]))
+
+
+def _memory(total_activations: int, inference_activations: int, total_params: int, batch: int, dtypes) -> dict:
     memory: dict = {"batch": batch}
     for d in dtypes:
         size = ITEMSIZE[d]
         forward = total_activations * batch * size
+        inference = inference_activations * batch * size
         params = total_params * size
         memory[d] = {
             "forward": forward,
@@ -270,6 +301,8 @@ def _memory(total_activations: int, total_params: int, batch: int, dtypes) -> di
             "parameters": params,
             "parameters_x3": 3 * params,
             "total": 2 * forward + 3 * params,
+            "inference": inference,
+            "inference_total": inference + params,
         }
     return memory
 
@@ -324,8 +357,9 @@ def describe(spec, *, batch: int = 1, dtypes=("float32", "float64"), sharing: bo
         arch = parse(ZOO[name] if name else spec, num_classes=num_classes)
     layers = _budgets(arch)
     total_acts = sum(b.activations for b in layers)
+    inference_acts = _largest_pair([b.activations for b in layers])
     total_params = sum(b.params for b in layers)
     return Description(
         architecture=arch, layers=layers, batch=batch, dtypes=dtypes, sharing=bool(sharing), name=name,
-        memory=_memory(total_acts, total_params, batch, dtypes),
+        memory=_memory(total_acts, inference_acts, total_params, batch, dtypes),
     )

@@ -485,9 +485,11 @@ def test_memory_scales_with_batch_and_dtype_but_parameters_do_not_scale_with_bat
     d1 = describe(spec)
     d5 = describe(spec, batch=5, dtypes=("float64",))
     assert (d1.total_activations, d1.total_params) == (acts, params)
+    pair = 8 * 8 * 4 * 2                        # test time: the CONV output and its ReLU output
     assert d1.memory["float32"] == {
         "forward": acts * 4, "forward_backward": acts * 8, "parameters": params * 4,
-        "parameters_x3": params * 12, "total": acts * 8 + params * 12}
+        "parameters_x3": params * 12, "total": acts * 8 + params * 12,
+        "inference": pair * 4, "inference_total": pair * 4 + params * 4}
     assert set(d5.memory) == {"batch", "float64"} and d5.memory["batch"] == 5
     assert d5.memory["float64"]["forward"] == 5 * acts * 8
     assert d5.memory["float64"]["parameters_x3"] == 3 * params * 8
