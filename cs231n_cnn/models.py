@@ -47,8 +47,15 @@ from .architecture.specs import (
     PoolSpec,
     ReluSpec,
 )
+from .layers.channel_major import (
+    conv_backward_cm,
+    conv_forward_cm,
+    fast_paths_present,
+    spatial_batchnorm_backward_cm,
+    spatial_batchnorm_forward_cm,
+    swap_batch_and_channels,
+)
 from .layers.fc import relu_backward_inplace, relu_forward_inplace
-from .layers.norm import spatial_batchnorm_backward_fast, spatial_batchnorm_forward_fast
 from .shapes import ArgumentTypeError, check_int, check_real
 
 __all__ = ["ConvNet", "ThreeLayerConvNet", "FullyConnectedNet"]
@@ -91,12 +98,14 @@ class ConvNet:
         from NumPy's global generator, as the course does, so
         ``np.random.seed`` before building the model makes them reproducible.
     fused : bool, keyword-only, default False
-        True trains with the fused paths that are not student work: spatial
-        batch norm on NCHW without transposes
-        (:func:`~cs231n_cnn.layers.norm.spatial_batchnorm_forward_fast`) and
-        ReLU in place after conv, FC and batch norm layers. Same numbers (to
-        rounding), faster. False (the default) calls the student-facing
-        layers, which the checks observe through the model.
+        True trains with the fast paths that are not student work: volumes
+        stay channel-major, (C, N, H, W), from the images to the first FC
+        layer, so conv layers neither regroup their matrix products nor
+        their gradients and batch norm reduces contiguous rows
+        (:mod:`cs231n_cnn.layers.channel_major`); ReLU works in place after
+        conv, FC and batch norm layers. Same numbers (to rounding), faster.
+        False (the default) calls the student-facing NCHW layers, which the
+        checks observe through the model.
 
     Attributes
     ----------
@@ -138,6 +147,12 @@ class ConvNet:
         self.reg = float(reg)
         self.dtype = dtype
         self.fused = bool(fused)
+        if self.fused and not fast_paths_present():
+            raise ValueError(
+                "ConvNet: fused=True trains with the library's own fast layers "
+                "(cs231n_cnn/layers/channel_major.py), which a student release leaves out with the other "
+                "solutions; use fused=False, which trains with the layers you implement"
+            )
         if seed is not None and not isinstance(seed, (int, np.integer)):
             raise ValueError(f"ConvNet: seed must be an int or None, got {seed!r}")
         rng = _init_generator(seed)
@@ -188,9 +203,33 @@ class ConvNet:
 
     # ------------------------------------------------------------------ passes
 
-    def _forward_layer(self, layer, idx, x, mode, owned=False):
-        """One layer's ``(out, cache)``; ``owned``: ``x`` may be overwritten (nothing else needs it)."""
+    def _channel_major(self, layer) -> bool:
+        """Whether the fused path runs ``layer`` on channel-major volumes as they are.
+
+        Conv and spatial batch norm have channel-major versions; ReLU and
+        pooling act on each (H, W) plane alone, so their NCHW functions accept
+        a (C, N, H, W) array unchanged. Every other layer (FC, LOCAL, LRN,
+        dropout, whose masks must match the NCHW path's) sees the NCHW view.
+        """
+        return (self.fused and not isinstance(layer, LocalSpec)
+                and isinstance(layer, (ConvSpec, BatchNormSpec, ReluSpec, PoolSpec)))
+
+    def _forward_layer(self, layer, idx, x, mode, owned=False, cm=False):
+        """One layer's ``(out, cache)``; ``owned``: ``x`` may be overwritten (nothing else needs it).
+
+        ``cm``: ``x`` is a channel-major volume (C, N, H, W) of the fused
+        path; a 4-d output is then channel-major too.
+        """
+        if cm and not self._channel_major(layer):
+            out, cache = self._forward_layer(layer, idx, x.transpose(1, 0, 2, 3), mode)
+            return (swap_batch_and_channels(out) if out.ndim == 4 else out), cache
         p = self.params
+        if cm and isinstance(layer, ConvSpec):
+            return conv_forward_cm(x, p[f"W{idx}"], p[f"b{idx}"], layer.conv_param)
+        if cm and isinstance(layer, BatchNormSpec):
+            bn_param = self.bn_params[str(idx)]
+            bn_param["mode"] = mode
+            return spatial_batchnorm_forward_cm(x, p[f"gamma{idx}"], p[f"beta{idx}"], bn_param)
         if isinstance(layer, LocalSpec):
             return L.locally_connected_forward(x, p[f"W{idx}"], p[f"b{idx}"], layer.conv_param)
         if isinstance(layer, ConvSpec):
@@ -206,10 +245,7 @@ class ConvNet:
         if isinstance(layer, BatchNormSpec):
             bn_param = self.bn_params[str(idx)]
             bn_param["mode"] = mode
-            if x.ndim == 2:
-                forward = L.batchnorm_forward
-            else:
-                forward = spatial_batchnorm_forward_fast if self.fused else L.spatial_batchnorm_forward
+            forward = L.batchnorm_forward if x.ndim == 2 else L.spatial_batchnorm_forward
             return forward(x, p[f"gamma{idx}"], p[f"beta{idx}"], bn_param)
         if isinstance(layer, DropoutSpec):
             seed = self.dropout_seed
@@ -219,7 +255,19 @@ class ConvNet:
             return L.dropout_forward(x, {**layer.dropout_param, "mode": mode, "seed": seed})
         raise AssertionError(f"unhandled layer {layer!r}")  # the constructor rejects these
 
-    def _backward_layer(self, layer, dout, cache, x_ndim, first=False):
+    def _backward_layer(self, layer, dout, cache, x_ndim, first=False, cm=False):
+        """The gradients of one layer; ``cm``: as for :meth:`_forward_layer` (``dout`` and a 4-d ``dx``)."""
+        if cm and not self._channel_major(layer):
+            result = self._backward_layer(layer, dout.transpose(1, 0, 2, 3) if dout.ndim == 4 else dout,
+                                          cache, x_ndim, first)
+            if isinstance(result, tuple):
+                dx, *rest = result
+                return (swap_batch_and_channels(dx), *rest)
+            return swap_batch_and_channels(result)
+        if cm and isinstance(layer, ConvSpec):
+            return conv_backward_cm(dout, cache, compute_dx=not first)
+        if cm and isinstance(layer, BatchNormSpec):
+            return spatial_batchnorm_backward_cm(dout, cache)
         if isinstance(layer, LocalSpec):
             return L.locally_connected_backward(dout, cache)
         if isinstance(layer, ConvSpec):
@@ -236,10 +284,7 @@ class ConvNet:
         if isinstance(layer, NormSpec):
             return L.lrn_backward(dout, cache)
         if isinstance(layer, BatchNormSpec):
-            if x_ndim == 2:
-                backward = L.batchnorm_backward
-            else:
-                backward = spatial_batchnorm_backward_fast if self.fused else L.spatial_batchnorm_backward
+            backward = L.batchnorm_backward if x_ndim == 2 else L.spatial_batchnorm_backward
             return backward(dout, cache)
         if isinstance(layer, DropoutSpec):
             return L.dropout_backward(dout, cache)
@@ -275,6 +320,11 @@ class ConvNet:
             self.dropout_state["calls"] += 1
         out = X
         owned = False  # whether `out` is ours to overwrite (never the caller's X)
+        # The fused path keeps every 4-d volume channel-major (C, N, H, W);
+        # the images are swapped once here (a copy, so ours to overwrite).
+        cm = self.fused
+        if cm:
+            out, owned = swap_batch_and_channels(X), True
         caches = []
         # Test mode keeps no caches: each layer's cache (the conv columns, its
         # input) is dropped as soon as the next layer has its output, and no
@@ -282,9 +332,10 @@ class ConvNet:
         with contextlib.nullcontext() if mode == "train" else workspace.no_new_buffers():
             for layer, idx in self._plan:
                 x_ndim = out.ndim
-                out, cache = self._forward_layer(layer, idx, out, mode, owned=owned)
+                layer_cm = cm and x_ndim == 4
+                out, cache = self._forward_layer(layer, idx, out, mode, owned=owned, cm=layer_cm)
                 if mode == "train":
-                    caches.append((cache, x_ndim))
+                    caches.append((cache, x_ndim, layer_cm))
                 del cache
                 # Conv, FC and BN outputs are fresh arrays that no cache refers
                 # to (their caches hold their inputs, or x_hat), so a ReLU
@@ -299,8 +350,8 @@ class ConvNet:
         loss += 0.5 * self.reg * sum(float(np.sum(self.params[k] ** 2)) for k in weights)
         grads: dict[str, np.ndarray] = {}
         first = len(self._plan) - 1
-        for i, ((layer, idx), (cache, x_ndim)) in enumerate(zip(reversed(self._plan), reversed(caches))):
-            result = self._backward_layer(layer, dout, cache, x_ndim, first=i == first)
+        for i, ((layer, idx), (cache, x_ndim, layer_cm)) in enumerate(zip(reversed(self._plan), reversed(caches))):
+            result = self._backward_layer(layer, dout, cache, x_ndim, first=i == first, cm=layer_cm)
             if idx is None:
                 dout = result
                 continue

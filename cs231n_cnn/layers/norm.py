@@ -31,10 +31,8 @@ by the course API: in train mode :func:`batchnorm_forward` (and so
 
 from __future__ import annotations
 
-import numexpr as ne
 import numpy as np
 
-from .. import workspace
 from ..shapes import (
     check_array,
     check_choice,
@@ -53,8 +51,6 @@ __all__ = [
     "batchnorm_backward_alt",
     "spatial_batchnorm_forward",
     "spatial_batchnorm_backward",
-    "spatial_batchnorm_forward_fast",
-    "spatial_batchnorm_backward_fast",
     "layernorm_forward",
     "layernorm_backward",
     "spatial_groupnorm_forward",
@@ -479,128 +475,6 @@ def spatial_batchnorm_backward(dout, cache):
     dx_rows, dgamma, dbeta = batchnorm_backward(dout_rows, bn_cache)
     dx = np.ascontiguousarray(dx_rows.reshape(N, H, W, C).transpose(0, 3, 1, 2))
     ### END SOLUTION
-    return dx, dgamma, dbeta
-
-
-# The fast pair below is not student work: the model uses it, and
-# tests/unit/test_fused.py checks it against the pair above.
-
-def _per_channel(v):
-    """A (C,) vector as (C, 1, 1), to broadcast over NCHW."""
-    return v.reshape(-1, 1, 1)
-
-
-def spatial_batchnorm_forward_fast(x, gamma, beta, bn_param):
-    """Spatial batch norm on NCHW directly: no transposes, fused elementwise passes.
-
-    Same ``out`` and ``bn_param`` update as :func:`spatial_batchnorm_forward`
-    (to rounding); a different cache, for :func:`spatial_batchnorm_backward_fast`.
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, C, H, W)
-    gamma, beta : ndarray, shape (C,)
-    bn_param : dict
-        As for :func:`batchnorm_forward`. **Mutated in train mode**, like there.
-
-    Returns
-    -------
-    out : ndarray, shape (N, C, H, W), dtype of x
-    cache : tuple
-        Train mode: ``('train', x_hat, gamma, inv_std)`` with ``x_hat``
-        (N, C, H, W) and ``inv_std = 1/sqrt(var + eps)`` (C,). Test mode:
-        ``('test', x, mean, gamma, inv_std)``; no ``x_hat`` is stored, so a
-        test-mode pass allocates nothing beyond ``out``.
-
-    Notes
-    -----
-    Per-channel sums run over axes (0, 2, 3) of the NCHW array itself
-    (``np.einsum('ncp->c')``), so no (N*H*W, C) copy is made. Train mode
-    takes three passes over ``x``-sized memory: the mean, then ``x - mean``
-    (written once, later turned into ``x_hat`` in place) with its sum of
-    squares, then ``out = x_hat * gamma + beta``. The elementwise chains
-    are evaluated by numexpr, in cache-sized blocks and one pass each.
-    """
-    layer = "spatial_batchnorm_forward_fast"
-    C = _check_bn_inputs(x, gamma, beta, ndim=4, layer=layer)
-    mode, eps, momentum, running_mean, running_var = _bn_params(bn_param, C, x.dtype, layer=layer)
-    N, _, H, W = x.shape
-    M = N * H * W
-    if mode == "train" and M == 0:
-        raise ValueError(f"{layer}: train mode needs at least one example to compute batch statistics, "
-                         f"got shape {x.shape}")
-    x3 = x.reshape(N, C, H * W)
-    g, b = _per_channel(gamma), _per_channel(beta)  # noqa: F841 (read by numexpr)
-    if mode == "train":
-        mean = np.einsum("ncp->c", x3) / x.dtype.type(M)
-        m = _per_channel(mean)  # noqa: F841 (read by numexpr)
-        # Pooled buffers (cs231n_cnn.workspace): fresh 10-MB arrays on every step cost page faults.
-        x_hat = ne.evaluate("x - m", out=workspace.empty(x.shape, x.dtype))   # centred x; x_hat below
-        xc3 = x_hat.reshape(N, C, H * W)
-        var = np.einsum("ncp,ncp->c", xc3, xc3) / x.dtype.type(M)
-        inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        s = _per_channel(inv_std)  # noqa: F841 (read by numexpr)
-        ne.evaluate("x_hat * s", out=x_hat)
-        out = ne.evaluate("x_hat * g + b", out=workspace.empty(x.shape, x.dtype))
-        zero = np.zeros(C, x.dtype)
-        rm = zero if running_mean is None else running_mean
-        rv = zero if running_var is None else running_var
-        bn_param["running_mean"] = (momentum * rm + (1 - momentum) * mean).astype(x.dtype, copy=False)
-        bn_param["running_var"] = (momentum * rv + (1 - momentum) * var).astype(x.dtype, copy=False)
-        return out, ("train", x_hat, gamma, inv_std)
-    inv_std = (1 / np.sqrt(running_var + eps)).astype(x.dtype, copy=False)
-    # out = (x - mean) * inv_std * gamma + beta = x * k + (beta - mean * k), k = gamma * inv_std
-    k = gamma * inv_std
-    k_, c_ = _per_channel(k), _per_channel(beta - running_mean * k)  # noqa: F841 (read by numexpr)
-    out = ne.evaluate("x * k_ + c_")
-    return out, ("test", x, running_mean, gamma, inv_std)
-
-
-def spatial_batchnorm_backward_fast(dout, cache):
-    """Backward pass of :func:`spatial_batchnorm_forward_fast`.
-
-    Parameters
-    ----------
-    dout : ndarray, shape (N, C, H, W)
-    cache : tuple
-        From :func:`spatial_batchnorm_forward_fast`.
-
-    Returns
-    -------
-    dx : ndarray, shape (N, C, H, W)
-    dgamma, dbeta : ndarray, shape (C,)
-
-    Notes
-    -----
-    :func:`batchnorm_backward`'s closed form with M = N*H*W pixels per
-    channel, regrouped so that ``dx`` is one fused pass::
-
-        dbeta  = sum(dout)            dgamma = sum(dout * x_hat)     (over N, H, W)
-        dx     = k * dout - (k * dgamma / M) * x_hat - k * dbeta / M,   k = gamma * inv_std
-
-    with every coefficient per channel.
-    """
-    layer = "spatial_batchnorm_backward_fast"
-    mode = cache[0]
-    x_ref = cache[1]
-    check_array(dout, "dout", 4, layer=layer, shape=x_ref.shape)
-    check_same_dtype(layer, x=x_ref, dout=dout)
-    N, C, H, W = dout.shape
-    M = N * H * W
-    d3 = dout.reshape(N, C, H * W)
-    dbeta = np.einsum("ncp->c", d3)
-    if mode == "train":
-        _, x_hat, gamma, inv_std = cache
-        dgamma = np.einsum("ncp,ncp->c", d3, x_hat.reshape(N, C, H * W))
-        k = gamma * inv_std
-        k1, k2, k3 = _per_channel(k), _per_channel(-k * dgamma / M), _per_channel(-k * dbeta / M)  # noqa: F841 (read by numexpr)
-        dx = ne.evaluate("dout * k1 + x_hat * k2 + k3", out=workspace.empty(dout.shape, dout.dtype))
-        return dx, dgamma, dbeta
-    _, x, mean, gamma, inv_std = cache
-    m, s = _per_channel(mean), _per_channel(inv_std)  # noqa: F841 (read by numexpr)
-    dgamma = np.einsum("ncp->c", ne.evaluate("dout * (x - m) * s").reshape(N, C, H * W))
-    k = _per_channel(gamma * inv_std)
-    dx = ne.evaluate("dout * k")
     return dx, dgamma, dbeta
 
 

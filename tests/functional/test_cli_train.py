@@ -52,6 +52,20 @@ def test_checkpoint_and_resume_reproduce_an_uninterrupted_run(data_dir, tmp_path
         np.testing.assert_array_equal(part["params"][k], v, err_msg=k)
 
 
+def test_fused_trains_to_the_same_weights(data_dir, tmp_path, capsys):
+    """--fused (channel-major fast paths) follows the plain layers' run: same weights after 2 epochs, in float64."""
+    common = ["--spec", "INPUT[32x32x3] -> CONV3-4 -> BN -> RELU -> POOL2 -> CONV4-4 S2 P1 -> RELU -> FC",
+              "--data", data_dir, "--num-val", 6, "--batch-size", 8, "--seed", 1, "--epochs", 2,
+              "--dtype", "float64"]
+    plain, _ = run_json(capsys, *common, "--checkpoint", tmp_path / "plain.npz")
+    fused, _ = run_json(capsys, *common, "--fused", "--checkpoint", tmp_path / "fused.npz")
+    a, b = load_checkpoint(tmp_path / "plain.npz"), load_checkpoint(tmp_path / "fused.npz")
+    assert a["params"].keys() == b["params"].keys()
+    for k, v in a["params"].items():
+        np.testing.assert_allclose(b["params"][k], v, rtol=0, atol=1e-8, err_msg=k)
+    assert fused["train_acc"] == plain["train_acc"] and fused["test_acc"] == plain["test_acc"]
+
+
 def test_missing_data_is_one_clear_line(tmp_path, capsys):
     code = main(["train", "--data", str(tmp_path / "nowhere"), "--epochs", "1"])
     err = capsys.readouterr().err.strip()
