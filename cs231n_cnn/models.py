@@ -347,7 +347,8 @@ class ConvNet:
 
         loss, dout = L.softmax_loss(scores, np.asarray(y))
         weights = [k for k in self.params if k.startswith("W")]
-        loss += 0.5 * self.reg * sum(float(np.sum(self.params[k] ** 2)) for k in weights)
+        if self.reg:  # with reg = 0 the sums of squares would cost a pass over every weight for nothing
+            loss += 0.5 * self.reg * sum(float(np.sum(self.params[k] ** 2)) for k in weights)
         grads: dict[str, np.ndarray] = {}
         first = len(self._plan) - 1
         for i, ((layer, idx), (cache, x_ndim, layer_cm)) in enumerate(zip(reversed(self._plan), reversed(caches))):
@@ -359,7 +360,7 @@ class ConvNet:
             if isinstance(layer, BatchNormSpec):
                 grads[f"gamma{idx}"], grads[f"beta{idx}"] = d1, d2
             else:
-                grads[f"W{idx}"] = d1 + self.reg * self.params[f"W{idx}"]
+                grads[f"W{idx}"] = d1 + self.reg * self.params[f"W{idx}"] if self.reg else d1
                 grads[f"b{idx}"] = d2
         return loss, grads
 
