@@ -13,8 +13,11 @@ median of repeats).
 
 Writes a Markdown table and an accuracy-curve plot to benchmarks/results/.
 
+Models are built with ``ConvNet(spec, fused=True)`` (the fast paths);
+``--plain`` trains with the student-facing layers instead.
+
 Usage:
-    python benchmarks/train_cifar.py [--data DIR] [--quick] [--budget-scale X]
+    python benchmarks/train_cifar.py [--data DIR] [--quick] [--budget-scale X] [--plain]
 """
 
 from __future__ import annotations
@@ -84,6 +87,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="tiny budgets and data, to check that it runs")
     ap.add_argument("--budget-scale", type=float, default=1.0, help="multiply every time budget")
     ap.add_argument("--out", type=Path, default=RESULTS, help="directory for the table and plot")
+    ap.add_argument("--plain", action="store_true",
+                    help="train with the plain student-facing layers (ConvNet(fused=False)) instead of the fast paths")
     args = ap.parse_args(argv)
 
     data = get_CIFAR10_data(num_training=None, num_validation=1000, num_test=None, root=args.data,
@@ -97,7 +102,7 @@ def main(argv=None):
     rows, curves = [], []
     for exp in EXPERIMENTS:
         budget = exp["budget"] * scale
-        model = ConvNet(exp["spec"], reg=exp["reg"], dtype=np.float32, seed=0)
+        model = ConvNet(exp["spec"], reg=exp["reg"], dtype=np.float32, seed=0, fused=not args.plain)
         ips_best, ips_median = throughput(model, data["X_train"][:50], data["y_train"][:50])
         solver = Solver(model, data, num_train_samples=1000, seed=0, verbose=True, progress=False,
                         print_every=10**9, augment=exp["augment"], **exp["solver"])
@@ -120,7 +125,8 @@ def main(argv=None):
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"NumPy {np.__version__}. Data: {n_train:,} train / {n_val:,} val / {n_test:,} test images, "
-        f"mean-subtracted and scaled to unit channel std, float32.",
+        f"mean-subtracted and scaled to unit channel std, float32. "
+        f"Layers: {'the plain ones, ConvNet(fused=False)' if args.plain else 'the fast paths, ConvNet(fused=True)'}.",
         "",
         "| model | params | budget (s) | trained (s) | epochs | best val acc | test acc "
         "| fwd+bwd img/s (best / median) | training img/s |",

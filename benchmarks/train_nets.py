@@ -65,8 +65,7 @@ def our_step(spec: str, batch: int, dtype: str, seed: int = 0, *, fused: bool = 
     """A function doing one training step of ConvNet(spec) with Adam, and the model.
 
     ``fused=True``: the fast paths (channel-major layers) and ``adam_inplace``;
-    False: the plain student-facing layers and ``adam``, the library as it was
-    before issue 13 (timed in the same run as the "before" column).
+    False: the plain student-facing layers and ``adam`` (the "plain" column).
     """
     model = models.ConvNet(spec, dtype=dtype, seed=seed, fused=fused)
     rng = np.random.default_rng(seed)
@@ -412,13 +411,13 @@ def report(timings, parts, kernels, numexpr_rows, torch_version, rounds, repeats
         f"One step = forward + backward + Adam on a fixed batch. {rounds} interleaved rounds x {repeats} "
         "calls, one process; ms per step as min / median.",
         "",
-        "ours: `ConvNet(spec, fused=True)` + `adam_inplace`; before: the plain layers + `adam` "
-        "(`fused=False`, the library before issue 13), timed in the same rounds; "
+        "ours: `ConvNet(spec, fused=True)` + `adam_inplace`; plain: the student-facing NCHW layers + `adam` "
+        "(`fused=False`, what a model uses by default), timed in the same rounds; "
         "GEMMs alone: only the matrix products of our step, same shapes, on fixed operands.",
         "",
-        "| net | batch | before f32 ms | ours f32 ms | torch f32 ms | ours / torch (min / med) "
+        "| net | batch | plain f32 ms | ours f32 ms | torch f32 ms | ours / torch (min / med) "
         "| ours f32 img/s | torch f32 img/s | GEMMs alone ms | GEMMs alone / torch step "
-        "| before f64 ms | ours f64 ms |",
+        "| plain f64 ms | ours f64 ms |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, (_spec, batch) in nets.items():
