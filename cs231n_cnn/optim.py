@@ -357,6 +357,8 @@ def adam_inplace(w, dw, config=None):
     """
     rule = "adam_inplace"
     config = _prepare(w, dw, config, rule, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    # Marked as a solution: it is adam's answer, so a student release leaves it out.
+    ### BEGIN SOLUTION
     m = _state(config, "m", w, rule)
     v = _state(config, "v", w, rule)
     config.setdefault("t", 0)
@@ -371,4 +373,5 @@ def adam_inplace(w, dw, config=None):
     v += (1 - b2) * (dw * dw)
     w -= a * m / (np.sqrt(c * v) + eps)
     config["t"] = t
+    ### END SOLUTION
     return w, config

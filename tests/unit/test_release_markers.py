@@ -99,6 +99,15 @@ def test_a_function_no_notebook_teaches_gets_no_notebook_in_its_message():
     assert 'raise NotImplementedError("Net.loss: implement this in pkg/models.py")' in new
 
 
+def test_a_solution_no_notebook_teaches_is_left_out_not_set_as_an_exercise():
+    """A marked fast path of the complete library (layers/channel_major.py): its stub says there is nothing to do."""
+    src = f"def conv_cm(x):\n    {BEGIN}\n    return x\n    {END}\n"
+    new, names = release_python(src, "pkg/layers/cm.py", {"relu": "01_fc.ipynb"}.get)
+    assert names == ["conv_cm"]
+    assert ('raise NotImplementedError("conv_cm is left out of the student release (pkg/layers/cm.py): its code '
+            'would give away a solution; there is nothing to implement here")') in new
+
+
 def test_hidden_regions_are_deleted_and_unmarked_sources_are_returned_unchanged():
     src = f"x = 1\n{BEGIN_H}\nassert x == 1\n{END_H}\ny = 2\n"
     assert release_python(src, "t.py") == ("x = 1\ny = 2\n", [])
@@ -130,7 +139,9 @@ def test_student_files_fill_in_the_readme_and_copy_the_rest():
     files = student_files({"02_conv.ipynb": ["conv_forward_naive"], "": ["helper"]}, 7)
     assert sorted(files) == [".gitignore", "Makefile", "README.md", "test_public_checks.py"]
     readme = files["README.md"].decode("utf-8")
-    assert "| `notebooks/02_conv.ipynb` | `conv_forward_naive` |\n| (no notebook) | `helper` |\n" in readme
+    assert "| `notebooks/02_conv.ipynb` | `conv_forward_naive` |\n\nLeft out of this release, with nothing " in readme
+    assert "to write: `helper`. They are fast paths of the complete library" in readme
+    assert "(no notebook)" not in readme
     assert "`make check` runs all 7 public checks" in readme and "{" not in readme
     compile(files["test_public_checks.py"], "test_public_checks.py", "exec")
     assert files[".gitignore"].decode().splitlines()[0] == ".venv/"

@@ -21,8 +21,14 @@ def read_template(name: str) -> str:
 
 
 def _readme(by_notebook: dict[str, list[str]], n_public: int) -> str:
-    rows = "\n".join(f"| {f'`notebooks/{nb}`' if nb else '(no notebook)'} | {', '.join(f'`{f}`' for f in funcs)} |"
-                     for nb, funcs in sorted(by_notebook.items(), key=lambda item: item[0] or "~"))
+    rows = "\n".join(f"| `notebooks/{nb}` | {', '.join(f'`{f}`' for f in funcs)} |"
+                     for nb, funcs in sorted(by_notebook.items()) if nb)
+    if by_notebook.get(""):
+        # Solutions no notebook teaches (the complete library's fast paths): removed, not exercises.
+        rows += ("\n\nLeft out of this release, with nothing for you to write: "
+                 + ", ".join(f"`{f}`" for f in by_notebook[""])
+                 + ". They are fast paths of the complete library whose code would give away "
+                   "the solutions above; they raise `NotImplementedError`.")
     return read_template("README.md.tmpl").format(rows=rows, n_public=n_public)
 
 

@@ -80,7 +80,13 @@ def release_python(source: str, relpath: str, notebook_for=None) -> tuple[str, l
             return ""
         name = _enclosing(scopes, r.begin + 1) or module
         notebook = notebook_for(name.rsplit(".", 1)[-1]) if notebook_for else None
-        message = f"{name}: implement this in {relpath}" + (f" (see notebook {notebook})" if notebook else "")
+        if notebook_for and not notebook:
+            # No notebook teaches it: a fast path of the complete library, removed because its code
+            # would give a solution away, not an exercise.
+            message = (f"{name} is left out of the student release ({relpath}): its code would give away "
+                       f"a solution; there is nothing to implement here")
+        else:
+            message = f"{name}: implement this in {relpath}" + (f" (see notebook {notebook})" if notebook else "")
         stubbed.append(name)
         return f"{r.indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})\n"
 
