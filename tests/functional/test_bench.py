@@ -1,10 +1,13 @@
-"""The benchmark suite runs end to end on tiny shapes (no timing is asserted)."""
+"""The benchmarks run end to end on tiny shapes and compute what they claim (no timing is asserted)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite.py"
 
@@ -59,3 +62,20 @@ def test_bench_nets_runs_and_reports_every_section(tmp_path):
     assert "PyTorch not installed" in text
     if numexpr_rows is not None:
         assert "## numexpr inside a training step" in text
+
+
+@pytest.mark.parametrize("pad", [0, 1, 2])
+def test_the_winograd_experiment_computes_the_convolution(rng, pad):
+    """benchmarks/winograd.py's negative result is about speed: its F(2x2, 3x3) equals the loop version."""
+    import importlib.util
+
+    from cs231n_cnn.layers import conv_forward_naive
+    spec = importlib.util.spec_from_file_location("winograd", SUITE.parent / "winograd.py")
+    winograd = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(winograd)
+    x = rng.standard_normal((2, 3, 7, 6))        # odd height: a last, partial row of output tiles
+    w = rng.standard_normal((4, 3, 3, 3))
+    b = rng.standard_normal(4)
+    ref, _ = conv_forward_naive(x, w, b, {"stride": 1, "pad": pad})
+    out, _ = winograd.winograd_forward(np.ascontiguousarray(x.transpose(1, 0, 2, 3)), w, b, pad)
+    assert np.max(np.abs(out.transpose(1, 0, 2, 3) - ref)) < 1e-10
