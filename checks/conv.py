@@ -78,9 +78,11 @@ def conv_output_size_error(t):
     invalid one: the validation is given to students above their code, so
     raising alone earns nothing until the layer itself works.
     """
+    # Both parts call the naive layer: notebook 02 runs this check, and the fast layer is asked for only in
+    # notebook 03 (it shares the validation, check_conv_inputs, with the naive one).
     for label, fn, width, stride, pad, match in [
             ("W=9 works, W=10 (F=3, P=0, S=2) raises", "layers.conv_forward_naive", (9, 10), 2, 0, "4.5"),
-            ("W=7 works, W=5 (F=3, P=1, S=3) raises", "layers.conv_forward_fast", (7, 5), 3, 1, "not an integer")]:
+            ("W=7 works, W=5 (F=3, P=1, S=3) raises", "layers.conv_forward_naive", (7, 5), 3, 1, "not an integer")]:
         with t.part(label):
             ok, bad = width
             x, w, b = _inputs(t, (1, 2, ok, ok), (2, 2, 3, 3))
