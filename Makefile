@@ -7,12 +7,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv lab test test-browser lint test-fast bench bench-nets bench-train data notebooks clean
+.PHONY: help venv lab test test-browser test-learner lint test-fast bench bench-nets bench-train data notebooks clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
 	@echo "make test       set up .venv and run the whole test suite"
 	@echo "make test-browser  notebook 02 in JupyterLab through Chromium (needs Debian's chromium package)"
+	@echo "make test-learner  the student release walked as a learner: real kernels, library edited as asked (~10 min)"
 	@echo "make lint       ruff on the package, tests, checks, benchmarks and notebooks (part of make test)"
 	@echo "make test-fast  unit tests only, skipping tests marked slow"
 	@echo "make notebooks  re-execute the notebooks in place (full length)"
@@ -52,6 +53,12 @@ notebooks: $(STAMP) data
 # Playwright; screenshots in tests/browser/screenshots/ (or $CS231N_SCREENSHOTS). Not part of `make test`.
 test-browser: $(STAMP) data
 	$(PY) -m pytest tests/browser --reruns 1 -rR
+
+# The student release walked through as a learner would, in real kernels (tests/learner): each notebook's
+# library functions written as it asks, without restarting; then Run All on an untouched release, with and
+# without CIFAR-10. About 10 minutes on 2 cores; summaries in tests/learner/results/. Not part of `make test`.
+test-learner: $(STAMP) data
+	$(PY) -m pytest tests/learner -s -rfE --timeout=900
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cs231n_cnn tests benchmarks checks notebooks
