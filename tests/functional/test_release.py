@@ -429,7 +429,8 @@ def test_notebooks_stub_solutions_clear_checks_and_keep_other_outputs(release):
                 continue
             if BEGIN in _src(old):
                 stubbed += 1
-                assert "# YOUR CODE HERE\nraise NotImplementedError()" in _src(new)
+                assert "# YOUR CODE HERE\nraise NotImplementedError('Your turn: write " in _src(new)
+                assert "in this cell (not implemented yet)')" in _src(new)
                 assert new["outputs"] == [] and new["execution_count"] is None
                 assert "cs231n" not in new["metadata"] and "execution" not in new["metadata"]
             elif "run_check(" in _src(old):
@@ -459,7 +460,8 @@ def test_release_notebook_handles_hidden_regions_and_markdown_solutions():
         {"cell_type": "markdown", "metadata": {}, "source": f"Why?\n{BEGIN}\nBecause.\n{END}\n"},
     ]}
     out, report = release_notebook(nb, "nb.ipynb")
-    assert _src(out["cells"][0]) == "x = 1\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    assert _src(out["cells"][0]) == ("x = 1\n    # YOUR CODE HERE\n    raise NotImplementedError("
+                                     "'Your turn: write `y` in this cell (not implemented yet)')")
     assert _src(out["cells"][1]) == "assert f(1) == 2\n"
     assert out["cells"][2]["source"] == "Why?\nYOUR ANSWER HERE\n"
     assert report.stubbed_cells == [0, 2] and report.hidden_regions == 1
@@ -498,8 +500,8 @@ def test_release_python_names_methods_and_deletes_hidden_tests():
            f"{BEGIN_H}\nSECRET = 1\n{END_H}\n")
     new, names = release_python(src, "pkg/models.py", lambda name: "07_x.ipynb" if name == "loss" else None)
     assert names == ["Net.loss"]
-    assert new == ('class Net:\n    def loss(self):\n        raise NotImplementedError("Net.loss: implement this in '
-                   'pkg/models.py (see notebook 07_x.ipynb)")\n\n')
+    assert new == ('class Net:\n    def loss(self):\n        raise NotImplementedError("Net.loss is not implemented yet: '
+                   'write it in pkg/models.py (07_x.ipynb)")\n\n')
 
 
 def test_a_region_that_is_a_whole_block_body_is_reported():

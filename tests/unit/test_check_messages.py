@@ -223,11 +223,11 @@ def test_needs_marks_a_follow_on_and_the_fail_line_names_the_first_real_failure(
 
 
 @pytest.mark.parametrize("error, headline, detail", [
-    ("layers.relu_forward is not implemented yet (NotImplementedError: relu_forward: implement this in "
-     "cs231n_cnn/layers/fc.py (see notebook 05_fc_losses_normalization.ipynb))",
+    ("layers.relu_forward is not implemented yet (NotImplementedError: relu_forward is not implemented yet: "
+     "write it in cs231n_cnn/layers/fc.py (05_fc_losses_normalization.ipynb))",
      "FAIL relu_forward: [mixed signs] not implemented yet (0/3)",
-     "NotImplementedError: relu_forward: implement this in cs231n_cnn/layers/fc.py "
-     "(see notebook 05_fc_losses_normalization.ipynb)"),
+     "NotImplementedError: relu_forward is not implemented yet: write it in cs231n_cnn/layers/fc.py "
+     "(05_fc_losses_normalization.ipynb)"),
     ("layers.relu_forward raised ValueError: x must be an array, got list",
      "FAIL relu_forward: [mixed signs] raised ValueError (0/3)", "ValueError: x must be an array, got list"),
     ("relu_forward raised TypeError: f() takes 1 argument",

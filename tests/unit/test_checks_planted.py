@@ -61,7 +61,7 @@ def avg_pool_forward_float64(x, pool_param):
 
 
 def sgd_not_implemented(w, dw, config=None):
-    raise NotImplementedError("sgd: implement this in cs231n_cnn/optim.py")
+    raise NotImplementedError("sgd is not implemented yet: write it in cs231n_cnn/optim.py")
 
 
 def dropout_backward_redraws_the_mask(dout, cache):
