@@ -17,6 +17,8 @@ data            CIFAR-10 download and loading
 compat          the CS231n course's module names
 grading         graded checks, student release and the sandboxed grader
 workspace       reusable scratch buffers for the fast layers
+notebook        the notebooks' IPython extension (%load_ext cs231n_cnn.notebook)
+livesource      reloading edited modules in a running kernel, and saying what did not load
 fileio, paths   atomic writes; where the package and its checkout are
 arraycodec      plain values and arrays to and from one file
 timing          min and median of repeated timings
