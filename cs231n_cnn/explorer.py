@@ -8,7 +8,7 @@ the rule the layers use: when the windows do not tile the padded input, the
 explorer shows the same error a layer would raise, in red, fraction included.
 
 :func:`explore_dot_product` steps one 3x3x3 filter over a 5x5x3 volume (pad 1,
-stride 2, the notes' demo) and writes out the 27 products and the bias that
+stride 2, the demo of later versions of the notes) and writes out the 27 products and the bias that
 make each output number.
 
 With ipywidgets both get sliders; the pictures are ordinary ``image/png``
@@ -128,7 +128,7 @@ class DotProduct:
 
 
 def demo_volume(seed: int = 3) -> tuple[np.ndarray, np.ndarray, float]:
-    """The notes' demo: a 5x5x3 input (C, H, W) = (3, 5, 5) of integers 0..2, a 3x3x3 filter of -1..1, bias 1."""
+    """The later notes' demo: a 5x5x3 input (C, H, W) = (3, 5, 5) of integers 0..2, a 3x3x3 filter of -1..1, bias 1."""
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 3, size=(3, 5, 5)).astype(np.float64)
     w = rng.integers(-1, 2, size=(3, 3, 3)).astype(np.float64)
