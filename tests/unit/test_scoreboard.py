@@ -57,3 +57,25 @@ def test_a_check_line_is_the_whole_headline_never_cut():
     line = check_line(failed, CheckPlace.of("04_pooling.ipynb"))
     assert line == f"[04] FAIL l2_pool: {long_reason} (0/5)"
     assert check_line(_result("adam", 2, 2), CheckPlace.of("07_training.ipynb")) == "[07] PASS adam 2/2"
+
+
+def test_cli_check_on_the_repository_solution(capsys):
+    from pathlib import Path
+
+    from cs231n_cnn import cli
+
+    notebooks = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
+
+    def label(name):
+        # The first notebook file whose text holds the check cell's call (as JSON stores it).
+        return next((p.name[:2] for p in notebooks if f'run_check(\\"{name}\\"' in p.read_text()), "--")
+
+    assert cli.main(["check", "sgd", "relu_forward", "--strict"]) == 0
+    out, err = capsys.readouterr()
+    expected = sorted([(label("relu_forward"), "PASS relu_forward 3/3"), (label("sgd"), "PASS sgd 2/2")],
+                      key=lambda x: (x[0] == "--", x[0]))
+    assert out.splitlines() == [f"[{nb}] {line}" for nb, line in expected] + [
+        "2/2 public checks pass (5/5 points); all pass: `make submit` writes the zip to upload"]
+    assert err == ""
+    assert cli.main(["check", "no_such_check"]) == 1
+    assert "no public check named no_such_check" in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """The files the release generates from templates shipped as package data (``templates/``).
 
-The student README, Makefile (real tabs), ``.gitignore`` and
-``test_public_checks.py``, the docstring of the released ``checks/__init__.py``
+The student README (what to implement, what is graded, what to upload),
+Makefile (real tabs), ``.gitignore`` and ``test_public_checks.py``, the docstring of the released ``checks/__init__.py``
 and the released ``checks/_reference.py`` (lookups of recorded results).
 Templates ending in ``.tmpl`` are filled with :meth:`str.format`; the others
 are copied as they are.
