@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "describe": ("describe", "sizes, parameters, memory and receptive fields of an architecture spec or a ZOO name"),
     "bench": ("bench", "benchmark the fast layers against baselines and PyTorch (benchmarks/suite.py)"),
     "train": ("train", "train a ConvNet from a spec on CIFAR-10, with checkpoints and exact resume"),
+    "check": ("check", "run the public checks against your code: one line each, in notebook order, and a scoreboard"),
+    "submit": ("submit", "write the zip to upload (the library, and the notebooks if the course asks), size-checked"),
     "release": ("release", "build the student release: solutions stubbed, hidden checks left out, verified"),
     "grade": ("grade", "grade one submission (directory or zip) in a sandbox into a Gradescope results.json"),
     "grade-batch": ("grade_batch", "grade every submission in a directory, in parallel, into a CSV"),

@@ -70,7 +70,7 @@ def test_missing_data_is_one_clear_line(tmp_path, capsys):
     code = main(["train", "--data", str(tmp_path / "nowhere"), "--epochs", "1"])
     err = capsys.readouterr().err.strip()
     assert code == 1
-    assert len(err.splitlines()) == 1 and "cs231n-cnn data download" in err
+    assert len(err.splitlines()) == 1 and "CIFAR-10 is not in" in err and "`make data`" in err
 
 
 def test_bad_spec_is_one_clear_line(data_dir, capsys):
