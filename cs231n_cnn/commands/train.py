@@ -162,6 +162,8 @@ def _resume_info(path: Path) -> dict:
         return checkpoint_info(path)
     except NotACheckpoint as exc:
         raise UsageError(f"--resume: {exc}") from None
+    except OSError as exc:   # unreadable: permissions, I/O errors
+        raise UsageError(f"--resume {path}: {exc.strerror or exc}") from None
 
 
 def _model_settings(args, info: dict | None) -> dict:
