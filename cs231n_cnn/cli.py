@@ -35,6 +35,13 @@ class CommandError(Exception):
     """An error for the user: printed as one line, exit code 1, no traceback."""
 
 
+class UsageError(CommandError):
+    """A command line the command itself refuses (a ``--resume`` file that does not exist): one line, exit code 2.
+
+    2 is what argparse returns for the command lines it refuses itself.
+    """
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cs231n-cnn",
@@ -52,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
 #: Exit status when the reader of stdout went away (``cs231n-cnn describe vgg16 | head -5``): 128 + SIGPIPE,
 #: what a shell reports for a command killed by the broken pipe.
 EXIT_BROKEN_PIPE = 141
+
+#: Exit status after Ctrl-C (SIGINT): 128 + 2, what a shell reports for a command the signal ended.
+EXIT_INTERRUPTED = 130
+
+#: Exit status of a refused command line (:class:`UsageError`), the same as argparse's.
+EXIT_USAGE = 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,12 +107,15 @@ def _main(argv: list[str] | None) -> int:
     sub_args = sub.parse_args(argv[argv.index(args.command) + 1:])
     try:
         return int(module.run(sub_args) or 0)
+    except UsageError as exc:
+        print(f"cs231n-cnn {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (CommandError, ValueError, FileNotFoundError) as exc:
         print(f"cs231n-cnn {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"cs231n-cnn {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -201,6 +201,23 @@ class ConvNet:
     def num_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))
 
+    def get_config(self) -> dict:
+        """How to rebuild this model: ``ConvNet(**{k: v for k, v in config.items() if k != 'model'})``.
+
+        The Solver stores it in checkpoints, so ``cs231n-cnn train --resume``
+        needs no ``--spec``. The initial weights (``weight_scale``, ``seed``)
+        are left out: a resumed model gets its parameters from the checkpoint.
+
+        Returns
+        -------
+        dict
+            ``model`` ('ConvNet'), ``spec`` (the architecture in the course
+            notation, every FC width written out), ``dtype`` (a name),
+            ``reg`` and ``fused``.
+        """
+        return {"model": "ConvNet", "spec": str(self.architecture), "dtype": self.dtype.name,
+                "reg": self.reg, "fused": self.fused}
+
     # ------------------------------------------------------------------ passes
 
     def _channel_major(self, layer) -> bool:
