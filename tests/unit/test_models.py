@@ -302,7 +302,8 @@ def test_without_seed_models_follow_np_random_seed(build):
     X = np.random.default_rng(0).standard_normal((4, 2, 2, 2)) if "W1" in m1.params and m1.params["W1"].ndim == 2 \
         else None
     if X is None:
-        X = np.random.default_rng(0).standard_normal((4, *(m1.architecture.input_shape[::-1])))
+        chw = m1.input_dim if isinstance(m1, ThreeLayerConvNet) else m1.architecture.input_shape[::-1]
+        X = np.random.default_rng(0).standard_normal((4, *chw))
     y = np.array([0, 1, 2, 3])
     np.random.seed(5)
     first = [m1.loss(X, y)[0] for _ in range(3)]
