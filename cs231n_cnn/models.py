@@ -480,8 +480,10 @@ class ThreeLayerConvNet:
         ### BEGIN SOLUTION
         F, HH = num_filters, filter_size
         pooled = F * (H // 2) * (W // 2)         # values per image after conv (same size) and the 2x2 pool
-        layers = [((F, C, HH, HH), C * HH * HH), ((pooled, hidden_dim), pooled), ((hidden_dim, num_classes), hidden_dim)]
-        for i, (shape, fan_in) in enumerate(layers, start=1):
+        # (shape, fan_in) of W1, W2, W3, drawn in this order
+        weights = [((F, C, HH, HH), C * HH * HH), ((pooled, hidden_dim), pooled),
+                   ((hidden_dim, num_classes), hidden_dim)]
+        for i, (shape, fan_in) in enumerate(weights, start=1):
             std = weight_scale if weight_scale is not None else np.sqrt(2.0 / fan_in)
             self.params[f"W{i}"] = (std * rng.standard_normal(shape)).astype(dtype)
             # A conv filter's bias is one number per filter, an affine layer's one per output.

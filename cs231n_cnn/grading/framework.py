@@ -45,6 +45,12 @@ Helpers for check authors, beyond the comparisons:
 * ``t.call(name, *args, check_unmodified=True)`` fails the part if the
   student's function changes an array it was given, in place (naming the
   argument and the first changed element);
+* ``t.set_item(handle, "params", name, value)``: ``obj.params[name] = value``
+  on a student object, so a check computes its reference from parameters it
+  chose, never from ones the student's model reports (checks/models.py);
+* ``t.note(text)``: what this run could not check (e.g. a part judged by the
+  student's own numbers where the release has no reference), shown on the
+  PASS/FAIL line as ``[text]``;
 * ``t.needs(value, part)`` inside a part: when ``value`` is None (the earlier
   ``part`` that should have produced it failed), fail as a follow-on of it::
 

@@ -32,6 +32,7 @@ CHECKS = load_checks()
 # Captured before any test patches them.
 REAL_BATCHNORM_FORWARD = L.batchnorm_forward
 REAL_LOSS = models.ThreeLayerConvNet.loss
+REAL_FC_LOSS = models.FullyConnectedNet.loss
 PACKAGE_DIR = Path(cs231n_cnn.__file__).resolve().parent
 # Every library module the student release stubs (the rest ships as it is).
 RELEASED = sorted(p.relative_to(PACKAGE_DIR.parent).as_posix() for p in PACKAGE_DIR.rglob("*.py")
@@ -217,3 +218,90 @@ def test_float32_conv_backward_of_zeros_fails_the_backward_part(monkeypatch):
     parts = {p.label: p for p in result.parts}
     assert parts["forward float32"].passed
     assert not parts["backward float32"].passed, result.report()
+
+
+# ------------------------------------------------------------------ the model exercises: forged params, lazy models
+
+class PrivateCopyConvNet(models.ThreeLayerConvNet):
+    """Reports ``params`` but computes with a copy taken at construction: what the check sets is ignored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._own = {k: v.copy() for k, v in self.params.items()}
+
+    def loss(self, X, y=None):
+        shown, self.params = self.params, self._own
+        try:
+            return REAL_LOSS(self, X, y)
+        finally:
+            self.params = shown
+
+
+class Log10Net:
+    """Any model that claims loss log(10), zero gradients and equal scores, whatever its parameters."""
+
+    def __init__(self, *args, **kwargs):
+        self.params = {}
+
+    def loss(self, X, y=None):
+        if y is None:
+            return np.zeros((len(X), 10))
+        return math.log(10), {k: np.zeros_like(v) for k, v in self.params.items()}
+
+
+def test_a_convnet_that_ignores_the_parameters_it_is_given_earns_only_its_initialisation(monkeypatch):
+    monkeypatch.setattr(models, "ThreeLayerConvNet", PrivateCopyConvNet)
+    result = _one("three_layer_convnet")
+    assert [p.passed for p in result.parts] == [True, True, False, False, False, False], result.report()
+
+
+@pytest.mark.parametrize("name, cls", [("three_layer_convnet", "ThreeLayerConvNet"),
+                                       ("fully_connected_net", "FullyConnectedNet")])
+def test_a_model_that_reports_log10_and_zero_gradients_scores_zero(monkeypatch, name, cls):
+    monkeypatch.setattr(models, cls, Log10Net)
+    result = _one(name)
+    assert result.score == 0, result.report()
+
+
+class PrivateCopyFCNet(models.FullyConnectedNet):
+    """As :class:`PrivateCopyConvNet`: computes with the parameters it drew itself, whatever is set."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._own = {k: v.copy() for k, v in self.params.items()}
+
+    def loss(self, X, y=None):
+        shown, self.params = self.params, self._own
+        try:
+            return REAL_FC_LOSS(self, X, y)
+        finally:
+            self.params = shown
+
+
+def test_a_fully_connected_net_that_ignores_the_parameters_it_is_given_scores_zero(monkeypatch):
+    monkeypatch.setattr(models, "FullyConnectedNet", PrivateCopyFCNet)
+    result = _one("fully_connected_net")
+    assert result.score == 0, result.report()
+
+
+def test_the_model_checks_fall_back_to_the_models_own_numbers_only_without_the_private_references(monkeypatch):
+    """As in the release: full marks for the solution, and the line says what was judged by the student's numbers."""
+    ref = importlib.import_module("_cs231n_checks._reference")
+    for private in ("_three_layer_convnet", "_fully_connected_net", "_fully_connected_net_dropout"):
+        monkeypatch.delattr(ref, private)
+    for name in ("three_layer_convnet", "fully_connected_net"):
+        result = _one(name)
+        assert result.passed, result.report()
+        assert result.line().startswith(f"PASS {name} ") and "judged by your model's own numbers" in result.line()
+    (grader_line,) = [r.line() for r in run_checks(["relu_forward"])]
+    assert "[" not in grader_line
+
+
+def test_without_the_private_reference_dropout_that_is_ignored_still_fails(monkeypatch):
+    ref = importlib.import_module("_cs231n_checks._reference")
+    monkeypatch.delattr(ref, "_fully_connected_net_dropout")
+    real_dropout = L.dropout_forward
+    monkeypatch.setattr(L, "dropout_forward", lambda x, p: real_dropout(x, {**p, "mode": "test"}))
+    result = _one("fully_connected_net")
+    dropout_part = next(p for p in result.parts if p.label.startswith("dropout"))
+    assert not dropout_part.passed and "equals the loss without it" in dropout_part.message, result.report()
