@@ -168,6 +168,11 @@ def _model_cases():
              "np.zeros(shape[0] if i == 1 else shape[1], dtype=dtype)",
              "(std * rng.standard_normal(shape[0] if i == 1 else shape[1])).astype(dtype)")))],
          "should start at 0"),
+        # float64 weights in a float32 model: every layer then computes in float64, twice the memory.
+        ("cnn-init-forgets-dtype", "three_layer_convnet", CNN_INIT,
+         [(CNN, "__init__", planted_method(CNN, "__init__", ("(std * rng.standard_normal(shape)).astype(dtype)",
+                                                             "std * rng.standard_normal(shape)")))],
+         "model.params['W1']"),
         ("cnn-init-ignores-seed", "three_layer_convnet", CNN_INIT,
          [(CNN, "__init__", planted_method(CNN, "__init__", ("rng.standard_normal(shape)",
                                                              "np.random.standard_normal(shape)")))],
