@@ -2,7 +2,8 @@
 
 Each test runs checks in process against a submission that implements
 nothing, or that only *reports* good numbers (a model whose loss is
-log(10) with zero gradients, a Solver that claims 95% accuracy, batch norm
+log(10) with zero gradients, a model that computes with parameters of its
+own whatever the check sets, a Solver that claims 95% accuracy, batch norm
 whose running statistics stay at zero), and asserts that the check it
 targets scores 0. The in-process student resolves ``cs231n_cnn.<module>.<name>``
 at call time, so patching a module attribute is exactly what such a
