@@ -483,6 +483,10 @@ def test_public_checks_replay_to_full_marks_on_the_repository_solution(release, 
     assert sorted(got["scores"]) == PUBLIC
     failed = [line for score, max_score, _, line in got["scores"].values() if score != max_score]
     assert not failed, "\n".join(failed)
+    # Where the release can only judge the student's own numbers (trained weights, dropout masks), the line says so.
+    for name in ("three_layer_convnet", "fully_connected_net", "training_smoke"):
+        assert "judged by" in got["scores"][name][3] and "the grader recomputes" in got["scores"][name][3]
+    assert "[" not in got["scores"]["conv_forward_naive"][3]
 
 
 def test_untouched_release_scores_zero_on_its_own_public_checks_without_a_missed_lookup(release, tmp_path):
@@ -671,10 +675,61 @@ def test_find_regions_pairs_markers():
 def test_release_python_names_methods_and_deletes_hidden_tests():
     src = (f"class Net:\n    def loss(self):\n        {BEGIN}\n        return 0\n        {END}\n\n"
            f"{BEGIN_H}\nSECRET = 1\n{END_H}\n")
-    new, names = release_python(src, "pkg/models.py", lambda name: "07_x.ipynb" if name == "loss" else None)
+    new, names = release_python(src, "pkg/models.py", lambda name: "07_x.ipynb" if name == "Net.loss" else None)
     assert names == ["Net.loss"]
     assert new == ('class Net:\n    def loss(self):\n        raise NotImplementedError("Net.loss is not implemented yet: '
                    'write it in pkg/models.py (07_x.ipynb)")\n\n')
+
+
+def test_a_method_is_taught_in_the_notebook_that_checks_its_class(release):
+    # "loss" and "__init__" are in every notebook; the class names the notebook.
+    models = (release / "cs231n_cnn/models.py").read_text()
+    for method, notebook in (("ThreeLayerConvNet.__init__", "07_training_cifar10"),
+                             ("ThreeLayerConvNet.loss", "07_training_cifar10"),
+                             ("FullyConnectedNet.loss", "08_fully_connected_nets")):
+        assert (f'raise NotImplementedError("{method}: implement this in cs231n_cnn/models.py '
+                f'(see notebook {notebook}.ipynb)")') in models
+    readme = (release / "README.md").read_text()
+    assert "ThreeLayerConvNet.__init__" in readme and "FullyConnectedNet.loss" in readme
+
+
+def test_convnet_and_train_are_library_code_before_the_model_exercises(release, tmp_path):
+    """A student who has written every layer but not the two models: ConvNet and `train` already work."""
+    student = tmp_path / "student"
+    shutil.copytree(release / "cs231n_cnn", student / "cs231n_cnn")
+    for path in (REPO / "cs231n_cnn").rglob("*.py"):
+        rel = path.relative_to(REPO).as_posix()
+        # The models stay stubbed; the fast paths left out of the release stay out.
+        if BEGIN in path.read_text() and rel not in ("cs231n_cnn/models.py", "cs231n_cnn/layers/channel_major.py"):
+            shutil.copyfile(path, student / rel)
+    assert "raise NotImplementedError" in (student / "cs231n_cnn/models.py").read_text()
+    from cs231n_cnn.data.fake import write_fake_cifar10
+
+    write_fake_cifar10(tmp_path / "data", images_per_batch=6, num_test=8, seed=0)
+    script = f"""
+import json, numpy as np, cs231n_cnn
+from cs231n_cnn.cli import main
+from cs231n_cnn.models import ConvNet, FullyConnectedNet, ThreeLayerConvNet
+X, y = np.random.default_rng(0).standard_normal((2, 3, 32, 32)), np.array([1, 2])
+loss, grads = ConvNet("three_layer_convnet", weight_scale=1e-3, dtype=np.float64, seed=0).loss(X, y)
+assert abs(loss - np.log(10)) < 0.01 and sorted(grads) == ["W1", "W2", "W3", "b1", "b2", "b3"], loss
+for build in (ThreeLayerConvNet, lambda: FullyConnectedNet([4]).loss(X, y)):
+    try:
+        build()
+    except NotImplementedError as exc:
+        assert "implement this in cs231n_cnn/models.py" in str(exc), exc
+    else:
+        raise AssertionError("the model exercises should be stubbed")
+print(cs231n_cnn.__file__)
+raise SystemExit(main(["train", "--spec", "three_layer_convnet", "--data", {str(tmp_path / "data")!r},
+                       "--epochs", "1", "--num-val", "6", "--quiet", "--json"]))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=_env(PYTHONPATH=str(student)),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    where, result = proc.stdout.strip().splitlines()[-2:]
+    assert Path(where).resolve() == (student / "cs231n_cnn/__init__.py").resolve()
+    assert json.loads(result)["epochs"] == 1
 
 
 def test_a_region_that_is_a_whole_block_body_is_reported():

@@ -261,6 +261,32 @@ def test_the_fail_line_is_one_headline_and_details_follow():
     assert CheckResult("c", 2, 2, False, []).line() == "PASS c 2/2"
 
 
+def test_a_note_of_what_could_not_be_checked_goes_on_the_line_pass_or_fail():
+    note = "in this release overfitting is judged by your model's own numbers"
+    assert CheckResult("c", 2, 2, False, [], note=note).line() == f"PASS c 2/2 [{note}]"
+    failed = CheckResult("c", 1, 2, False, [PartResult("p", 1, 1), PartResult("q", 0, 1, "wrong")], note=note)
+    assert failed.line() == f"FAIL c: [q] wrong (1/2) [{note}]"
+
+
+class _Model:
+    def __init__(self):
+        self.params = {"W1": np.zeros(2)}
+
+
+def test_set_item_writes_a_copy_into_a_student_objects_dict_and_refuses_private_attributes():
+    student = InProcessStudent()
+    model = student._keep(_Model())
+    t = Tester(student, 0)
+    value = np.ones(2)
+    t.set_item(model, "params", "W1", value)
+    value[0] = 5                                   # the student holds a copy: the check's array stays its own
+    np.testing.assert_array_equal(t.get_attr(model, "params")["W1"], np.ones(2))
+    with pytest.raises(StudentError, match="attribute '_own' is private"):
+        t.set_item(model, "_own", "W1", value)
+    with pytest.raises(StudentError, match=r"_Model.bn_params\['W1'\] = \.\.\. raised AttributeError"):
+        t.set_item(model, "bn_params", "W1", value)
+
+
 # ------------------------------------------------------------------ real checks, planted bugs
 
 def _run(monkeypatch, check, attr, fake):

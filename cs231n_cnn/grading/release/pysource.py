@@ -60,7 +60,7 @@ def release_python(source: str, relpath: str, notebook_for=None) -> tuple[str, l
     """Stub the solution regions and delete the hidden-test regions of one Python file.
 
     Returns the new source and the qualified names of the stubbed functions.
-    ``notebook_for(function_name)`` names the notebook that teaches it (or
+    ``notebook_for(qualified_name)`` names the notebook that teaches it (or
     None). Raises :class:`~.markers.MarkerError`, or :class:`~.errors.ReleaseError`
     if the result would not compile.
     """
@@ -79,7 +79,7 @@ def release_python(source: str, relpath: str, notebook_for=None) -> tuple[str, l
         if r.kind == HIDDEN:
             return ""
         name = _enclosing(scopes, r.begin + 1) or module
-        notebook = notebook_for(name.rsplit(".", 1)[-1]) if notebook_for else None
+        notebook = notebook_for(name) if notebook_for else None
         if notebook_for and not notebook:
             # No notebook teaches it: a fast path of the complete library, removed because its code
             # would give a solution away, not an exercise.

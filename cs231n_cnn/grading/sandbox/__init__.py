@@ -3,7 +3,7 @@
 :class:`Sandbox` decides how worker processes start and holds the files they
 see; :class:`SandboxStudent` is the grader's side of one worker, with the
 interface of :class:`~..runtime.student.InProcessStudent` (``call``, ``call_method``,
-``get_attr``, ``close``), so every check runs unchanged::
+``get_attr``, ``set_item``, ``close``), so every check runs unchanged::
 
     sandbox = Sandbox("auto")      # then copy the submission's package into sandbox.submission_dir
     run_check_def(check, SandboxStudent(sandbox))

@@ -139,6 +139,11 @@ class SandboxStudent:
     def get_attr(self, handle: Handle, attr: str):
         return self._request(f"{handle.type_name}.{attr}", {"op": "get_attr", "handle": handle, "attr": attr})
 
+    def set_item(self, handle: Handle, attr: str, key: str, value) -> None:
+        """``obj.<attr>[key] = value`` in the worker (``value``: plain data, e.g. a parameter array)."""
+        return self._request(f"{handle.type_name}.{attr}[{key!r}]", {"op": "set_item", "handle": handle,
+                                                                     "attr": attr, "key": key, "value": value})
+
     # ------------------------------------------------------------ internals
 
     def _on_log(self, chunk: bytes) -> None:
