@@ -26,7 +26,6 @@ and tested on its own.
 from __future__ import annotations
 
 import html
-import io
 import os
 from dataclasses import dataclass
 
@@ -34,6 +33,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .screenfig import SCREEN_DPI, png_2x
 from .shapes import check_int, output_size
 
 __all__ = [
@@ -50,8 +50,6 @@ __all__ = [
     "widgets_enabled",
     "explore_conv",
     "explore_dot_product",
-    "SCREEN_DPI",
-    "PIXEL_RATIO",
     "LABEL_PT",
     "TITLE_PT",
 ]
@@ -61,12 +59,8 @@ _RED = "#c62828"
 _GREEN = "#2e7d32"
 _PAD_GREY = "#d9d9d9"
 
-# A browser at 100% zoom shows 96 CSS px per inch (CSS 2.1's reference pixel), so a figure laid out at 96 dpi
-# and shown at its size in inches has its fonts at their size in CSS points: 9 pt is 12 CSS px. At the 80 dpi
-# these figures had, a 7 pt label was 7.8 px (5.8 pt) on screen.
-SCREEN_DPI = 96
-# Image pixels per CSS pixel: laptops with HiDPI screens have devicePixelRatio 2; a 1x image is upscaled, blurry.
-PIXEL_RATIO = 2
+# Shown at SCREEN_DPI (96) CSS px per inch, 9 pt is 12 CSS px. At the 80 dpi these figures had, a 7 pt label
+# was 7.8 px (5.8 pt) on screen.
 LABEL_PT = 10        # numbers in cells, row labels: the issue asks for at least 9 pt at 100% zoom
 TITLE_PT = 11
 # The 1-D explorer's cells: room for its widest label, "x15" at LABEL_PT (1.8 em, 0.25 in), and at the
@@ -395,24 +389,18 @@ def widgets_enabled(interactive: bool | None = None) -> bool:
 
 
 def _png(fig: Figure):
-    """``fig`` as a PNG of PIXEL_RATIO image pixels per CSS pixel, tagged to display at ``fig``'s size in inches.
+    """``fig`` as a 2x PNG (:func:`~cs231n_cnn.screenfig.png_2x`) tagged to show at SCREEN_DPI CSS px per inch.
 
-    ``retina=True`` makes IPython send the PNG's half size as its width and height, so the browser shows it
-    at SCREEN_DPI CSS px per inch whatever the notebook's matplotlib settings are.
+    Whatever the notebook's ``figure.dpi`` or ``InlineBackend.figure_formats``; the whole figure, not cropped.
     """
     from IPython.display import Image
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=SCREEN_DPI * PIXEL_RATIO)
-    return Image(data=buf.getvalue(), format="png", retina=True)       # retina: PIXEL_RATIO is 2
+    data, size = png_2x(fig, dpi=SCREEN_DPI)
+    return Image(data=data, format="png", **size)
 
 
 def show_figure(fig: Figure) -> None:
-    """Display ``fig`` in a notebook as a sharp (2x) PNG at its size in inches, 96 CSS px per inch.
-
-    For the figures of this module; unlike the inline backend, it does not depend on the notebook's
-    ``figure.dpi`` or ``InlineBackend.figure_formats``, and it does not crop the figure.
-    """
+    """Display a figure of this module in a notebook: sharp (2x), at 96 CSS px per inch, labels >= 9 pt."""
     from IPython.display import display
 
     display(_png(fig))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from glyphs import CSS_PX_PER_PT, em_from_ink, ink_height, read_png, text_boxes
-from test_jupyterlab import cell_containing, open_notebook, run_all_cells, tracebacks
+from test_jupyterlab import cell_containing, open_notebook, run_all_cells, tracebacks, wait_idle
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -56,6 +56,20 @@ def figures():
            NUMBER.fullmatch)
 
 
+def accept_kernel_dialog(page, wait_ms=0):
+    """On a loaded machine JupyterLab may ask which kernel to start (it has not listed them yet): take its choice."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    try:
+        dialog.wait_for(state="visible", timeout=wait_ms or 1)
+    except PlaywrightTimeout:       # no dialog
+        return
+    dialog.locator("button", has_text="Select").click()
+    dialog.wait_for(state="detached")
+    wait_idle(page)
+
+
 def measure(img, fig, keep) -> dict:
     """Screenshot ``img`` and measure every text of ``fig`` that ``keep`` accepts: ink (CSS px) and em (pt)."""
     shot = read_png(img.screenshot())
@@ -71,7 +85,9 @@ def measure(img, fig, keep) -> dict:
 def test_explorer_and_receptive_field_labels_are_at_least_9pt(course_lab, hidpi_page, screenshot_dir):
     page = hidpi_page
     open_notebook(page, course_lab)
+    accept_kernel_dialog(page, wait_ms=3000)
     run_all_cells(page)
+    accept_kernel_dialog(page)
     assert tracebacks(page) == []
     results = {}
     for name, marker, fig, keep in figures():
