@@ -49,7 +49,8 @@ notebooks: $(STAMP) data
 	CS231N_PROGRESS=0 $(PY) -m cs231n_cnn.nbtools run notebooks/*.ipynb
 
 # Notebook 02 run in a real JupyterLab through Debian's Chromium (apt-get install chromium), driven by
-# Playwright; screenshots in tests/browser/screenshots/ (or $CS231N_SCREENSHOTS). Not part of `make test`.
+# Playwright, and the height of its figures' labels measured on screenshots (tests/browser/screenshots/, or
+# $CS231N_SCREENSHOTS; legibility.json). Not part of `make test`.
 test-browser: $(STAMP) data
 	$(PY) -m pytest tests/browser --reruns 1 -rR
 
