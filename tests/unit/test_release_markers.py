@@ -132,7 +132,8 @@ def test_the_student_makefile_is_indented_with_tabs():
     makefile = read_template("Makefile")
     recipes = [line for line in makefile.splitlines() if line.startswith(("\t", " "))]
     assert recipes and all(line.startswith("\t") for line in recipes)
-    assert "check: $(STAMP)\n\tMPLBACKEND=Agg $(PY) -m pytest -q test_public_checks.py\n" in makefile
+    assert ("check: $(STAMP)\nifeq ($(VERBOSE),)\n\t@MPLBACKEND=Agg $(PY) -m cs231n_cnn check\nelse\n"
+            "\tMPLBACKEND=Agg $(PY) -m pytest -q -rN test_public_checks.py\nendif\n") in makefile
 
 
 def test_student_files_fill_in_the_readme_and_copy_the_rest():

@@ -1,7 +1,7 @@
 """Notebooks for the release: solution cells stubbed as nbgrader does, check cells cleared, teaching output kept.
 
 A marked region in a code cell becomes nbgrader's stub (``# YOUR CODE HERE``
-/ ``raise NotImplementedError("Your turn: write `x` in this cell ...")``, naming
+/ ``raise NotImplementedError('Your turn: write `x` in this cell ...')``, naming
 what the solution sets) and the cell loses its outputs, execution count and
 source hash. Check cells (cells calling ``run_check``) lose their
 outputs too, so the student sees no PASS lines they did not earn. Every
