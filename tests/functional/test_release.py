@@ -351,9 +351,9 @@ def test_every_solution_region_became_a_helpful_stub(release):
     conv = (release / "cs231n_cnn/layers/conv.py").read_text()
     # Validation (above the marker) is kept; the stub names the function, the file and the notebook.
     assert ('    stride, pad, (N, F, H_out, W_out) = check_conv_inputs(x, w, b, conv_param, '
-            'layer="conv_forward_naive")\n    out = None\n    raise NotImplementedError("conv_forward_naive: implement '
-            'this in cs231n_cnn/layers/conv.py (see notebook 02_conv_layer.ipynb)")\n') in conv
-    assert "see notebook 03_im2col.ipynb" in (release / "cs231n_cnn/im2col.py").read_text()
+            'layer="conv_forward_naive")\n    out = None\n    raise NotImplementedError("conv_forward_naive is not '
+            'implemented yet: write it in cs231n_cnn/layers/conv.py (02_conv_layer.ipynb)")\n') in conv
+    assert "write it in cs231n_cnn/im2col.py (03_im2col.ipynb)" in (release / "cs231n_cnn/im2col.py").read_text()
 
 
 def test_hidden_checks_are_gone_and_public_ones_remain(release):
@@ -687,8 +687,8 @@ def test_a_method_is_taught_in_the_notebook_that_checks_its_class(release):
     for method, notebook in (("ThreeLayerConvNet.__init__", "07_training_cifar10"),
                              ("ThreeLayerConvNet.loss", "07_training_cifar10"),
                              ("FullyConnectedNet.loss", "08_fully_connected_nets")):
-        assert (f'raise NotImplementedError("{method}: implement this in cs231n_cnn/models.py '
-                f'(see notebook {notebook}.ipynb)")') in models
+        assert (f'raise NotImplementedError("{method} is not implemented yet: write it in cs231n_cnn/models.py '
+                f'({notebook}.ipynb)")') in models
     readme = (release / "README.md").read_text()
     assert "ThreeLayerConvNet.__init__" in readme and "FullyConnectedNet.loss" in readme
 
@@ -717,7 +717,7 @@ for build in (ThreeLayerConvNet, lambda: FullyConnectedNet([4]).loss(X, y)):
     try:
         build()
     except NotImplementedError as exc:
-        assert "implement this in cs231n_cnn/models.py" in str(exc), exc
+        assert "is not implemented yet: write it in cs231n_cnn/models.py" in str(exc), exc
     else:
         raise AssertionError("the model exercises should be stubbed")
 print(cs231n_cnn.__file__)

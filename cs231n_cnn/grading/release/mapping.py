@@ -1,7 +1,7 @@
 """Which notebook teaches which library function, from the notebooks' check cells and what each check calls.
 
-A stubbed function's message names its notebook ("see notebook
-02_conv_layer.ipynb"), and the student README lists the functions by
+A stubbed function's message names its notebook ("... write it in
+cs231n_cnn/layers/conv.py (02_conv_layer.ipynb)"), and the student README lists the functions by
 notebook.
 """
 
