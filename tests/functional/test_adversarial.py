@@ -888,15 +888,24 @@ def test_auto_chooses_the_container_mode_where_namespaces_are_refused_and_says_s
         box.cleanup()
 
 
-def test_auto_never_chooses_the_container_mode_where_namespaces_work():
-    """The user mode (private mounts, IPC and network) is better; the container mode is for containers."""
+def test_auto_considers_the_container_mode_exactly_where_namespaces_are_refused():
+    """Where namespaces work the user mode (private mounts, IPC and network) is better: auto passes
+    the container mode by; where they are refused (in a container) it takes it."""
     from cs231n_cnn.grading.sandbox import isolation, modes
 
     require("container")
-    if isolation.namespaces_available() is not None:
-        pytest.skip("this machine refuses namespaces")
-    with pytest.raises(SandboxUnavailable, match="not needed"):
-        modes.ContainerMode(None).check(auto=True)
+    box = Sandbox("container", python=SANDBOXES["container"])
+    try:
+        if isolation.namespaces_available() is None:
+            with pytest.raises(SandboxUnavailable, match="not needed"):
+                modes.ContainerMode(box).check(auto=True)
+        else:
+            modes.ContainerMode(box).check(auto=True)
+            auto = Sandbox("auto", python=SANDBOXES["container"])
+            assert auto.mode == "container"
+            auto.cleanup()
+    finally:
+        box.cleanup()
 
 
 def test_the_container_mode_is_never_used_by_a_grader_that_is_not_root(monkeypatch):

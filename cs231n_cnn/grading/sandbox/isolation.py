@@ -337,6 +337,7 @@ def remove_leftovers(uid: int, dirs=PRIVATE_TMP) -> list[str]:
     libc = ctypes.CDLL(None, use_errno=True)
     remove = {"shm": lambda i: libc.shmctl(i, _IPC_RMID, None), "msg": lambda i: libc.msgctl(i, _IPC_RMID, None),
               "sem": lambda i: libc.semctl(i, 0, _IPC_RMID)}
+    found = []
     for kind in ("shm", "msg", "sem"):
         try:
             with open(f"/proc/sysvipc/{kind}", encoding="ascii") as f:
@@ -348,8 +349,28 @@ def remove_leftovers(uid: int, dirs=PRIVATE_TMP) -> list[str]:
             id_col, uid_col = header.index({"shm": "shmid", "msg": "msqid", "sem": "semid"}[kind]), header.index("uid")
         except ValueError:
             continue
-        for row in rows:
-            if len(row) > max(id_col, uid_col) and row[uid_col] == str(uid):
-                if remove[kind](int(row[id_col])) == 0:
-                    removed.append(f"System V {kind} {row[id_col]}")
+        found += [(kind, int(row[id_col])) for row in rows
+                  if len(row) > max(id_col, uid_col) and row[uid_col] == str(uid)]
+    if not found:
+        return removed
+    # Root in a container lacks CAP_IPC_OWNER (not among Docker's default capabilities): the
+    # owner itself removes its objects, in a child that takes its user id.
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            done = [i for i, (kind, ipc_id) in enumerate(found) if remove[kind](ipc_id) == 0]
+            os.write(write_end, ",".join(map(str, done)).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        answer = f.read().decode()
+    os.waitpid(pid, 0)
+    for i in (int(v) for v in answer.split(",") if v):
+        removed.append(f"System V {found[i][0]} {found[i][1]}")
     return removed
