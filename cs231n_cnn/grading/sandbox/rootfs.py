@@ -128,12 +128,18 @@ class _Builder:
         return self.tree + host
 
     def _file(self, src: str, dst: str) -> None:
+        # A link shares the file: one any user may write (a venv made under umask 000), or a
+        # set-id one, is copied instead, root's and read-only to others.
+        risky = os.stat(src).st_mode & (0o002 | stat.S_ISUID | stat.S_ISGID)
         try:
+            if risky:
+                raise OSError("copied, not linked")
             os.link(src, dst)
             self.linked += 1
         except OSError:
-            shutil.copy2(src, dst)          # another file system, or links refused
+            shutil.copy2(src, dst)          # another file system, links refused, or risky
             os.chown(dst, 0, 0)
+            os.chmod(dst, stat.S_IMODE(os.stat(src).st_mode) & 0o755)
             self.copied += 1
 
     def put(self, host: str, skip=()) -> None:
