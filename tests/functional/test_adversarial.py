@@ -758,6 +758,29 @@ ATTACKS = {
                 else:
                     print("held:", os.strerror(ctypes.get_errno()))
     """,
+    "ptrace-the-grader": """
+            libc.ptrace.restype = ctypes.c_long
+            for pid in {os.getppid(), grader}:
+                if libc.ptrace(16, pid, None, None) == 0:                  # PTRACE_ATTACH
+                    print("BREACH ptrace attached to", pid)
+                else:
+                    print("held:", os.strerror(ctypes.get_errno()))
+    """,
+    "ten-thousand-open-files": """
+            fds = []
+            try:
+                with open("/tmp/open-files", "w"):
+                    pass
+                for _ in range(10000):
+                    fds.append(os.open("/tmp/open-files", os.O_RDONLY))
+            except OSError as exc:
+                print("held:", type(exc).__name__, exc.errno)
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            if len(fds) >= 5000:
+                print("BREACH open files:", len(fds))
+    """,
     "memfd-beyond-the-memory-limit": """
             fd = os.memfd_create("hog")
             os.ftruncate(fd, 720 << 20)
