@@ -964,6 +964,33 @@ def test_the_terminal_line_and_the_report_say_what_the_mode_lacks(mode, tmp_path
         assert "lacks" not in line
 
 
+@pytest.mark.parametrize("mode", [m for m in ISOLATING_HERE if m == "container"])
+def test_the_container_modes_root_has_three_world_writable_directories_and_no_proc(mode, tmp_path, trusted,
+                                                                                   full_marks):
+    """What the grader empties after each submission is every directory the student's code can write
+    to besides its home: the walk of its whole root finds exactly those, and no /proc or /sys."""
+    body = """
+            import stat
+            writable = []
+            for dirpath, dirnames, _files in os.walk("/"):
+                for d in dirnames:
+                    path = os.path.join(dirpath, d)
+                    try:
+                        st = os.lstat(path)
+                    except OSError:
+                        continue
+                    if stat.S_ISDIR(st.st_mode) and st.st_mode & 0o002:
+                        writable.append(path)
+            print("held: world-writable", sorted(writable), "proc", os.path.exists("/proc/self"),
+                  "sys", os.path.exists("/sys/kernel"), "home", os.getcwd().startswith("/stages/"))
+    """
+    results = grade(_probe(reference_submission(tmp_path, "submission-walk-root-full"), body), trusted, tmp_path,
+                    sandbox=mode)
+    relu = by_name(results)["relu_forward"]["output"]
+    assert "held: world-writable ['/dev/shm', '/tmp', '/var/tmp'] proc False sys False home True" in relu, relu
+    assert results["score"] == full_marks
+
+
 def test_remove_leftovers_deletes_what_a_user_id_left(tmp_path):
     """The container mode's cleanup (no private /tmp or IPC there): files and System V IPC of the user id."""
     if os.geteuid() != 0:
