@@ -165,6 +165,20 @@ def test_infinite_loop_times_out_and_the_rest_is_graded(mode, tmp_path, trusted,
     assert "restarted" in results["output"]
 
 
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
+def test_spinning_past_the_cpu_time_limit_is_stopped_by_it(mode, tmp_path, trusted, full_marks):
+    """RLIMIT_CPU, not the wall clock: the check's time limit (20 s) is far away when it strikes."""
+    root = append(reference_submission(tmp_path, "submission-spin-partial"), "layers/fc.py", """
+        def relu_forward(x):
+            while True:
+                pass
+    """)
+    results = grade(root, trusted, tmp_path, sandbox=mode, cpu_seconds=2)
+    relu = by_name(results)["relu_forward"]["output"]
+    assert "used up its CPU-time limit of 2 s" in relu, relu
+    assert results["score"] == full_marks - points(trusted, *RELU)
+
+
 def test_huge_allocation_hits_the_memory_limit(tmp_path, trusted, full_marks):
     root = append(reference_submission(tmp_path, "submission-huge-allocation-partial"), "layers/fc.py", """
         def relu_forward(x):
