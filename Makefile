@@ -7,12 +7,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv lab test test-browser lint test-fast bench bench-nets bench-train data notebooks clean
+.PHONY: help venv lab test test-browser test-container lint test-fast bench bench-nets bench-train data notebooks clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
 	@echo "make test       set up .venv and run the whole test suite"
 	@echo "make test-browser  notebook 02 in JupyterLab through Chromium (needs Debian's chromium package)"
+	@echo "make test-container  the grader inside a podman container (root; needs podman and runc; ~15 min budget)"
 	@echo "make lint       ruff on the package, tests, checks, benchmarks and notebooks (part of make test)"
 	@echo "make test-fast  unit tests only, skipping tests marked slow"
 	@echo "make notebooks  re-execute the notebooks in place (full length)"
@@ -53,6 +54,11 @@ notebooks: $(STAMP) data
 # $CS231N_SCREENSHOTS; legibility.json). Not part of `make test`.
 test-browser: $(STAMP) data
 	$(PY) -m pytest tests/browser --reruns 1 -rR
+
+# The grader inside a real container (README, "Grading in a container"): podman + runc as root,
+# the machine's root as an overlay. Not part of `make test`; its budget is 15 minutes.
+test-container: $(STAMP)
+	CS231N_CONTAINER_TESTS=1 CS231N_SMALL=1 MPLBACKEND=Agg timeout 900 $(PY) -m pytest tests/container -rA -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cs231n_cnn tests benchmarks checks notebooks

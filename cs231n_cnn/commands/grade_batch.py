@@ -33,6 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_limit_arguments(parser)
 
 
+def _print_mode(mode: str) -> None:
+    from ..grading.sandbox import MODE_CLASSES
+
+    lacks = MODE_CLASSES[mode].lacks if MODE_CLASSES[mode].isolating else ""
+    print(f"sandbox: {mode}" + (f" (lacks next to bubblewrap: {lacks})" if lacks else ""), flush=True)
+
+
 def run(args) -> int:
     import sys
 
@@ -48,7 +55,7 @@ def run(args) -> int:
     try:
         rows = grade_batch(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
                            checks_dir=args.checks, sandbox=args.sandbox, limits=limits, worker_python=args.python,
-                           on_mode=lambda mode: print(f"sandbox: {mode}", flush=True))
+                           on_mode=_print_mode)
     except SandboxUnavailable as exc:
         print(f"error: nothing was graded: {exc}", file=sys.stderr)
         return STATUS_EXIT["grader_error"]

@@ -172,7 +172,7 @@ def main(argv=None) -> int:
         import scipy  # noqa: F401 - the checks' student code may use it
 
         send({"kind": "probe", "seccomp": seccomp, "numpy": np.__version__, "visible": tuple(visible),
-              "uid": os.getuid(), "fork_blocked": _fork_blocked()})
+              "uid": os.getuid(), "fork_blocked": _fork_blocked(), "umask": _umask()})
         return 0
     # Sent before any student code runs, so the grader can trust what it says about the filter.
     send({"kind": "hello", "seccomp": seccomp})
@@ -184,6 +184,12 @@ def main(argv=None) -> int:
         return 3
     send({"kind": "ready", "package": where})
     return _serve(in_fd, out_fd, args.memory_mb, max_request=2**31, max_response=args.max_response)
+
+
+def _umask() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def _fork_blocked() -> bool:
