@@ -7,13 +7,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv lab test test-browser test-learner lint test-fast bench bench-nets bench-train data notebooks clean
+.PHONY: help venv lab test test-browser test-learner test-container lint test-fast bench bench-nets bench-train data notebooks clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
 	@echo "make test       set up .venv and run the whole test suite"
 	@echo "make test-browser  notebook 02 in JupyterLab through Chromium (needs Debian's chromium package)"
 	@echo "make test-learner  the student release walked as a learner: real kernels, library edited as asked (~10 min)"
+	@echo "make test-container  the grader inside a podman container (root; needs podman and runc; ~15 min budget)"
 	@echo "make lint       ruff on the package, tests, checks, benchmarks and notebooks (part of make test)"
 	@echo "make test-fast  unit tests only, skipping tests marked slow"
 	@echo "make notebooks  re-execute the notebooks in place (full length)"
@@ -50,7 +51,8 @@ notebooks: $(STAMP) data
 	CS231N_PROGRESS=0 $(PY) -m cs231n_cnn.nbtools run notebooks/*.ipynb
 
 # Notebook 02 run in a real JupyterLab through Debian's Chromium (apt-get install chromium), driven by
-# Playwright; screenshots in tests/browser/screenshots/ (or $CS231N_SCREENSHOTS). Not part of `make test`.
+# Playwright, and the height of its figures' labels measured on screenshots (tests/browser/screenshots/, or
+# $CS231N_SCREENSHOTS; legibility.json). Not part of `make test`.
 test-browser: $(STAMP) data
 	$(PY) -m pytest tests/browser --reruns 1 -rR
 
@@ -59,6 +61,11 @@ test-browser: $(STAMP) data
 # without CIFAR-10. About 10 minutes on 2 cores; summaries in tests/learner/results/. Not part of `make test`.
 test-learner: $(STAMP) data
 	$(PY) -m pytest tests/learner -s -rfE --timeout=900
+
+# The grader inside a real container (README, "Grading in a container"): podman + runc as root,
+# the machine's root as an overlay. Not part of `make test`; its budget is 15 minutes.
+test-container: $(STAMP)
+	CS231N_CONTAINER_TESTS=1 CS231N_SMALL=1 MPLBACKEND=Agg timeout 900 $(PY) -m pytest tests/container -rA -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cs231n_cnn tests benchmarks checks notebooks

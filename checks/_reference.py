@@ -246,6 +246,114 @@ def l2_pool_backward(x, dout, ph, pw, stride):
     return dx
 
 
+# ---------------------------------------------------------------- whole models (checks/models.py)
+
+def _weights_penalty(params, reg):
+    """0.5 * reg * the sum of squares of the weight matrices W1, W2, ... (never biases, gammas or betas)."""
+    return 0.5 * reg * sum(float(np.sum(v ** 2)) for k, v in params.items() if k[0] == "W" and k[1:].isdigit())
+
+
+def _convnet_features(params, X):
+    """conv (odd square filter, stride 1, same padding) - relu - 2x2 max pool, flattened: (N, F*H/2*W/2)."""
+    W1 = params["W1"]
+    h = relu(conv(X, W1, params["b1"], 1, (W1.shape[2] - 1) // 2))
+    return pool(h, 2, 2, 2, "max").reshape(len(X), -1)
+
+
+def _convnet_head(params, features):
+    """affine - relu - affine on the pooled features: the scores."""
+    h = relu(np.tensordot(features, params["W2"], axes=1) + params["b2"])
+    return np.tensordot(h, params["W3"], axes=1) + params["b3"]
+
+
+def _convnet_scores(params, X):
+    """Scores of conv - relu - 2x2 max pool - affine - relu - affine."""
+    return _convnet_head(params, _convnet_features(params, X))
+
+
+def _fc_scores(params, X, normalization=None, masks=None, keep=1.0):
+    """Scores of {affine - [batch/layer norm] - relu - [dropout]} x (L-1) - affine, batch statistics.
+
+    ``masks[i - 1]`` (N, H_i) of 0/1, if given, keeps hidden layer i's units
+    where it is 1, scaled by ``1 / keep`` (inverted dropout).
+    """
+    L = sum(1 for k in params if k[0] == "W")
+    h = X.reshape(len(X), -1)
+    for i in range(1, L):
+        h = np.tensordot(h, params[f"W{i}"], axes=1) + params[f"b{i}"]
+        if normalization == "batchnorm":
+            h = batchnorm(h, params[f"gamma{i}"], params[f"beta{i}"])
+        elif normalization == "layernorm":
+            h = layernorm(h, params[f"gamma{i}"], params[f"beta{i}"])
+        h = relu(h)
+        if masks is not None:
+            h = h * masks[i - 1] / keep
+    return np.tensordot(h, params[f"W{L}"], axes=1) + params[f"b{L}"]
+
+
+def _numerical_param_grads(loss, params):
+    """Centered differences of ``loss(params)`` with respect to every entry of every array in ``params``."""
+    grads = {}
+    for k in params:
+        def f(v, k=k):
+            return loss({**params, k: v})
+        grads[k] = numerical_grad_scalar(f, params[k])
+    return grads
+
+
+def three_layer_convnet(params, X, y=None, reg=0.0):
+    """The three-layer ConvNet of ``params`` (W1, b1 conv; W2, b2; W3, b3) on the grader's X.
+
+    Returns the scores (N, num_classes) when ``y`` is None, else ``(loss,
+    scores)`` with the mean softmax loss plus ``0.5 * reg * sum(W**2)``.
+    """
+    scores = _convnet_scores(params, X)
+    if y is None:
+        return scores
+    return float(softmax_loss(scores, y)) + _weights_penalty(params, reg), scores
+
+
+def three_layer_convnet_grads(params, X, y, reg=0.0):
+    """Numerical gradients of :func:`three_layer_convnet`'s loss with respect to every parameter."""
+    features = _convnet_features(params, X)
+
+    def loss(p):
+        # Moving W2..b3 leaves the conv layer's output as it is: compute it once (a 7x speed-up).
+        same = p["W1"] is params["W1"] and p["b1"] is params["b1"]
+        scores = _convnet_head(p, features if same else _convnet_features(p, X))
+        return float(softmax_loss(scores, y)) + _weights_penalty(p, reg)
+    return _numerical_param_grads(loss, params)
+
+
+def fully_connected_net(params, X, y=None, reg=0.0, normalization=None):
+    """The fully connected net of ``params`` without dropout (train-mode statistics for batch norm).
+
+    Scores (N, num_classes) when ``y`` is None, else ``(loss, scores)`` as
+    for :func:`three_layer_convnet`.
+    """
+    scores = _fc_scores(params, X, normalization)
+    if y is None:
+        return scores
+    return float(softmax_loss(scores, y)) + _weights_penalty(params, reg), scores
+
+
+def fully_connected_net_grads(params, X, y, reg=0.0, normalization=None):
+    """Numerical gradients of :func:`fully_connected_net`'s loss with respect to every parameter."""
+    return _numerical_param_grads(
+        lambda p: float(softmax_loss(_fc_scores(p, X, normalization), y)) + _weights_penalty(p, reg), params)
+
+
+def _fully_connected_net_dropout(params, X, y, keep, masks):
+    """``(loss, numerical grads)`` of the plain fully connected net with the given dropout masks, reg 0.
+
+    Private: the masks are what the student's dropout layer draws for the
+    model's seed, so the release cannot replay this (see checks/models.py).
+    """
+    def loss(p):
+        return float(softmax_loss(_fc_scores(p, X, None, masks, keep), y))
+    return loss(params), _numerical_param_grads(loss, params)
+
+
 def _three_layer_convnet(params, X, y):
     """Loss and class scores of the course's three-layer net, by the references above.
 
@@ -259,9 +367,15 @@ def _three_layer_convnet(params, X, y):
     results recorded on the grader's own inputs, so the release does not
     ship this function (see ``checks/training.py``).
     """
-    W1 = params["W1"]
-    h = relu(conv(X, W1, params["b1"], 1, (W1.shape[2] - 1) // 2))
-    h = pool(h, 2, 2, 2, "max").reshape(len(X), -1)
-    h = relu(np.tensordot(h, params["W2"], axes=1) + params["b2"])
-    scores = np.tensordot(h, params["W3"], axes=1) + params["b3"]
+    scores = _convnet_scores(params, X)
+    return float(softmax_loss(scores, y)), scores
+
+
+def _fully_connected_net(params, X, y):
+    """``(loss, scores)`` of the plain fully connected net (no normalization, no dropout, reg 0).
+
+    Private for the same reason as :func:`_three_layer_convnet`: the overfitting
+    part of checks/models.py evaluates parameters trained with the student's gradients.
+    """
+    scores = _fc_scores(params, X)
     return float(softmax_loss(scores, y)), scores

@@ -79,6 +79,9 @@ def training_smoke(t):
         loss, grads = h.unpack(t.call_method(model, "loss", X[:10], y[:10]), "loss, grads", "ThreeLayerConvNet.loss")
         if not isinstance(loss, float) or not isinstance(grads, dict):
             raise CheckFailure("ThreeLayerConvNet.loss(X, y) must return (loss as a float, grads as a dict)")
+        if trusted is None:
+            t.note("in this release the model and the Solver are judged by their own numbers; the grader "
+                   "recomputes them with a reference")
         if trusted is not None:
             expected = trusted(initial, X[:10], y[:10])[0]
             t.assert_close(loss, expected, tol=1e-8, name="loss (against the reference forward pass of model.params)")

@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "describe": ("describe", "sizes, parameters, memory and receptive fields of an architecture spec or a ZOO name"),
     "bench": ("bench", "benchmark the fast layers against baselines and PyTorch (benchmarks/suite.py)"),
     "train": ("train", "train a ConvNet from a spec on CIFAR-10, with checkpoints and exact resume"),
+    "check": ("check", "run the public checks against your code: one line each, in notebook order, and a scoreboard"),
+    "submit": ("submit", "write the zip to upload (the library, and the notebooks if the course asks), size-checked"),
     "release": ("release", "build the student release: solutions stubbed, hidden checks left out, verified"),
     "grade": ("grade", "grade one submission (directory or zip) in a sandbox into a Gradescope results.json"),
     "grade-batch": ("grade_batch", "grade every submission in a directory, in parallel, into a CSV"),
@@ -31,6 +33,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 class CommandError(Exception):
     """An error for the user: printed as one line, exit code 1, no traceback."""
+
+
+class UsageError(CommandError):
+    """A command line the command itself refuses (a ``--resume`` file that does not exist): one line, exit code 2.
+
+    2 is what argparse returns for the command lines it refuses itself.
+    """
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
 #: Exit status when the reader of stdout went away (``cs231n-cnn describe vgg16 | head -5``): 128 + SIGPIPE,
 #: what a shell reports for a command killed by the broken pipe.
 EXIT_BROKEN_PIPE = 141
+
+#: Exit status after Ctrl-C (SIGINT): 128 + 2, what a shell reports for a command the signal ended.
+EXIT_INTERRUPTED = 130
+
+#: Exit status of a refused command line (:class:`UsageError`), the same as argparse's.
+EXIT_USAGE = 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,12 +107,15 @@ def _main(argv: list[str] | None) -> int:
     sub_args = sub.parse_args(argv[argv.index(args.command) + 1:])
     try:
         return int(module.run(sub_args) or 0)
+    except UsageError as exc:
+        print(f"cs231n-cnn {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (CommandError, ValueError, FileNotFoundError) as exc:
         print(f"cs231n-cnn {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"cs231n-cnn {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

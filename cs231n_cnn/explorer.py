@@ -8,7 +8,7 @@ the rule the layers use: when the windows do not tile the padded input, the
 explorer shows the same error a layer would raise, in red, fraction included.
 
 :func:`explore_dot_product` steps one 3x3x3 filter over a 5x5x3 volume (pad 1,
-stride 2, the notes' demo) and writes out the 27 products and the bias that
+stride 2, the demo of later versions of the notes) and writes out the 27 products and the bias that
 make each output number.
 
 With ipywidgets both get sliders; the pictures are ordinary ``image/png``
@@ -26,7 +26,6 @@ and tested on its own.
 from __future__ import annotations
 
 import html
-import io
 import os
 from dataclasses import dataclass
 
@@ -34,6 +33,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .screenfig import SCREEN_DPI, png_2x
 from .shapes import check_int, output_size
 
 __all__ = [
@@ -45,15 +45,27 @@ __all__ = [
     "dot_product_at",
     "conv_figure",
     "dot_product_figure",
+    "receptive_field_figure",
+    "show_figure",
     "widgets_enabled",
     "explore_conv",
     "explore_dot_product",
+    "LABEL_PT",
+    "TITLE_PT",
 ]
 
 STATIC_ENV = "CS231N_STATIC_WIDGETS"
 _RED = "#c62828"
 _GREEN = "#2e7d32"
 _PAD_GREY = "#d9d9d9"
+
+# Shown at SCREEN_DPI (96) CSS px per inch, 9 pt is 12 CSS px. At the 80 dpi these figures had, a 7 pt label
+# was 7.8 px (5.8 pt) on screen.
+LABEL_PT = 10        # numbers in cells, row labels: the issue asks for at least 9 pt at 100% zoom
+TITLE_PT = 11
+# The 1-D explorer's cells: room for its widest label, "x15" at LABEL_PT (1.8 em, 0.25 in), and at the
+# sliders' largest input (W=16, P=3, F=7) a figure 8.8 in (845 CSS px) wide, which fits beside a sidebar.
+_CELL_IN = 0.32
 
 
 # ----------------------------------------------------------------------------- geometry (pure)
@@ -128,7 +140,7 @@ class DotProduct:
 
 
 def demo_volume(seed: int = 3) -> tuple[np.ndarray, np.ndarray, float]:
-    """The notes' demo: a 5x5x3 input (C, H, W) = (3, 5, 5) of integers 0..2, a 3x3x3 filter of -1..1, bias 1."""
+    """The later notes' demo: a 5x5x3 input (C, H, W) = (3, 5, 5) of integers 0..2, a 3x3x3 filter of -1..1, bias 1."""
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 3, size=(3, 5, 5)).astype(np.float64)
     w = rng.integers(-1, 2, size=(3, 3, 3)).astype(np.float64)
@@ -172,24 +184,23 @@ def conv_figure(W: int, F: int, S: int, P: int, *, dims: int = 1) -> Figure:
                                                  else "the windows do not tile the padded input")
     if dims == 1:
         rows = len(starts) + (overhang is not None)
-        fig = Figure(figsize=(6, 1.0 + 0.28 * rows), dpi=80)
-        ax = fig.add_subplot()
+        x_lim = (-2.5, max(n, (overhang or 0) + F) + 3)      # room for "out[k]" on the left, "hangs over" right
+        y_lim = (-rows - 0.3, 1.0)
+        fig, ax = _cell_axes(x_lim, y_lim)
         for k in range(n):
             pad_cell = k < P or k >= P + W
             ax.add_patch(Rectangle((k, 0), 1, 0.8, facecolor=_PAD_GREY if pad_cell else "white", edgecolor="black"))
-            ax.text(k + 0.5, 0.4, "0" if pad_cell else f"x{k - P}", ha="center", va="center", fontsize=7)
+            ax.text(k + 0.5, 0.4, "0" if pad_cell else f"x{k - P}", ha="center", va="center", fontsize=LABEL_PT)
         for row, (s, colour) in enumerate(zip(starts, colours), start=1):
             ax.add_patch(Rectangle((s + 0.05, -row), F - 0.1, 0.7, facecolor=colour, alpha=0.8))
-            ax.text(s - 0.2, -row + 0.35, f"out[{row - 1}]", ha="right", va="center", fontsize=7)
+            ax.text(s - 0.2, -row + 0.35, f"out[{row - 1}]", ha="right", va="center", fontsize=LABEL_PT)
         if overhang is not None:
             row = len(starts) + 1
             ax.add_patch(Rectangle((overhang + 0.05, -row), F - 0.1, 0.7, facecolor="none", edgecolor=_RED,
                                    linestyle="--", linewidth=1.5))
-            ax.text(overhang + F + 0.2, -row + 0.35, "hangs over", color=_RED, va="center", fontsize=7)
-        ax.set_xlim(-2.5, max(n, (overhang or 0) + F) + 3)
-        ax.set_ylim(-rows - 0.3, 1.0)
+            ax.text(overhang + F + 0.2, -row + 0.35, "hangs over", color=_RED, va="center", fontsize=LABEL_PT)
     else:
-        fig = Figure(figsize=(7.5, 4), dpi=80)
+        fig = _screen_figure(7.5, 4)
         ax, ax_out = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
         for r in range(n):
             for c in range(n):
@@ -210,7 +221,7 @@ def conv_figure(W: int, F: int, S: int, P: int, *, dims: int = 1) -> Figure:
         extent = max(n, (overhang or 0) + F)
         ax.set_xlim(-0.5, extent + 0.5)
         ax.set_ylim(extent + 0.5, -0.5)
-        ax.set_title(f"input {W}x{W} padded to {n}x{n}", fontsize=9)
+        ax.set_title(f"input {W}x{W} padded to {n}x{n}", fontsize=LABEL_PT)
         if report.fits:
             m = report.size
             for r in range(m):
@@ -219,15 +230,15 @@ def conv_figure(W: int, F: int, S: int, P: int, *, dims: int = 1) -> Figure:
                                                alpha=0.8, edgecolor="black"))
             ax_out.set_xlim(-0.5, max(m, 3) + 0.5)
             ax_out.set_ylim(max(m, 3) + 0.5, -0.5)
-            ax_out.set_title(f"output {m}x{m}", fontsize=9)
+            ax_out.set_title(f"output {m}x{m}", fontsize=LABEL_PT)
         else:
             ax_out.text(0.5, 0.5, "no output:\nthe layer raises\na ValueError", color=_RED, ha="center",
-                        va="center", transform=ax_out.transAxes)
+                        va="center", transform=ax_out.transAxes, fontsize=LABEL_PT)
         ax_out.set_aspect("equal")
         ax_out.axis("off")
     ax.set_aspect("equal")
     ax.axis("off")
-    fig.suptitle(title, color=_GREEN if report.fits else _RED, fontsize=10)
+    fig.suptitle(title, color=_GREEN if report.fits else _RED, fontsize=TITLE_PT)
     return fig
 
 
@@ -243,7 +254,7 @@ def dot_product_figure(position: int = 0, *, seed: int = 3) -> Figure:
     i, j = divmod(position, H_out)
     dp = dot_product_at(x, w, b, i, j, stride=stride, pad=pad)
     padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad)))
-    fig = Figure(figsize=(9, 4.4), dpi=80)
+    fig = _screen_figure(8, 4.2, layout="constrained")
     axes = fig.subplots(2, 4, gridspec_kw={"width_ratios": [7, 7, 7, 5]})
     for d in range(3):
         _grid(axes[0, d], padded[d], pad=pad, title=f"x[:, :, {d}] (padded)")
@@ -258,9 +269,9 @@ def dot_product_figure(position: int = 0, *, seed: int = 3) -> Figure:
     axes[0, 3].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="none", edgecolor=_RED, linewidth=2.5))
     axes[1, 3].axis("off")
     axes[1, 3].text(0, 0.5, " + ".join(f"{v:g}" for v in dp.per_channel) + f"\n+ b ({b:g})\n= {dp.value:g}",
-                    fontsize=11, va="center", transform=axes[1, 3].transAxes)
+                    fontsize=TITLE_PT, va="center", transform=axes[1, 3].transAxes)
     fig.suptitle(f"output [{i}, {j}]: window at rows {dp.row}..{dp.row + 2}, columns {dp.col}..{dp.col + 2} "
-                 f"of the padded input (stride 2)", fontsize=10)
+                 f"of the padded input (stride 2)", fontsize=TITLE_PT)
     return fig
 
 
@@ -273,12 +284,85 @@ def _grid(ax, values: np.ndarray, *, pad: int = 0, title: str = "") -> None:
             ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=_PAD_GREY if pad_cell else "white",
                                    edgecolor="#999999", linewidth=0.5))
             if not np.isnan(values[r, c]):
-                ax.text(c, r, f"{values[r, c]:g}", ha="center", va="center", fontsize=8)
+                ax.text(c, r, f"{values[r, c]:g}", ha="center", va="center", fontsize=LABEL_PT)
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(n_rows - 0.5, -0.5)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(title, fontsize=8)
+    ax.set_title(title, fontsize=LABEL_PT)
+
+
+def _screen_figure(width_in: float, height_in: float, **kwargs) -> Figure:
+    """A Figure at SCREEN_DPI, its size rounded to whole CSS pixels (so its 2x PNG is exactly twice that)."""
+    return Figure(figsize=(round(width_in * SCREEN_DPI) / SCREEN_DPI, round(height_in * SCREEN_DPI) / SCREEN_DPI),
+                  dpi=SCREEN_DPI, **kwargs)
+
+
+def _cell_axes(x_lim: tuple[float, float], y_lim: tuple[float, float]):
+    """A figure whose one axes shows ``x_lim`` x ``y_lim`` data units at ``_CELL_IN`` inches per unit.
+
+    Sized from the data instead of fixed inches, so a cell keeps room for its label at any slider setting;
+    at least 6 inches wide for the title. Returns ``(fig, ax)``, the axes centred, the title above it.
+    """
+    width, height = (x_lim[1] - x_lim[0]) * _CELL_IN, (y_lim[1] - y_lim[0]) * _CELL_IN
+    title_in, margin_in = 0.45, 0.1
+    fig_w, fig_h = max(width + 2 * margin_in, 6.0), height + title_in + margin_in
+    fig = _screen_figure(fig_w, fig_h)
+    fig_w, fig_h = fig.get_size_inches()
+    ax = fig.add_axes(((fig_w - width) / 2 / fig_w, margin_in / fig_h, width / fig_w, height / fig_h))
+    ax.set_xlim(*x_lim)
+    ax.set_ylim(*y_lim)
+    return fig, ax
+
+
+def receptive_field_figure(image: np.ndarray, top: int, left: int, F: int) -> Figure:
+    """One ``F x F`` receptive field of an RGB image, and the ``F x F x 3`` numbers a neuron there sees.
+
+    Panels: the image with the field outlined, the field enlarged, and its three depth slices (red, green,
+    blue) with every value written in its cell.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+        Channels last, ``uint8`` (0..255) or float (0..1), as ``load_CIFAR10(dtype=np.uint8)`` gives.
+    top, left : int
+        Row and column of the field's top-left pixel.
+    F : int
+        The field's side; the field must lie inside the image.
+    """
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"receptive_field_figure: image must be an RGB array of shape (H, W, 3), "
+                         f"got {getattr(image, 'shape', type(image).__name__)}")
+    H, W, _ = image.shape
+    top = check_int(top, "top", minimum=0, layer="explorer")
+    left = check_int(left, "left", minimum=0, layer="explorer")
+    F = check_int(F, "F", minimum=1, layer="explorer")
+    if top + F > H or left + F > W:
+        raise ValueError(f"receptive_field_figure: a {F}x{F} field at (top={top}, left={left}) reaches row "
+                         f"{top + F - 1}, column {left + F - 1}, outside the {H}x{W} image; move it or make F smaller")
+    integer = image.dtype.kind in "iu"
+    high = 255 if integer else 1.0
+    patch = image[top:top + F, left:left + F, :]
+    # The slices get 0.33 in per cell, room for "255" at LABEL_PT; the image and the patch need less.
+    side = max(0.33 * F, 1.2)
+    fig = _screen_figure(2 * 1.3 + 3 * side + 0.6, side + 0.9, layout="constrained")
+    axes = fig.subplots(1, 5, gridspec_kw={"width_ratios": [1.3, 1.3, side, side, side]})
+    axes[0].imshow(image, interpolation="nearest")
+    axes[0].add_patch(Rectangle((left - 0.5, top - 0.5), F, F, fill=False, ec="yellow", lw=2))
+    axes[0].set_title(f"image, {F}x{F} field", fontsize=LABEL_PT)
+    axes[1].imshow(patch, interpolation="nearest")
+    axes[1].set_title(f"patch {F}x{F}x3", fontsize=LABEL_PT)
+    for d, (ax, name, cmap) in enumerate(zip(axes[2:], ("red", "green", "blue"), ("Reds", "Greens", "Blues"))):
+        ax.imshow(patch[:, :, d], cmap=cmap, vmin=0, vmax=high, interpolation="nearest")
+        for (i, j), v in np.ndenumerate(patch[:, :, d]):
+            # White on the dark end of the colour map, black on the light end.
+            ax.text(j, i, str(v) if integer else f"{v:.2f}", ha="center", va="center", fontsize=LABEL_PT,
+                    color="white" if v > 0.6 * high else "black")
+        ax.set_title(f"depth {d} ({name})", fontsize=LABEL_PT)
+    for ax in axes:
+        ax.set_axis_off()
+    fig.suptitle(f"one receptive field: {F}x{F}x3 = {patch.size} numbers", fontsize=TITLE_PT)
+    return fig
 
 
 def _colours(n: int) -> list:
@@ -305,11 +389,21 @@ def widgets_enabled(interactive: bool | None = None) -> bool:
 
 
 def _png(fig: Figure):
+    """``fig`` as a 2x PNG (:func:`~cs231n_cnn.screenfig.png_2x`) tagged to show at SCREEN_DPI CSS px per inch.
+
+    Whatever the notebook's ``figure.dpi`` or ``InlineBackend.figure_formats``; the whole figure, not cropped.
+    """
     from IPython.display import Image
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return Image(data=buf.getvalue(), format="png")
+    data, size = png_2x(fig, dpi=SCREEN_DPI)
+    return Image(data=data, format="png", **size)
+
+
+def show_figure(fig: Figure) -> None:
+    """Display a figure of this module in a notebook: sharp (2x), at 96 CSS px per inch, labels >= 9 pt."""
+    from IPython.display import display
+
+    display(_png(fig))
 
 
 def _formula_html(report: FitReport):

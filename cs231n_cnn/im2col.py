@@ -45,8 +45,9 @@ addresses distinct elements, so no ``np.add.at`` is needed.
 
 Memory: the columns hold ``C*HH*WW * N*H_out*W_out`` numbers, which can be
 far larger than the input (each input element is copied once per window that
-contains it). See the course notes' AlexNet example: 227x227x3 input, 11x11
-filters at stride 4 give a 363 x 3025 matrix per image.
+contains it). See the im2col section that later versions of the course notes
+add, on AlexNet's first layer: 227x227x3 input, 11x11 filters at stride 4 give
+a 363 x 3025 matrix per image.
 """
 
 from __future__ import annotations

@@ -25,6 +25,12 @@ course: ``np.random.seed(231)`` before building a model reproduces it.
 :class:`FullyConnectedNet` is the course's fully connected net of assignment
 2: ``{affine - [batch/layer norm] - relu - [dropout]} x (L - 1) - affine -
 softmax``, with the course's constructor, parameter names and ``bn_params``.
+
+Student exercises, as in the course: :class:`ThreeLayerConvNet`'s
+``__init__`` and ``loss`` (notebook 07) and :meth:`FullyConnectedNet.loss`
+(notebook 08). :class:`ConvNet` is library code and uses neither, so
+``ConvNet("three_layer_convnet")`` (what ``cs231n-cnn train`` and the
+benchmarks build) works in a student release before they are written.
 """
 
 from __future__ import annotations
@@ -200,6 +206,23 @@ class ConvNet:
     @property
     def num_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))
+
+    def get_config(self) -> dict:
+        """How to rebuild this model: ``ConvNet(**{k: v for k, v in config.items() if k != 'model'})``.
+
+        The Solver stores it in checkpoints, so ``cs231n-cnn train --resume``
+        needs no ``--spec``. The initial weights (``weight_scale``, ``seed``)
+        are left out: a resumed model gets its parameters from the checkpoint.
+
+        Returns
+        -------
+        dict
+            ``model`` ('ConvNet'), ``spec`` (the architecture in the course
+            notation, every FC width written out), ``dtype`` (a name),
+            ``reg`` and ``fused``.
+        """
+        return {"model": "ConvNet", "spec": str(self.architecture), "dtype": self.dtype.name,
+                "reg": self.reg, "fused": self.fused}
 
     # ------------------------------------------------------------------ passes
 
@@ -386,30 +409,171 @@ class ConvNet:
                                for i in range(0, len(X), batch_size)] or [np.zeros(0, np.intp)])
 
 
-class ThreeLayerConvNet(ConvNet):
+class ThreeLayerConvNet:
     """The course's classic net: conv - relu - 2x2 max pool - affine - relu - affine - softmax.
 
-    A thin wrapper over :class:`ConvNet` with the spec
-    ``INPUT[HxWxC] -> CONV{filter_size}-{num_filters} -> RELU -> POOL2 -> FC-{hidden_dim} -> RELU -> FC``
-    (the conv keeps the spatial size: stride 1, pad (filter_size - 1)/2).
+    A student exercise (notebook 07), written as in the course: ``__init__``
+    draws the parameters, ``loss`` chains the layers' forward and backward
+    passes. The same architecture, as library code that no exercise touches,
+    is ``ConvNet("three_layer_convnet")`` (the spec ``cs231n-cnn train`` and
+    the benchmarks use):
+    ``INPUT[HxWxC] -> CONV{filter_size}-{num_filters} -> RELU -> POOL2 -> FC-{hidden_dim} -> RELU -> FC``.
+
+    The conv layer keeps the spatial size (stride 1, pad ``(filter_size - 1) // 2``);
+    the 2x2 max pool with stride 2 halves it.
 
     Parameters
     ----------
     input_dim : tuple (C, H, W)
-    num_filters, filter_size, hidden_dim, num_classes : int
+        Shape of one image; H and W must be even (the pool halves them).
+    num_filters : int
+        F, the number of conv filters.
+    filter_size : int
+        HH = WW, odd, so that the padding keeps the size.
+    hidden_dim : int
+        Width of the hidden affine layer.
+    num_classes : int
+        Number of scores.
     weight_scale : float or None
-        The course's default is 1e-3; None selects He initialisation.
+        Standard deviation of the initial weights, N(0, weight_scale^2); the
+        course's default is 1e-3. None selects He initialisation,
+        ``sqrt(2 / fan_in)`` per weight (fan_in is C*HH*WW for W1, F*H/2*W/2
+        for W2 and hidden_dim for W3).
     reg : float
+        L2 regularization strength: the loss adds ``0.5 * reg * sum(W**2)``
+        over W1, W2 and W3 (not the biases).
     dtype : numpy dtype
+        float32 to train fast, float64 for gradient checks.
     seed : int or None
+        Where the weights come from: ``default_rng(SeedSequence(seed))``, or
+        NumPy's global generator when None, as the course's ``np.random.randn``
+        (reproducible after ``np.random.seed``). Draw W1, W2, W3 in this order
+        from ``rng.standard_normal(shape)``.
+
+    Attributes
+    ----------
+    params : dict of str -> ndarray
+        ``W1 (F, C, HH, WW), b1 (F,), W2 (F*H/2*W/2, hidden_dim), b2 (hidden_dim,),
+        W3 (hidden_dim, num_classes), b3 (num_classes,)``, all of ``dtype``;
+        biases start at 0.
+    input_dim, filter_size, num_classes, reg, dtype
+        As given.
     """
 
     def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
                  num_classes=10, weight_scale=1e-3, reg=0.0, dtype=np.float32, seed=None):
-        C, H, W = input_dim
-        spec = (f"INPUT[{H}x{W}x{C}] -> CONV{filter_size}-{num_filters} -> RELU -> POOL2 "
-                f"-> FC-{hidden_dim} -> RELU -> FC")
-        super().__init__(spec, num_classes=num_classes, weight_scale=weight_scale, reg=reg, dtype=dtype, seed=seed)
+        layer = "ThreeLayerConvNet"
+        if isinstance(input_dim, (str, bytes)) or not hasattr(input_dim, "__len__") or len(input_dim) != 3:
+            raise ArgumentTypeError(f"{layer}: input_dim must be a tuple (C, H, W), got {input_dim!r}")
+        C, H, W = (check_int(v, f"input_dim[{i}]", minimum=1, layer=layer) for i, v in enumerate(input_dim))
+        if H % 2 or W % 2:
+            raise ValueError(f"{layer}: input_dim H and W must be even (the 2x2 pool with stride 2 halves them), "
+                             f"got H={H}, W={W}")
+        num_filters = check_int(num_filters, "num_filters", minimum=1, layer=layer)
+        filter_size = check_int(filter_size, "filter_size", minimum=1, layer=layer)
+        if filter_size % 2 == 0:
+            raise ValueError(f"{layer}: filter_size must be odd (pad (filter_size - 1)/2 keeps the size), "
+                             f"got {filter_size}")
+        hidden_dim = check_int(hidden_dim, "hidden_dim", minimum=1, layer=layer)
+        num_classes = check_int(num_classes, "num_classes", minimum=1, layer=layer)
+        if weight_scale is not None:
+            weight_scale = check_real(weight_scale, "weight_scale (None for He initialisation)", low=0,
+                                      low_open=True, layer=layer)
+        self.reg = check_real(reg, "reg", low=0, layer=layer)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise ArgumentTypeError(f"{layer}: dtype must be float32 or float64, got {dtype!r}") from None
+        if dtype.kind != "f":
+            raise ValueError(f"{layer}: dtype must be float32 or float64, got {dtype}")
+        if seed is not None:
+            seed = check_int(seed, "seed", minimum=0, layer=layer)
+        self.input_dim = (C, H, W)
+        self.filter_size = filter_size
+        self.num_classes = num_classes
+        self.dtype = dtype
+        self.params: dict[str, np.ndarray] = {}
+        rng = _init_generator(seed)
+        ### BEGIN SOLUTION
+        F, HH = num_filters, filter_size
+        pooled = F * (H // 2) * (W // 2)         # values per image after conv (same size) and the 2x2 pool
+        # (shape, fan_in) of W1, W2, W3, drawn in this order
+        weights = [((F, C, HH, HH), C * HH * HH), ((pooled, hidden_dim), pooled),
+                   ((hidden_dim, num_classes), hidden_dim)]
+        for i, (shape, fan_in) in enumerate(weights, start=1):
+            std = weight_scale if weight_scale is not None else np.sqrt(2.0 / fan_in)
+            self.params[f"W{i}"] = (std * rng.standard_normal(shape)).astype(dtype)
+            # A conv filter's bias is one number per filter, an affine layer's one per output.
+            self.params[f"b{i}"] = np.zeros(shape[0] if i == 1 else shape[1], dtype=dtype)
+        ### END SOLUTION
+
+    def __repr__(self) -> str:
+        C, H, W = self.input_dim
+        return f"ThreeLayerConvNet(input_dim={(C, H, W)}, filter_size={self.filter_size}, dtype={self.dtype.name})"
+
+    @property
+    def num_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def loss(self, X, y=None):
+        """Class scores, or the loss and its gradients.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, C, H, W)
+            Images in NCHW layout, ``input_dim`` each; cast to the model's dtype.
+        y : ndarray of int, shape (N,), optional
+            Labels in ``[0, num_classes)``.
+
+        Returns
+        -------
+        scores : ndarray, shape (N, num_classes)
+            If ``y`` is None.
+        (loss, grads) : (float, dict of str -> ndarray)
+            Otherwise: the mean softmax loss plus ``0.5 * reg * sum(W**2)``
+            over W1, W2, W3, and ``grads[k]`` of the shape of ``params[k]``.
+        """
+        X = np.asarray(X)
+        C, H, W = self.input_dim
+        if X.ndim != 4 or X.shape[1:] != (C, H, W):
+            raise ValueError(f"ThreeLayerConvNet.loss: X must have shape (N, {C}, {H}, {W}) (NCHW, input_dim="
+                             f"{(C, H, W)}), got {X.shape}")
+        X = X.astype(self.dtype, copy=False)
+        conv_param = {"stride": 1, "pad": (self.filter_size - 1) // 2}
+        pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+        ### BEGIN SOLUTION
+        # Each layer is looked up in cs231n_cnn.layers at call time (L.<name>), so a layer edited and
+        # reloaded in a running kernel is the one used.
+        p = self.params
+        conv, conv_cache = L.conv_forward_fast(X, p["W1"], p["b1"], conv_param)
+        relu1, relu1_cache = L.relu_forward(conv)
+        pooled, pool_cache = L.max_pool_forward_fast(relu1, pool_param)
+        hidden, fc1_cache = L.affine_forward(pooled, p["W2"], p["b2"])
+        relu2, relu2_cache = L.relu_forward(hidden)
+        scores, fc2_cache = L.affine_forward(relu2, p["W3"], p["b3"])
+        if y is None:
+            return scores
+
+        loss, dscores = L.softmax_loss(scores, np.asarray(y))
+        weights = ("W1", "W2", "W3")
+        loss += 0.5 * self.reg * sum(float(np.sum(p[k] ** 2)) for k in weights)
+        grads: dict[str, np.ndarray] = {}
+        drelu2, grads["W3"], grads["b3"] = L.affine_backward(dscores, fc2_cache)
+        dpooled, grads["W2"], grads["b2"] = L.affine_backward(L.relu_backward(drelu2, relu2_cache), fc1_cache)
+        dconv = L.relu_backward(L.max_pool_backward_fast(dpooled, pool_cache), relu1_cache)
+        # The images need no gradient: skip the first layer's dx (its col2im).
+        _, grads["W1"], grads["b1"] = L.conv_backward_fast(dconv, conv_cache, compute_dx=False)
+        for k in weights:
+            grads[k] = grads[k] + self.reg * p[k]
+        return loss, grads
+        ### END SOLUTION
+
+    def predict(self, X, batch_size: int = 100):
+        """Predicted class of each image, the argmax of the scores, in batches: ``(N,)`` ints."""
+        batch_size = check_int(batch_size, "batch_size", minimum=1, layer="ThreeLayerConvNet.predict")
+        X = np.asarray(X)
+        return np.concatenate([np.argmax(self.loss(X[i:i + batch_size]), axis=1)
+                               for i in range(0, len(X), batch_size)] or [np.zeros(0, np.intp)])
 
 
 class FullyConnectedNet:
@@ -568,7 +732,10 @@ class FullyConnectedNet:
         if self.normalization == "batchnorm":
             for bn_param in self.bn_params:
                 bn_param["mode"] = mode
-
+        # The forward pass: for each hidden layer i < L, affine_norm_relu_forward with self.bn_params[i - 1]
+        # (or None without normalization), then dropout_forward with self.dropout_param if self.use_dropout;
+        # the last affine layer gives the scores. The backward pass runs the same layers in reverse.
+        ### BEGIN SOLUTION
         p = self.params
         out, caches = X, []
         for i in range(1, self.num_layers):
@@ -598,3 +765,4 @@ class FullyConnectedNet:
         for i in range(1, last + 1):
             grads[f"W{i}"] = grads[f"W{i}"] + self.reg * p[f"W{i}"]
         return loss, grads
+        ### END SOLUTION

@@ -380,19 +380,23 @@ def promote_integer_arrays(fn):
     rather than a silent upcast. Other dtypes (complex, object, strings) go
     through unchanged and are refused by :func:`check_array`.
     """
-    params = list(inspect.signature(fn).parameters)
-    positions = [i for i, name in enumerate(params) if name in _DATA_ARGUMENTS]
-
     def promote(a):
         return a.astype(np.float64) if type(a) is np.ndarray and a.dtype.kind in "biu" else a
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         __tracebackhide__ = True  # noqa: F841 - read by the grader's traceback, which skips this frame
+        # The function and its data positions are read from the wrapper's __dict__ on every call, not
+        # from this closure: IPython's autoreload (and cs231n_cnn.notebook) update a reloaded function
+        # in place by swapping __code__ and __dict__ (a closure cannot be swapped), so a student's edit
+        # of a decorated layer reaches every name that already refers to it.
+        inner, positions = wrapper.__wrapped__, wrapper.promoted_positions
         if any(i < len(args) and type(args[i]) is np.ndarray and args[i].dtype.kind in "biu" for i in positions):
             args = tuple(promote(a) if i in positions else a for i, a in enumerate(args))
         for name in _DATA_ARGUMENTS.intersection(kwargs):
             kwargs[name] = promote(kwargs[name])
-        return fn(*args, **kwargs)
+        return inner(*args, **kwargs)
 
+    wrapper.promoted_positions = tuple(i for i, name in enumerate(inspect.signature(fn).parameters)
+                                       if name in _DATA_ARGUMENTS)
     return wrapper

@@ -6,8 +6,8 @@ The notes write architectures as ``INPUT -> [[CONV -> RELU]*N -> POOL?]*M ->
     INPUT[32x32x3] -> [CONV3-32 -> RELU]*2 -> POOL2 -> FC-100 -> RELU -> FC
 
 is parsed into a checked list of layer specs (:func:`parse`), and costed
-layer by layer, as in the notes' VGGNet breakdown (:func:`describe`, also
-``cs231n-cnn describe``). :data:`ZOO` holds the case studies.
+layer by layer, as in the VGGNet breakdown of later versions of the notes (:func:`describe`, also
+``cs231n-cnn describe``). :data:`ZOO` holds the case studies (written up in later versions of the notes).
 
 Modules
 -------

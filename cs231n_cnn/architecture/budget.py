@@ -1,15 +1,16 @@
 """Sizes, parameters, memory, receptive fields and multiply-adds of an architecture.
 
-This is the arithmetic of the notes' VGGNet breakdown and "Computational
-Considerations", done exactly. What is counted:
+This is the arithmetic of the notes' "Computational Considerations" and of the
+VGGNet breakdown that later versions of the notes add, done exactly. What is
+counted:
 
 * **activations** of a layer: the numbers in its output volume, ``H*W*D``.
-  The INPUT row counts the image, as the notes' VGGNet table does, and the
-  totals include it. RELU outputs are counted too, because this library's
+  The INPUT row counts the image, as the later notes' VGGNet table does, and
+  the totals include it. RELU outputs are counted too, because this library's
   layers do not work in place (``relu_forward`` returns a new array and the
-  next layer caches it). Caffe runs ReLU and dropout in place, and the notes'
-  VGGNet table lists neither, so the total without RELU and DROPOUT rows is
-  reported alongside.
+  next layer caches it). Caffe models run ReLU and dropout in place
+  (overwriting their input), and the later notes' VGGNet table lists neither,
+  so the total without RELU and DROPOUT rows is reported alongside.
 * **weights / biases**: multiplicative / additive parameters. BN's gamma and
   beta count as weights and biases; its running mean and variance are buffers
   and are not counted.
@@ -140,7 +141,10 @@ class Description:
 
     @property
     def total_activations_in_place(self) -> int:
-        """Activations per image if ReLU and dropout overwrote their input (Caffe; the notes' VGGNet table)."""
+        """Activations per image if ReLU and dropout overwrote their input, as Caffe models run them.
+
+        This is how the VGGNet table of later versions of the notes counts (no RELU or DROPOUT rows).
+        """
         return sum(layer.activations for layer in self.layers if layer.kind not in _IN_PLACE)
 
     @property
@@ -187,7 +191,7 @@ class Description:
 
     # -- text -------------------------------------------------------------
     def table(self) -> str:
-        """The per-layer table and totals, like the notes' VGGNet breakdown."""
+        """The per-layer table and totals, like the VGGNet breakdown of later versions of the notes."""
         cols = ["#", "layer", "output", "activations", "weights", "biases", "params"]
         cols += [] if self.sharing else ["no sharing"]
         cols += ["RF", "mult-adds"]
@@ -214,8 +218,9 @@ class Description:
             out.append(f"  without parameter sharing in CONV layers: {self.total_params_unshared:,}")
         act = f"activations:   {self.total_activations:,} per image (INPUT included)"
         if any(b.kind in _IN_PLACE for b in self.layers):
+            # True of every spec; which published table counts this way is said where that table is discussed.
             act += (f"; {self.total_activations_in_place:,} if ReLU and dropout work in place "
-                    f"(Caffe; the notes' VGGNet table)")
+                    "(as Caffe models run them)")
         out.append(act)
         out.append(f"multiply-adds: {self.total_mult_adds:,} per image")
         out.append("")

@@ -15,7 +15,7 @@ re-deriving any size::
 Volumes are written ``(H, W, D)``: height, width, depth (channels), the
 course's ``[HxWxD]``. The library's arrays are NCHW, so a volume ``(H, W, D)``
 is an array of shape ``(N, D, H, W)``. After the first ``FC`` the data is a
-vector; its volume is written ``(1, 1, N)`` as in the course's VGGNet table,
+vector; its volume is written ``(1, 1, N)`` as in the later notes' VGGNet table,
 and layers that need a spatial layout (CONV, LOCAL, POOL, NORM) may not follow.
 
 Nothing here computes budgets (see :mod:`.budget`) or parses text

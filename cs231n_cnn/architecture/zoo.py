@@ -1,5 +1,8 @@
 """Ready specs for the case studies and the CIFAR-10 examples of the course notes.
 
+The case studies (AlexNet, ZFNet, VGGNet) are written up only in later versions
+of the notes; the draft notes name them and state AlexNet's 227x227x3 input.
+
 ``ZOO`` maps a name to a spec string (pass it to ``parse`` or ``describe``);
 ``NOTES`` gives each a one-line description. Names are looked up
 case-insensitively, ignoring ``-`` and ``_`` (``VGG-16`` is ``vgg16``).
@@ -17,13 +20,20 @@ Choices the papers leave open or get wrong, made explicit:
   original has 60,965,224).
 * **ZFNet** (Zeiler & Fergus 2013) as in their figure 3 (CONV7-96 S2, CONV5-256
   S2, CONV3-384, CONV3-384, CONV3-256, FC-4096 x2, FC-1000, contrast norm after
-  the first two pools), but the figure's sizes are inconsistent: 7x7 stride 2
-  cannot tile 224 (a 217-pixel span is odd), and their 26x26 after CONV2 does
-  not pool to 13x13. We use a 225x225 input with P1 on CONV1 (-> 111, pooled to
-  55 as in the paper) and P1 on CONV2 (-> 27 instead of 26, pooled to 13 as in
-  the paper); everything after matches the paper.
+  the first two pools). The figure's sizes, 224 -> 110 -> 55 -> 26 -> 13 -> 6
+  with no padding stated, are the output-size formula with its fraction rounded
+  *up*, which is how cuda-convnet (the library AlexNet was trained with) counts
+  positions, ``1 + ceil((W - F + 2P) / S)``, letting the last window hang over
+  the edge: (224 - 7)/2 + 1 = 109.5 -> 110, (110 - 3)/2 + 1 = 54.5 -> 55,
+  (55 - 5)/2 + 1 = 26, (26 - 3)/2 + 1 = 12.5 -> 13. The notes' rule, which this
+  library enforces, refuses those fractions, and no padding can make 110 or 26
+  fit: a 3x3 stride-2 pool (no padding) needs an odd input. So we use a
+  225x225 input with P1 on CONV1 (-> 111, pooled to 55 as in the paper) and P1
+  on CONV2 (-> 27 instead of 26, pooled to 13 as in the paper): 111 and 27 are
+  the only sizes that differ from the figure, and the parameter count is the
+  paper network's.
 * **VGG-16** (Simonyan & Zisserman 2015, configuration D), 224x224x3:
-  138,357,544 parameters, the notes' "138M".
+  138,357,544 parameters, the "138M" of the later notes' VGGNet breakdown.
 * The **CIFAR-10** examples follow the layer patterns of the notes; the notes
   fix the patterns but rarely the filter counts, so the counts are ours unless
   a note says otherwise.
@@ -51,7 +61,7 @@ ZOO: dict[str, str] = {
         " -> [CONV3-256 -> RELU]*3 -> POOL2 -> [CONV3-512 -> RELU]*3 -> POOL2"
         " -> [CONV3-512 -> RELU]*3 -> POOL2 -> [FC-4096 -> RELU -> DROPOUT0.5]*2 -> FC-1000"
     ),
-    # The notes' "Example Architecture: Overview" (12 filters; filter size ours).
+    # The notes' first example network, INPUT - CONV - RELU - POOL - FC (12 filters; filter size ours).
     "cifar10_simple": "INPUT[32x32x3] -> CONV3-12 -> RELU -> POOL2 -> FC",
     # The notes' layer patterns, from "INPUT -> FC" upwards.
     "cifar10_linear": "INPUT[32x32x3] -> FC",
@@ -60,7 +70,7 @@ ZOO: dict[str, str] = {
     "cifar10_deep": (
         "INPUT[32x32x3] -> [CONV3-64 -> RELU -> CONV3-64 -> RELU -> POOL2]*3 -> [FC-256 -> RELU]*2 -> FC"
     ),
-    # Karpathy's ConvNetJS CIFAR-10 demo, linked from the notes.
+    # Karpathy's ConvNetJS CIFAR-10 demo, linked from later versions of the notes.
     "cifar10_convnetjs": (
         "INPUT[32x32x3] -> CONV5-16 -> RELU -> POOL2 -> [CONV5-20 -> RELU -> POOL2]*2 -> FC"
     ),

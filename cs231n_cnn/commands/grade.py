@@ -25,10 +25,11 @@ def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checks", type=Path, default=None, metavar="DIR",
                         help="the trusted checks directory, public and hidden (default: the checks/ next to "
                              "this package); never taken from the submission")
-    parser.add_argument("--sandbox", choices=("auto", "bwrap", "user", "none"), default="auto",
+    parser.add_argument("--sandbox", choices=("auto", "bwrap", "user", "container", "none"), default="auto",
                         help="how to confine the student's code: auto picks bubblewrap, else (as root) a user id "
-                             "of its own in private mounts, and refuses to grade if neither works; none runs "
-                             "the code unconfined and must be asked for (default: %(default)s)")
+                             "of its own in private mounts, else (as root, where namespaces are refused: a "
+                             "container) a user id of its own in a chroot, and refuses to grade if none works; "
+                             "none runs the code unconfined and must be asked for (default: %(default)s)")
     parser.add_argument("--python", default=None, metavar="PYTHON",
                         help="interpreter for the student's process, with numpy and scipy (default: this one)")
     parser.add_argument("--timeout-per-check", type=float, default=60.0, metavar="S",
@@ -80,5 +81,8 @@ def run(args) -> int:
     max_score = sum(t["max_score"] for t in results["tests"])
     mode = extra.get("sandbox")
     warning = "" if extra.get("isolated") else "  NOT ISOLATED"
+    lacks = extra.get("sandbox_lacks") if extra.get("isolated") else ""
+    if lacks:
+        warning += f"; lacks next to bubblewrap: {lacks}"
     print(f"{args.submission}: {results['score']:g}/{max_score:g} (sandbox: {mode}{warning}) -> {args.out}")
     return STATUS_EXIT[status]

@@ -5,10 +5,13 @@ Each entry of DIR (a directory or a ``.zip``) is graded by its own
 submission that hangs or crashes the grader never stops the others. Each
 report goes to ``<csv stem>-results/<name>.json`` next to the CSV, with the
 grading process's log beside it; the CSV (written atomically) has one row per
-submission: submission, score, max_score, status (ok / timeout / error /
-refused), sandbox, results. The sandbox mode is settled once for the whole
-batch; with no isolating mode the command stops before grading anything
-(exit status 3) unless ``--sandbox none`` is given.
+submission: ``submission, score, max_score, status, sandbox``, then one column
+per check with its points; status is one of ok, not_importable, unreadable,
+timeout, refused, error (see
+:data:`cs231n_cnn.grading.autograder.batch.BATCH_STATUSES`). A count per
+status is printed, not written into the CSV. The sandbox mode is settled once
+for the whole batch; with no isolating mode the command stops before grading
+anything (exit status 3) unless ``--sandbox none`` is given.
 """
 
 from __future__ import annotations
@@ -30,10 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_limit_arguments(parser)
 
 
+def _print_mode(mode: str) -> None:
+    from ..grading.sandbox import MODE_CLASSES
+
+    lacks = MODE_CLASSES[mode].lacks if MODE_CLASSES[mode].isolating else ""
+    print(f"sandbox: {mode}" + (f" (lacks next to bubblewrap: {lacks})" if lacks else ""), flush=True)
+
+
 def run(args) -> int:
     import sys
 
-    from ..grading.autograder.batch import grade_batch
+    from ..grading.autograder.batch import batch_summary, grade_batch, results_dir_for
     from ..grading.autograder.report import STATUS_EXIT
     from ..grading.sandbox import SandboxUnavailable
 
@@ -45,12 +55,10 @@ def run(args) -> int:
     try:
         rows = grade_batch(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
                            checks_dir=args.checks, sandbox=args.sandbox, limits=limits, worker_python=args.python,
-                           on_mode=lambda mode: print(f"sandbox: {mode}", flush=True))
+                           on_mode=_print_mode)
     except SandboxUnavailable as exc:
         print(f"error: nothing was graded: {exc}", file=sys.stderr)
         return STATUS_EXIT["grader_error"]
-    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "timeout", "error", "refused")}
-    mode = rows[0]["sandbox"]
-    print(f"graded {len(rows)} submissions in sandbox {mode} ({counts['ok']} ok, {counts['timeout']} timed out, "
-          f"{counts['error']} failed, {counts['refused']} refused) -> {args.out}")
+    print(f"graded {len(rows)} submissions in sandbox {rows[0]['sandbox']}: {batch_summary(rows)}")
+    print(f"-> {args.out} (each report and grading log in {results_dir_for(args.out)}/)")
     return 0

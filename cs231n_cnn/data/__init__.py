@@ -13,6 +13,7 @@ fake      tiny random datasets in the official layout, for tests
 from .cifar10 import (
                       DATA_DIR_ENV,
                       DATASET_DIRNAME,
+                      DatasetMissingError,
                       class_names,
                       default_data_dir,
                       find_dataset_dir,
@@ -53,5 +54,6 @@ __all__ = [
     "MD5_ENV",
     "DATA_DIR_ENV",
     "DATASET_DIRNAME",
+    "DatasetMissingError",
     "load_pickle",
 ]

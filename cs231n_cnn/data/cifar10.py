@@ -50,6 +50,7 @@ __all__ = [
     "META_FILE",
     "EXPECTED_FILES",
     "DATA_DIR_ENV",
+    "DatasetMissingError",
     "default_data_dir",
     "find_dataset_dir",
     "load_CIFAR_batch",
@@ -76,7 +77,30 @@ EXPECTED_FILES = TRAIN_BATCHES + (TEST_BATCH, META_FILE)
 #: ``cifar-10-batches-py``).
 DATA_DIR_ENV = "CS231N_DATA_DIR"
 
-_DOWNLOAD_HINT = "run `cs231n-cnn data download` (or data/get_datasets.sh) to fetch it"
+
+
+class DatasetMissingError(FileNotFoundError):
+    """CIFAR-10 is not where it was looked for; the message is one line saying how to fetch it.
+
+    A :class:`FileNotFoundError`, so callers that catch that keep working;
+    its own type lets a notebook show the message alone instead of a
+    traceback (the student can do nothing with the frames).
+    """
+
+
+def _download_hint(where: Path) -> str:
+    """How to fetch the data into ``where``, in words that work for a student in a terminal.
+
+    ``cs231n-cnn`` is on the PATH only inside an activated ``.venv``, so the
+    first advice is ``make data`` (the course's and the student release's
+    Makefiles both have it) when ``where`` is the checkout's ``data/``.
+    """
+    checkout = find_checkout()
+    if checkout is not None and where.absolute() == checkout / "data":
+        return (f"run `make data` in a terminal at the top of your checkout ({checkout}), or "
+                f"`.venv/bin/cs231n-cnn data download` there (or set {DATA_DIR_ENV} to where the data is)")
+    return (f"fetch it with `python -m cs231n_cnn data download --dest {where}`, or `make data` in a terminal at "
+            f"the top of your checkout (or set {DATA_DIR_ENV} to where the data is)")
 
 
 # --------------------------------------------------------------------------- paths
@@ -118,9 +142,10 @@ def find_dataset_dir(root: str | os.PathLike | None = None) -> Path:
 
     Raises
     ------
-    FileNotFoundError
-        If neither ``root`` nor ``root/cifar-10-batches-py`` holds batch
-        files; the message says how to download the dataset.
+    DatasetMissingError
+        A :class:`FileNotFoundError`: neither ``root`` nor
+        ``root/cifar-10-batches-py`` holds batch files. The message is one
+        line saying how to download the dataset.
     """
     base = Path(root).expanduser() if root is not None else default_data_dir()
     if any((base / name).exists() for name in TRAIN_BATCHES + (TEST_BATCH,)):
@@ -128,9 +153,7 @@ def find_dataset_dir(root: str | os.PathLike | None = None) -> Path:
     nested = base / DATASET_DIRNAME
     if nested.is_dir():
         return nested
-    where = "" if root is not None else f" (the default; set {DATA_DIR_ENV} or pass root= to look elsewhere)"
-    raise FileNotFoundError(
-        f"no CIFAR-10 data in {base}{where}: expected {nested}; {_DOWNLOAD_HINT}")
+    raise DatasetMissingError(f"CIFAR-10 is not in {base}: {_download_hint(base)}")
 
 
 # --------------------------------------------------------------------------- pickles
@@ -191,7 +214,9 @@ def _read_pickle(path: Path):
             # official pickles byte for byte.
             return _BatchUnpickler(f, encoding="latin1").load()
     except FileNotFoundError:
-        raise FileNotFoundError(f"CIFAR-10 file {path} is missing; {_DOWNLOAD_HINT}") from None
+        # A partial download or a deleted file: downloading again repairs it.
+        base = path.parent.parent if path.parent.name == DATASET_DIRNAME else path.parent
+        raise DatasetMissingError(f"CIFAR-10 is incomplete: {path} is missing; {_download_hint(base)}") from None
     except _ForbiddenGlobal as exc:
         raise ValueError(f"CIFAR-10 batch {path}: {exc}") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
@@ -228,8 +253,8 @@ def load_CIFAR_batch(filename: str | os.PathLike) -> tuple[np.ndarray, np.ndarra
 
     Raises
     ------
-    FileNotFoundError
-        If the file does not exist.
+    DatasetMissingError
+        A :class:`FileNotFoundError`: the file does not exist.
     ValueError
         If the file is not a batch pickle, lacks ``'data'``/``'labels'``,
         ``data`` is not uint8 of shape (n, 3072) with n >= 1, the number of
@@ -320,8 +345,9 @@ def load_CIFAR10(root: str | os.PathLike | None = None, dtype=np.float64):
 
     Raises
     ------
-    FileNotFoundError
-        If the data is missing (the message says how to download it).
+    DatasetMissingError
+        A :class:`FileNotFoundError`: the data is missing (the one-line
+        message says how to download it).
     ValueError
         If a batch fails validation (see :func:`load_CIFAR_batch`).
 
@@ -391,8 +417,9 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
     ValueError
         For bad sizes or dtype, requests for more images than exist (the
         message says how many there are), or invalid batch files.
-    FileNotFoundError
-        If the data is missing (the message says how to download it).
+    DatasetMissingError
+        A :class:`FileNotFoundError`: the data is missing (the one-line
+        message says how to download it).
     """
     num_validation = _count(num_validation, "num_validation", 0)
     dt = _check_dtype(dtype, "float")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from .. import livesource
 from .framework import REGISTRY, Check, CheckFailure, CheckResult, PartResult, Tester, check, run_check_def
 from .loader import find_checks_dir, load_checks
 from .student import Handle, InProcessStudent, StudentError
@@ -51,7 +52,28 @@ def run_check(name: str, *, verbose: bool = False) -> None:
     nothing, so a notebook cell shows only the deterministic check line (use
     :func:`run_checks` to get :class:`CheckResult` objects).
     """
-    (result,) = run_checks([name])
-    print(result.report() if verbose else result.line())
+    student = _RecordingStudent()
+    (result,) = run_checks([name], student=student)
+    text = result.report() if verbose else result.line()
+    # The kernel may run something other than the files say (an edit that did not load: a syntax error,
+    # a renamed function): then neither a FAIL nor a PASS is about the files, so the line says so and
+    # what to do (only in a notebook that loaded cs231n_cnn.notebook; nothing to report otherwise).
+    why = livesource.describe_problems(sorted(student.called))
+    if why:
+        head, _, rest = text.partition("\n")
+        text = f"{head}; {why}" + (f"\n{rest}" if rest else "")
+    print(text)
     if not result.passed and os.environ.get(STRICT_ENV, "") not in ("", "0"):
-        raise CheckFailed(result.line())
+        raise CheckFailed(text)
+
+
+class _RecordingStudent(InProcessStudent):
+    """The in-process student, remembering which of the package's functions a check called."""
+
+    def __init__(self):
+        super().__init__()
+        self.called: set[str] = set()
+
+    def call(self, name: str, *args, **kwargs):
+        self.called.add(name)
+        return super().call(name, *args, **kwargs)

@@ -45,6 +45,12 @@ Helpers for check authors, beyond the comparisons:
 * ``t.call(name, *args, check_unmodified=True)`` fails the part if the
   student's function changes an array it was given, in place (naming the
   argument and the first changed element);
+* ``t.set_item(handle, "params", name, value)``: ``obj.params[name] = value``
+  on a student object, so a check computes its reference from parameters it
+  chose, never from ones the student's model reports (checks/models.py);
+* ``t.note(text)``: what this run could not check (e.g. a part judged by the
+  student's own numbers where the release has no reference), shown on the
+  PASS/FAIL line as ``[text]``;
 * ``t.needs(value, part)`` inside a part: when ``value`` is None (the earlier
   ``part`` that should have produced it failed), fail as a follow-on of it::
 
@@ -171,6 +177,7 @@ class CheckResult:
     parts: list[PartResult] = field(default_factory=list)
     error: str = ""
     seconds: float = 0.0
+    note: str = ""   # what this run could not check (see Tester.note), shown on the headline
 
     @property
     def passed(self) -> bool:
@@ -203,9 +210,10 @@ class CheckResult:
         exception's text is the first detail line of :meth:`line`.
         """
         score = f"{_fmt(self.score)}/{_fmt(self.max_score)}"
+        note = f" [{self.note}]" if self.note else ""
         if self.passed:
-            return f"PASS {self.name} {score}"
-        return f"FAIL {self.name}: {self._why()[0]} ({score})"
+            return f"PASS {self.name} {score}{note}"
+        return f"FAIL {self.name}: {self._why()[0]} ({score}){note}"
 
     def line(self) -> str:
         """:meth:`headline`; for a failure, followed by the details of the first failure (what notebooks print)."""
@@ -266,6 +274,7 @@ class Tester:
         self._calls: list[str] = []      # student functions called in the running part, in order
         self._raised: str | None = None  # the function whose StudentError is propagating
         self._failed: dict[str, str] = {}  # student function -> the first part it failed
+        self.notes: list[str] = []
 
     # ------------------------------------------------------------ student calls
 
@@ -287,6 +296,14 @@ class Tester:
 
     def get_attr(self, handle, attr: str):
         return self.student.get_attr(handle, attr)
+
+    def set_item(self, handle, attr: str, key: str, value) -> None:
+        """``obj.<attr>[key] = value`` on a student object, e.g. a model parameter the check chose.
+
+        A check that sets ``model.params`` itself computes its reference from
+        its own numbers; a model that ignores them only loses points.
+        """
+        self._track(f"{handle.type_name}.{attr}", self.student.set_item, handle, attr, key, value)
 
     def _track(self, label: str, fn, *args, **kwargs):
         self._calls.append(label)
@@ -315,6 +332,12 @@ class Tester:
             self.parts.append(PartResult(label, float(points), points))
         finally:
             self._calls, self._raised = outer
+
+    def note(self, text: str) -> None:
+        """Say on the check's PASS/FAIL line what this run could not check, e.g. that a part compared
+        the student's model with the student's own numbers because no reference was available."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     def needs(self, value, part: str) -> None:
         """Inside a part: fail as a follow-on of the earlier ``part`` if ``value`` (what it made) is None."""
@@ -443,4 +466,5 @@ def run_check_def(chk: Check, student) -> CheckResult:
         error = f"internal error in check: parts are worth {max_parts:g} points, the check declares {chk.points}"
     if error:
         score = min(score, chk.points)
-    return CheckResult(chk.name, min(score, chk.points), chk.points, chk.hidden, t.parts, error, seconds)
+    return CheckResult(chk.name, min(score, chk.points), chk.points, chk.hidden, t.parts, error, seconds,
+                       "; ".join(t.notes))

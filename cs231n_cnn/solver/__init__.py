@@ -11,7 +11,7 @@ Everything ``cs231n_cnn.solver`` exported as a single module is importable
 from here as before.
 """
 
-from .checkpoint import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, load_checkpoint
+from .checkpoint import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, NotACheckpoint, checkpoint_info, load_checkpoint
 from .core import Solver, TrainingDiverged
 
 __all__ = [
@@ -20,4 +20,6 @@ __all__ = [
     "load_checkpoint",
     "CHECKPOINT_FORMAT",
     "CHECKPOINT_VERSION",
+    "checkpoint_info",
+    "NotACheckpoint",
 ]

@@ -30,6 +30,9 @@ The model interface is the course's:
 * ``model.loss(X)``: class scores of shape (N, C) (test mode);
 * ``model.loss(X, y)``: ``(loss, grads)``, ``grads`` a dict with the keys of
   ``model.params`` and arrays of their shapes (training mode).
+* optionally ``model.get_config()``: plain data saying how to rebuild the
+  model (:class:`~cs231n_cnn.models.ConvNet`: spec, dtype, ...); checkpoints
+  store it as ``model_config``, so a checkpoint names the model it belongs to.
 
 Examples
 --------
@@ -56,7 +59,7 @@ from .. import optim
 from ..augment import get_augmentation
 from ..shapes import NonFiniteError, check_int, check_real
 from .arguments import RejectsUnknownOptions, all_finite, check_data, check_model
-from .checkpoint import HISTORY_NAMES, load_checkpoint, restore_solver, save_checkpoint, solver_state
+from .checkpoint import HISTORY_NAMES, checkpoint_info, load_checkpoint, restore_solver, save_checkpoint, solver_state
 from .progress import Progress
 
 __all__ = ["Solver", "TrainingDiverged", "HISTORY_NAMES"]
@@ -81,6 +84,15 @@ class TrainingDiverged(ValueError):
         self.iteration = iteration
         self.epoch = epoch
         self.loss = loss
+
+
+def _holds(path: str, iteration: int, elapsed: float) -> bool:
+    """Whether the checkpoint at ``path`` is the state at ``iteration`` after ``elapsed`` seconds of training."""
+    try:
+        info = checkpoint_info(path)
+    except (OSError, ValueError):
+        return False
+    return (info["iteration"], info["elapsed"]) == (iteration, elapsed)
 
 
 class Solver(metaclass=RejectsUnknownOptions):
@@ -169,6 +181,11 @@ class Solver(metaclass=RejectsUnknownOptions):
         Parameter name -> its update rule's config (hyperparameters and state).
     rng : np.random.Generator
         The solver's generator.
+    last_checkpoint : dict or None
+        The last checkpoint this solver wrote: ``{'path', 'epoch',
+        'iteration'}``, set once the file is complete (None before), also
+        when an exception (Ctrl-C) came after the file was in place. What
+        an interrupted run can say it kept.
 
     Notes
     -----
@@ -263,6 +280,7 @@ class Solver(metaclass=RejectsUnknownOptions):
         self._perm = None     # this epoch's permutation of range(N_train), None between epochs
         self._pos = 0         # how many entries of _perm have been trained on
         self._elapsed = 0.0   # seconds of training before the current train() call
+        self.last_checkpoint = None
 
     @property
     def num_train(self) -> int:
@@ -280,6 +298,11 @@ class Solver(metaclass=RejectsUnknownOptions):
             return None
         path = os.fspath(self.checkpoint_name)
         return path if path.endswith(".npz") else path + ".npz"
+
+    def _model_config(self):
+        """What ``model.get_config()`` returns (how to rebuild the model), or None without it."""
+        get_config = getattr(self.model, "get_config", None)
+        return get_config() if callable(get_config) else None
 
     def _model_state(self) -> dict:
         return {a: copy.deepcopy(getattr(self.model, a))
@@ -483,7 +506,16 @@ class Solver(metaclass=RejectsUnknownOptions):
         path = os.fspath(path) if path is not None else self.checkpoint_path
         if path is None:
             raise ValueError("Solver: no checkpoint path: pass checkpoint_name=... or a path")
-        save_checkpoint(path, solver_state(self))
+        record = {"path": path, "epoch": self.epoch, "iteration": self.iteration}
+        try:
+            save_checkpoint(path, solver_state(self))
+        except BaseException:
+            # Ctrl-C may land after the rename (while the directory is synced): the file is then this
+            # state, and last_checkpoint must say so. Seconds of training tell it from an older file.
+            if _holds(path, self.iteration, self._elapsed):
+                self.last_checkpoint = record
+            raise
+        self.last_checkpoint = record
         return path
 
     def resume(self, path) -> "Solver":

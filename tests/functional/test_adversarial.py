@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -77,11 +78,19 @@ def _worker_python(mode: str):
     return None, "; ".join(reasons)
 
 
-_PROBED = {mode: _worker_python(mode) for mode in MODES}
+# The modes under test: all of them, or those CS231N_SANDBOX_MODES names (comma-separated). Inside
+# a container, where bubblewrap and the user mode cannot start, .ci/run names "container,none": every
+# attack then runs in the container mode and nothing is skipped.
+_NAMED = [m.strip() for m in os.environ.get("CS231N_SANDBOX_MODES", "").split(",") if m.strip()]
+if any(m not in MODES for m in _NAMED):
+    raise ValueError(f"CS231N_SANDBOX_MODES names a mode that does not exist: {_NAMED}; modes: {list(MODES)}")
+AVAILABLE = _NAMED or list(MODES)
+ISOLATING_HERE = [m for m in AVAILABLE if m in ISOLATING]
+DEFAULT_MODE = ISOLATING_HERE[0]          # for tests of one defence: bubblewrap where it is tested
+_PROBED = {mode: _worker_python(mode) for mode in AVAILABLE}
 SANDBOXES = {mode: python for mode, (python, _) in _PROBED.items() if python}
 # Every mode is a test parameter: one the machine cannot offer skips, and fails
 # where CS231N_REQUIRE_SANDBOX=1 (CI: .ci/run installs bubblewrap and runs as root).
-AVAILABLE = list(MODES)
 REQUIRE_SANDBOX = os.environ.get("CS231N_REQUIRE_SANDBOX", "") not in ("", "0")
 
 
@@ -95,8 +104,8 @@ def require(mode: str) -> str:
     return mode
 
 
-def grade(root, checks, tmp_path, sandbox="bwrap", **limits):
-    """Grade in ``sandbox`` (bubblewrap unless said otherwise)."""
+def grade(root, checks, tmp_path, sandbox=DEFAULT_MODE, **limits):
+    """Grade in ``sandbox`` (the first isolating mode under test unless said otherwise: bubblewrap)."""
     require(sandbox)
     limits = {"check_timeout": 20.0, "memory_mb": 1024, "startup_timeout": 20.0, "total_timeout": 120.0, **limits}
     out = tmp_path / "results" / "results.json"
@@ -154,6 +163,20 @@ def test_infinite_loop_times_out_and_the_rest_is_graded(mode, tmp_path, trusted,
     assert "timed out" in tests["relu_backward"]["output"]
     assert tests["softmax_loss"]["status"] == "passed"
     assert "restarted" in results["output"]
+
+
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
+def test_spinning_past_the_cpu_time_limit_is_stopped_by_it(mode, tmp_path, trusted, full_marks):
+    """RLIMIT_CPU, not the wall clock: the check's time limit (20 s) is far away when it strikes."""
+    root = append(reference_submission(tmp_path, "submission-spin-partial"), "layers/fc.py", """
+        def relu_forward(x):
+            while True:
+                pass
+    """)
+    results = grade(root, trusted, tmp_path, sandbox=mode, cpu_seconds=2)
+    relu = by_name(results)["relu_forward"]["output"]
+    assert "used up its CPU-time limit of 2 s" in relu, relu
+    assert results["score"] == full_marks - points(trusted, *RELU)
 
 
 def test_huge_allocation_hits_the_memory_limit(tmp_path, trusted, full_marks):
@@ -253,6 +276,62 @@ def test_the_seccomp_filter_blocks_processes_signals_and_network():
     assert out.stdout.split() == ["True"] * 7
 
 
+ABI_ESCAPES = {
+    # io_uring does file and network I/O without the system calls the filter looks at.
+    "io_uring_setup": "libc.syscall(425, 8, ctypes.create_string_buffer(120))",
+    "io_uring_enter": "libc.syscall(426, 0, 1, 0, 0, None, 0)",
+    "io_uring_register": "libc.syscall(427, 0, 0, None, 0)",
+    # x32: the same calls under numbers + 0x40000000 (socket is 41).
+    "x32-socket": "libc.syscall(0x40000000 + 41, 2, 1, 0)",
+}
+
+
+@pytest.mark.parametrize("call", list(ABI_ESCAPES))
+def test_the_seccomp_filter_denies_io_uring_and_the_x32_abi(call):
+    from cs231n_cnn.grading.runtime import worker
+
+    if sys.platform != "linux" or os.uname().machine != "x86_64":
+        pytest.skip("these system-call numbers are x86_64's")
+    code = textwrap.dedent(f"""
+        import ctypes, os, sys
+        sys.path.insert(0, {os.path.dirname(worker.__file__)!r})
+        import worker
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+        assert worker.install_seccomp() == "on"
+        rc = {ABI_ESCAPES[call]}
+        print(rc, os.strerror(ctypes.get_errno()))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "-1 Operation not permitted"
+
+
+def test_the_seccomp_filter_kills_a_process_using_the_i386_abi():
+    """``int 0x80`` enters the kernel with the 32-bit numbering, where 41 is not socket: the filter's
+    architecture check kills the process (SIGSYS) before any number is looked at."""
+    from cs231n_cnn.grading.runtime import worker
+
+    if sys.platform != "linux" or os.uname().machine != "x86_64":
+        pytest.skip("int 0x80 is x86's")
+    code = textwrap.dedent(f"""
+        import ctypes, mmap, sys
+        sys.path.insert(0, {os.path.dirname(worker.__file__)!r})
+        import worker
+        # mov eax, 20 (getpid in the i386 numbering); int 0x80; ret
+        machine = bytes([0xB8, 20, 0, 0, 0, 0xCD, 0x80, 0xC3])
+        page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+        page.write(machine)
+        call = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(page)))
+        print("before", call() > 0, flush=True)      # works without the filter
+        assert worker.install_seccomp() == "on"
+        print("after", call(), flush=True)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["before", "True"], (out.stdout, out.stderr)
+    assert out.returncode == -signal.SIGSYS, (out.returncode, out.stderr)
+
+
 # --------------------------------------------------------------------------- output, files, secrets
 
 FAKE_OUTPUT = """
@@ -284,7 +363,7 @@ def test_printed_fake_results_are_ignored(tmp_path, trusted, release):
     assert "| PASS conv_forward_naive 4/4" in results["output"]      # import-time output, quoted
 
 
-@pytest.mark.parametrize("mode", ISOLATING)
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
 def test_writes_outside_the_sandbox_fail(mode, tmp_path, trusted, full_marks):
     results_path = tmp_path / "results" / "results.json"
     escape = f"/tmp/cs231n-escape-{uuid.uuid4().hex}"
@@ -339,13 +418,17 @@ SNOOP = """
 """
 
 
-def test_hidden_checks_and_reference_solutions_cannot_be_read(tmp_path, trusted, release, repo_root):
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
+def test_hidden_checks_and_reference_solutions_cannot_be_read(mode, tmp_path, trusted, release, repo_root):
+    """The checkout as cloned (its files readable by every user: no one ran chmod) and its venv."""
     paths = [str(trusted / "losses.py"), str(repo_root / "checks" / "losses.py"), str(repo_root / "checks"),
              str(repo_root / "cs231n_cnn" / "layers" / "fc.py"), str(repo_root / "cs231n_cnn" / "grading" /
-                                                                   "framework.py")]
+                                                                   "framework.py"), str(repo_root / "README.md")]
+    world_readable = [p for p in paths[1:] if os.stat(p).st_mode & 0o004]
+    assert world_readable, "the checkout is expected as cloned, readable by every user"
     root = stub_submission(tmp_path, release, "submission-read-hidden-zero")
     append(root, "layers/fc.py", SNOOP.format(paths=paths))
-    results = grade(root, trusted, tmp_path)
+    results = grade(root, trusted, tmp_path, sandbox=mode)
     text = json.dumps(results)
     assert results["score"] == 0
     assert "FileNotFoundError" in text and "ModuleNotFoundError" in text
@@ -526,17 +609,100 @@ def test_network_is_unreachable(tmp_path, trusted, full_marks):
     assert "| no network: PermissionError" in relu and "connected" not in relu
 
 
-def test_a_protected_path_inside_a_bound_directory_is_hidden():
-    """bubblewrap shows /usr; a protected path inside it is covered, and the trial run checks that."""
-    doc = "/usr/share/doc/bubblewrap"
-    require("bwrap")
-    if not os.path.isdir(doc) or not os.listdir(doc):
-        pytest.skip("needs bubblewrap and its documentation directory")
-    box = Sandbox("bwrap", protected=[doc])
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
+def test_a_listener_on_loopback_receives_nothing(mode, tmp_path, trusted, full_marks):
+    """The grader's side listens on 127.0.0.1 and on an abstract Unix socket (shared with the host under
+    a container's host networking); the student's code tries every socket family: socket() is refused."""
+    import socket
+    import time
+
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(8)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    abstract = f"cs231n-listener-{uuid.uuid4().hex}"
+    unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    unix.bind("\0" + abstract)
+    unix.listen(8)
+    listeners = (tcp, udp, unix)
+    body = f"""
+            import socket
+            tries = [(socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", {tcp.getsockname()[1]})),
+                     (socket.AF_INET, socket.SOCK_DGRAM, ("127.0.0.1", {udp.getsockname()[1]})),
+                     (socket.AF_INET6, socket.SOCK_STREAM, ("::1", {tcp.getsockname()[1]})),
+                     (socket.AF_UNIX, socket.SOCK_STREAM, "\\0{abstract}"),
+                     (socket.AF_UNIX, socket.SOCK_DGRAM, "/tmp/.X11-unix/X0"),
+                     (socket.AF_NETLINK, socket.SOCK_RAW, (0, 0)),
+                     (socket.AF_PACKET, socket.SOCK_RAW, None)]
+            for family, kind, address in tries:
+                try:
+                    s = socket.socket(family, kind)
+                except OSError as exc:
+                    print("held:", family.name, type(exc).__name__)
+                    continue
+                try:
+                    s.connect(address)
+                    s.send(b"BREACH")
+                    print("BREACH connected", family.name, address)
+                except OSError as exc:
+                    print("BREACH socket() allowed for", family.name, "connect:", type(exc).__name__)
+                finally:
+                    s.close()
+    """
     try:
-        assert box.mode == "bwrap" and f"--tmpfs {doc}" in " ".join(box._bwrap_argv())
+        for sock in listeners:
+            sock.setblocking(False)
+        results = grade(_probe(reference_submission(tmp_path, "submission-loopback-full"), body), trusted,
+                        tmp_path, sandbox=mode)
+        time.sleep(0.2)
+        received = []
+        for sock in listeners:
+            try:
+                if sock.type == socket.SOCK_DGRAM:
+                    received.append(sock.recv(100))
+                else:
+                    received.append(sock.accept())
+            except BlockingIOError:
+                pass
+    finally:
+        for sock in listeners:
+            sock.close()
+    relu = by_name(results)["relu_forward"]["output"]
+    assert received == []
+    assert "BREACH" not in relu and relu.count("held:") >= 7 and "| held: AF_UNIX PermissionError" in relu, relu
+    assert results["score"] == full_marks
+
+
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
+def test_a_protected_path_inside_a_shown_directory_is_hidden(mode):
+    """bubblewrap and the user mode show /usr; a protected path inside it is covered there, and is not in
+    the container mode's root at all; the trial run reads its files to check."""
+    require(mode)
+    doc = "/usr/share/doc/python3" if os.path.isdir("/usr/share/doc/python3") else "/usr/share/doc/libc6"
+    assert os.listdir(doc), doc                       # Debian's python3 or libc6: on every machine we test
+    box = Sandbox(mode, protected=[doc], python=SANDBOXES[mode])
+    try:
+        assert box.mode == mode
+        if mode == "bwrap":
+            assert f"--tmpfs {doc}" in " ".join(box.impl.argv())
+        if mode == "container":
+            assert not os.path.exists(box.impl.tree.path + doc)
     finally:
         box.cleanup()
+
+
+@pytest.mark.parametrize("mode", [m for m in ISOLATING_HERE if m == "container"])
+def test_the_trial_run_refuses_a_root_that_holds_a_protected_file(mode):
+    """The container mode's root holds NumPy: protecting NumPy's directory makes the trial run read its
+    files there and refuse the mode. That is what proves the grader's files are not in it."""
+    require(mode)
+    python = SANDBOXES[mode]
+    done = subprocess.run([python, "-I", "-c", "import numpy; print(numpy.__file__)"], capture_output=True,
+                          text=True, timeout=120)
+    numpy_dir = os.path.dirname(done.stdout.strip())
+    with pytest.raises(SandboxUnavailable, match=f"could read the grader's {numpy_dir}"):
+        Sandbox(mode, protected=[numpy_dir], python=python).cleanup()
 
 
 # --------------------------------------------------------------------------- attacks of issue 11
@@ -606,6 +772,29 @@ ATTACKS = {
                 else:
                     print("held:", os.strerror(ctypes.get_errno()))
     """,
+    "ptrace-the-grader": """
+            libc.ptrace.restype = ctypes.c_long
+            for pid in {os.getppid(), grader}:
+                if libc.ptrace(16, pid, None, None) == 0:                  # PTRACE_ATTACH
+                    print("BREACH ptrace attached to", pid)
+                else:
+                    print("held:", os.strerror(ctypes.get_errno()))
+    """,
+    "ten-thousand-open-files": """
+            fds = []
+            try:
+                with open("/tmp/open-files", "w"):
+                    pass
+                for _ in range(10000):
+                    fds.append(os.open("/tmp/open-files", os.O_RDONLY))
+            except OSError as exc:
+                print("held:", type(exc).__name__, exc.errno)
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            if len(fds) >= 5000:
+                print("BREACH open files:", len(fds))
+    """,
     "memfd-beyond-the-memory-limit": """
             fd = os.memfd_create("hog")
             os.ftruncate(fd, 720 << 20)
@@ -633,7 +822,7 @@ def _probe(root, body: str) -> Path:
     return append(root, "layers/fc.py", PROBE.format(grader=os.getpid(), body="{body}").replace("{body}", body))
 
 
-@pytest.mark.parametrize("mode", ISOLATING)
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_attack_is_confined(attack, mode, tmp_path, trusted, full_marks):
     root = _probe(reference_submission(tmp_path, f"submission-{attack}-full"), ATTACKS[attack])
@@ -644,7 +833,7 @@ def test_attack_is_confined(attack, mode, tmp_path, trusted, full_marks):
     assert results["score"] == full_marks
 
 
-@pytest.mark.parametrize("mode", ISOLATING)
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
 def test_writes_into_the_graders_checkout_and_checks_fail(mode, tmp_path, trusted, repo_root, full_marks):
     tag = uuid.uuid4().hex
     targets = [repo_root / f"planted-{tag}.txt", repo_root / "checks" / f"planted_{tag}.py",
@@ -669,32 +858,155 @@ def test_writes_into_the_graders_checkout_and_checks_fail(mode, tmp_path, truste
     assert results["score"] == full_marks
 
 
-@pytest.mark.parametrize("mode", ISOLATING)
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
 def test_nothing_outlives_the_grading_in_tmp_shm_or_sysv(mode, tmp_path, trusted, full_marks):
+    """The first submission writes into every world-writable directory and every kind of IPC it can
+    reach; the grader's side finds nothing after it, and so does a second submission graded after it."""
     tag = uuid.uuid4().hex[:12]
     key = int(tag[:7], 16)
     body = f"""
+            import mmap, stat
             for d in ("/tmp", "/var/tmp", "/dev/shm"):
                 try:
                     with open(f"{{d}}/left-{tag}", "w") as f:
                         f.write("still here")
+                    print("held: wrote", d, "mode", oct(stat.S_IMODE(os.stat(f"{{d}}/left-{tag}").st_mode)))
                 except OSError as exc:
                     print("held:", d, type(exc).__name__)
-            shmid = libc.shmget({key}, 4096, 0o1666)        # IPC_CREAT | 0666
-            print("held: wrote files; shmget", shmid)
+            print("held: shmget", libc.shmget({key}, 4096, 0o1666))        # IPC_CREAT | 0666
+            print("held: msgget", libc.msgget({key} + 1, 0o1666))
+            print("held: semget", libc.semget({key} + 2, 1, 0o1666))
+            libc.mq_open.restype = ctypes.c_int
+            mq = libc.mq_open(b"/left-{tag}", os.O_CREAT | os.O_RDWR, 0o666, None)
+            print("held: mq_open", mq, os.strerror(ctypes.get_errno()))
     """
-    results = grade(_probe(reference_submission(tmp_path, "submission-leave-files-full"), body), trusted,
-                    tmp_path, sandbox=mode)
-    assert results["score"] == full_marks
+    first = grade(_probe(reference_submission(tmp_path, "submission-leave-files-full"), body), trusted,
+                  tmp_path / "first", sandbox=mode)
+    assert first["score"] == full_marks
+    relu = by_name(first)["relu_forward"]["output"]
+    # What it could write was its own alone (umask 077); POSIX message queues, which live in no
+    # directory, are refused by the seccomp filter.
+    assert "| held: wrote /tmp mode 0o600" in relu and "| held: mq_open -1 Operation not permitted" in relu, relu
     for d in ("/tmp", "/var/tmp", "/dev/shm"):
         assert not os.path.exists(f"{d}/left-{tag}"), d
-    with open("/proc/sysvipc/shm", encoding="ascii") as f:
-        keys = [int(line.split()[0]) for line in list(f)[1:]]
-    assert key not in keys
+    for kind, offset in (("shm", 0), ("msg", 1), ("sem", 2)):
+        with open(f"/proc/sysvipc/{kind}", encoding="ascii") as f:
+            keys = [int(line.split()[0]) for line in list(f)[1:]]
+        assert key + offset not in keys, kind
+    look = f"""
+            found = [d for d in ("/tmp", "/var/tmp", "/dev/shm") if os.path.exists(f"{{d}}/left-{tag}")]
+            found += [kind for kind, ok in (("shm", libc.shmget({key}, 0, 0) >= 0),
+                                            ("msg", libc.msgget({key} + 1, 0) >= 0),
+                                            ("sem", libc.semget({key} + 2, 0, 0) >= 0)) if ok]
+            print("BREACH found" if found else "held: found nothing", found)
+    """
+    second = grade(_probe(reference_submission(tmp_path, "submission-find-files-full"), look), trusted,
+                   tmp_path / "second", sandbox=mode)
+    relu = by_name(second)["relu_forward"]["output"]
+    assert "held: found nothing" in relu and "BREACH" not in relu, relu
+    assert second["score"] == full_marks
 
 
-def test_without_namespaces_the_user_mode_removes_what_its_user_id_left(tmp_path):
-    """Where the kernel refuses a private mount and IPC namespace, the user mode cleans up after the user id."""
+def test_auto_chooses_the_container_mode_where_namespaces_are_refused_and_says_so(monkeypatch):
+    """A container: no bubblewrap, no namespaces, a root grader. Whatever a marker file would say."""
+    from cs231n_cnn.grading.sandbox import isolation, modes
+
+    require("container")
+    monkeypatch.setattr(modes.BwrapMode, "check", lambda self, auto: (_ for _ in ()).throw(
+        SandboxUnavailable("bwrap: could not start the worker (unshare: Operation not permitted)")))
+    monkeypatch.setattr(isolation, "namespaces_available", lambda: "unshare: Operation not permitted")
+    box = Sandbox("auto", python=SANDBOXES["container"])
+    try:
+        assert box.mode == "container" and box.isolated
+        notes = " ".join(box.notes)
+        assert "not used: bwrap" in notes and "user: the kernel refuses private mount" in notes
+        assert "container mode: next to bubblewrap it lacks" in notes and "/tmp" in notes
+    finally:
+        box.cleanup()
+
+
+def test_auto_considers_the_container_mode_exactly_where_namespaces_are_refused():
+    """Where namespaces work the user mode (private mounts, IPC and network) is better: auto passes
+    the container mode by; where they are refused (in a container) it takes it."""
+    from cs231n_cnn.grading.sandbox import isolation, modes
+
+    require("container")
+    box = Sandbox("container", python=SANDBOXES["container"])
+    try:
+        if isolation.namespaces_available() is None:
+            with pytest.raises(SandboxUnavailable, match="not needed"):
+                modes.ContainerMode(box).check(auto=True)
+        else:
+            modes.ContainerMode(box).check(auto=True)
+            auto = Sandbox("auto", python=SANDBOXES["container"])
+            assert auto.mode == "container"
+            auto.cleanup()
+    finally:
+        box.cleanup()
+
+
+def test_the_container_mode_is_never_used_by_a_grader_that_is_not_root(monkeypatch):
+    from cs231n_cnn.grading.sandbox import isolation, modes
+
+    monkeypatch.setattr(modes.BwrapMode, "check", lambda self, auto: (_ for _ in ()).throw(
+        SandboxUnavailable("bubblewrap is not installed")))
+    monkeypatch.setattr(isolation, "namespaces_available", lambda: "needs root")
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(SandboxUnavailable, match="container: the container mode needs a grader running as root"):
+        Sandbox("auto")
+    with pytest.raises(SandboxUnavailable, match="needs a grader running as root"):
+        Sandbox("container")
+
+
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
+def test_the_terminal_line_and_the_report_say_what_the_mode_lacks(mode, tmp_path, trusted, capsys):
+    from cs231n_cnn.cli import main
+    from cs231n_cnn.grading.sandbox import MODE_CLASSES
+
+    require(mode)
+    out = tmp_path / "results.json"
+    code = main(["grade", str(reference_submission(tmp_path)), "--out", str(out), "--checks", str(trusted),
+                 "--sandbox", mode, "--python", SANDBOXES[mode], "--memory-mb", "1024"])
+    line = capsys.readouterr().out
+    results = json.loads(out.read_text(encoding="utf-8"))
+    lacks = MODE_CLASSES[mode].lacks
+    assert code == 0 and f"(sandbox: {mode}" in line
+    assert results["extra_data"]["sandbox_lacks"] == lacks
+    if lacks:
+        assert f"lacks next to bubblewrap: {lacks}" in line and f"it lacks {lacks}" in results["output"]
+    else:
+        assert "lacks" not in line
+
+
+@pytest.mark.parametrize("mode", [m for m in ISOLATING_HERE if m == "container"])
+def test_the_container_modes_root_has_three_world_writable_directories_and_no_proc(mode, tmp_path, trusted,
+                                                                                   full_marks):
+    """What the grader empties after each submission is every directory the student's code can write
+    to besides its home: the walk of its whole root finds exactly those, and no /proc or /sys."""
+    body = """
+            import stat
+            writable = []
+            for dirpath, dirnames, _files in os.walk("/"):
+                for d in dirnames:
+                    path = os.path.join(dirpath, d)
+                    try:
+                        st = os.lstat(path)
+                    except OSError:
+                        continue
+                    if stat.S_ISDIR(st.st_mode) and st.st_mode & 0o002:
+                        writable.append(path)
+            print("held: world-writable", sorted(writable), "proc", os.path.exists("/proc/self"),
+                  "sys", os.path.exists("/sys/kernel"), "home", os.getcwd().startswith("/stages/"))
+    """
+    results = grade(_probe(reference_submission(tmp_path, "submission-walk-root-full"), body), trusted, tmp_path,
+                    sandbox=mode)
+    relu = by_name(results)["relu_forward"]["output"]
+    assert "held: world-writable ['/dev/shm', '/tmp', '/var/tmp'] proc False sys False home True" in relu, relu
+    assert results["score"] == full_marks
+
+
+def test_remove_leftovers_deletes_what_a_user_id_left(tmp_path):
+    """The container mode's cleanup (no private /tmp or IPC there): files and System V IPC of the user id."""
     if os.geteuid() != 0:
         pytest.skip("needs root to act as another user id")
     from cs231n_cnn.grading.sandbox import isolation
@@ -733,14 +1045,19 @@ NEIGHBOUR = """
         import glob, os, signal, time
         time.sleep(1.5)                   # both submissions are running now
         own = os.path.dirname(os.path.realpath(os.getcwd()))      # user mode: the worker's home is in its stage
-        for path in glob.glob("/tmp/cs231n-grade-*/submission/cs231n_cnn/__init__.py"):
+        # The staging directories: in /tmp, or (container mode) in its root's /stages.
+        for path in glob.glob("/tmp/cs231n-grade-*/submission/cs231n_cnn/__init__.py") + \
+                glob.glob("/stages/cs231n-grade-*/submission/cs231n_cnn/__init__.py"):
             if path.startswith(own + "/"):
                 continue
             try:
                 print("BREACH read", path, open(path).read()[:40])
             except OSError as exc:
                 print("held:", type(exc).__name__)
-        for pid in os.listdir("/proc"):
+        # The container mode's root has no /proc: then every process id is tried.
+        pids = os.listdir("/proc") if os.path.isdir("/proc") else [str(p) for p in range(1, 1 << 16)]
+        print("proc mounted:", os.path.isdir("/proc"))
+        for pid in pids:
             if pid.isdigit() and int(pid) != os.getpid():
                 try:
                     os.kill(int(pid), signal.SIGKILL)
@@ -751,7 +1068,7 @@ NEIGHBOUR = """
 """
 
 
-@pytest.mark.parametrize("mode", ISOLATING)
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
 def test_concurrent_submissions_cannot_reach_each_other(mode, tmp_path, trusted, full_marks):
     require(mode)
     subs = tmp_path / "submissions"
@@ -765,11 +1082,13 @@ def test_concurrent_submissions_cannot_reach_each_other(mode, tmp_path, trusted,
     for name in ("alice", "bob"):
         text = (tmp_path / "grades-results" / f"{name}.json").read_text()
         assert "BREACH" not in text
+        # bubblewrap's and the user mode's /proc show their own processes; the container mode has none.
+        assert f"proc mounted: {mode != 'container'}" in text
 
 
 def test_hidden_checks_change_nothing_visible(tmp_path, trusted):
     """A submission that sleeps or crashes on a hidden input: the visible header and time stay the same."""
-    require("bwrap")
+    require(DEFAULT_MODE)
     checks = tmp_path / "checks-with-hidden"
     checks.mkdir()
     (checks / "probe.py").write_text(textwrap.dedent('''
@@ -809,7 +1128,7 @@ def test_hidden_checks_change_nothing_visible(tmp_path, trusted):
 
 
 def test_zip_names_cannot_inject_report_lines_and_folders_count(tmp_path, trusted):
-    require("bwrap")
+    require(DEFAULT_MODE)
     import zipfile
 
     from cs231n_cnn.grading.grader import SubmissionError, extract_zip
@@ -834,20 +1153,20 @@ def test_zip_names_cannot_inject_report_lines_and_folders_count(tmp_path, truste
 
 
 def test_grades_csv_cells_are_not_formulas_and_links_are_not_followed(tmp_path, trusted, repo_root, full_marks):
-    mode = require("bwrap")
+    mode = require(DEFAULT_MODE)
     subs = tmp_path / "submissions"
     reference_submission(subs, "=2+5")
     (subs / "linked-to-the-course").symlink_to(repo_root)
     out = tmp_path / "grades.csv"
     rows = grade_batch(subs, out, jobs=1, timeout=300, checks_dir=trusted, sandbox=mode,
-                       limits=Limits(memory_mb=1024))
+                       limits=Limits(memory_mb=1024), worker_python=SANDBOXES[mode])
     table = out.read_text(encoding="utf-8").splitlines()
     assert table[1].startswith("'=2+5,") and "=2+5," not in table[1].replace("'=2+5,", "")
     got = {r["submission"]: (r["score"], r["status"]) for r in rows}
     assert got == {"'=2+5": (full_marks, "ok"), "linked-to-the-course": (0.0, "refused")}
 
 
-@pytest.mark.parametrize("mode", ISOLATING)
+@pytest.mark.parametrize("mode", ISOLATING_HERE)
 def test_a_students_error_keeps_its_file_and_line_but_cannot_forge_lines(mode, tmp_path, trusted):
     root = append(reference_submission(tmp_path, "submission-raising-partial"), "layers/fc.py", """
         def relu_forward(x):

@@ -33,6 +33,7 @@ from grading_fixtures import (
 from cs231n_cnn.cli import main
 from cs231n_cnn.grading import load_checks
 from cs231n_cnn.grading.autograder import grade as grader_module
+from cs231n_cnn.grading.autograder.batch import batch_summary
 from cs231n_cnn.grading.grader import grade_batch, grade_to_file
 from cs231n_cnn.grading.sandbox import ISOLATING, Limits, Sandbox, SandboxUnavailable
 
@@ -282,13 +283,20 @@ exec {python} "$@"
 
 
 @pytest.mark.slow
-def test_grade_batch_survives_hanging_and_failing_graders(tmp_path, trusted, release):
+def test_grades_csv_has_a_row_of_each_status(tmp_path, trusted, release):
+    """One submission per status of grades.csv; a hanging or failing grader never stops the others."""
     subs = tmp_path / "submissions"
     subs.mkdir()
-    reference_submission(subs, "submission-reference-full")
-    zip_tree(stub_submission(tmp_path, release), subs / "submission-stubs-zero.zip")
-    reference_submission(subs, "submission-grader-hangs")
-    reference_submission(subs, "submission-grader-fails")
+    reference_submission(subs, "submission-reference-full")                           # ok, full marks
+    zip_tree(stub_submission(tmp_path, release), subs / "submission-stubs-zero.zip")  # ok, 0 points
+    append(reference_submission(subs, "submission-import-fails"), "layers/__init__.py",
+           "raise ImportError('planted: this package does not import')")              # not_importable
+    (subs / "submission-damaged.zip").write_bytes(b"PK\x03\x04 and then garbage")    # unreadable
+    (subs / "submission-no-package").mkdir()                                          # unreadable
+    (subs / "submission-no-package" / "notes.txt").write_text("no cs231n_cnn here")
+    reference_submission(subs, "submission-grader-hangs")                             # timeout
+    (subs / "submission-link").symlink_to(subs / "submission-reference-full")         # refused
+    reference_submission(subs, "submission-grader-fails")                             # error
     (subs / ".DS_Store").write_text("ignored")
     fake = tmp_path / "fake-python"
     fake.write_text(FAKE_PYTHON.format(python=sys.executable))
@@ -297,22 +305,44 @@ def test_grade_batch_survives_hanging_and_failing_graders(tmp_path, trusted, rel
     rows = grade_batch(subs, out, jobs=4, timeout=15, checks_dir=trusted, limits=Limits(memory_mb=1024),
                        python=str(fake))
     with open(out, newline="", encoding="utf-8") as f:
-        table = list(csv.DictReader(f))
-    assert [r["submission"] for r in table] == ["submission-grader-fails", "submission-grader-hangs",
-                                                "submission-reference-full", "submission-stubs-zero"]
-    assert list(table[0]) == ["submission", "score", "max_score", "status", "sandbox", "results"]
-    assert {r["sandbox"] for r in table} == {rows[0]["sandbox"]} and rows[0]["sandbox"] in ISOLATING
-    got = {r["submission"]: (float(r["score"]), float(r["max_score"]), r["status"]) for r in table}
+        reader = csv.DictReader(f)
+        table = list(reader)
+    checks = load_checks(trusted)
+    assert reader.fieldnames == ["submission", "score", "max_score", "status", "sandbox", *checks]
+    assert len(checks) >= 5 and len(table) == len(rows) == 8
+    mode = rows[0]["sandbox"]
+    assert {r["sandbox"] for r in table} == {mode} and mode in ISOLATING
     top = full_marks(trusted)
-    assert got == {"submission-grader-fails": (0, top, "error"), "submission-grader-hangs": (0, top, "timeout"),
-                   "submission-reference-full": (top, top, "ok"), "submission-stubs-zero": (0, top, "ok")}
-    assert len(rows) == 4
+    got = {r["submission"]: (float(r["score"]), float(r["max_score"]), r["status"]) for r in table}
+    assert got == {
+        "submission-damaged": (0, top, "unreadable"),
+        "submission-grader-fails": (0, top, "error"),
+        "submission-grader-hangs": (0, top, "timeout"),
+        "submission-import-fails": (0, top, "not_importable"),
+        "submission-link": (0, top, "refused"),
+        "submission-no-package": (0, top, "unreadable"),
+        "submission-reference-full": (top, top, "ok"),
+        "submission-stubs-zero": (0, top, "ok"),
+    }
+    by_row = {r["submission"]: r for r in table}
+    # Each check's column holds its points: all of them for the solution, 0 where a report scored it 0,
+    # empty where no check ran.
+    assert [float(by_row["submission-reference-full"][n]) for n in checks] == [c.points for c in checks.values()]
+    for name in ("submission-stubs-zero", "submission-import-fails", "submission-damaged"):
+        assert [by_row[name][n] for n in checks] == ["0.0"] * len(checks), name
+    for name in ("submission-grader-hangs", "submission-link", "submission-grader-fails"):
+        assert [by_row[name][n] for n in checks] == [""] * len(checks), name
+    # No summary row in the CSV: the command prints the counts (test_cli_grade_batch).
+    assert batch_summary(rows) == "ok 2, not_importable 1, unreadable 2, timeout 1, refused 1, error 1"
+    results_dir = out.parent / "grades-results"
     for r in table:
-        results = json.loads((out.parent / r["results"]).read_text(encoding="utf-8"))
+        results = json.loads((results_dir / f"{r['submission']}.json").read_text(encoding="utf-8"))
         assert set(results) >= {"score", "execution_time", "output", "tests"}
-    hang = json.loads((out.parent / "grades-results" / "submission-grader-hangs.json").read_text())
+        assert results["score"] == float(r["score"])
+    hang = json.loads((results_dir / "submission-grader-hangs.json").read_text())
     assert "grading timed out after 15 s" in hang["output"]
-    assert "simulated failure" in (out.parent / "grades-results" / "submission-grader-fails.log").read_text()
+    assert "simulated failure" in (results_dir / "submission-grader-fails.log").read_text()
+    assert "planted: this package does not import" in (results_dir / "submission-import-fails.json").read_text()
     assert sorted(p.name for p in out.parent.iterdir()) == ["grades-results", "grades.csv"]
 
 
@@ -320,14 +350,20 @@ def test_cli_grade_batch(tmp_path, trusted, capsys):
     subs = tmp_path / "submissions"
     subs.mkdir()
     zip_tree(reference_submission(tmp_path), subs / "alice.zip")
+    zip_tree(reference_submission(tmp_path, "=cmd"), subs / "=cmd.zip")
     out = tmp_path / "grades.csv"
     assert main(["grade-batch", str(subs), "--out", str(out), "--jobs", "2", "--checks", str(trusted),
                  "--memory-mb", "1024"]) == 0
-    row = next(csv.DictReader(out.open(encoding="utf-8")))
-    assert (row["submission"], float(row["score"]), row["status"]) == ("alice", full_marks(trusted), "ok")
-    mode = row["sandbox"]
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["submission"], float(r["score"]), r["status"]) for r in rows] == [
+        ("'=cmd", full_marks(trusted), "ok"), ("alice", full_marks(trusted), "ok")]
+    mode = rows[0]["sandbox"]
     assert mode in ISOLATING
-    assert f"graded 1 submissions in sandbox {mode} (1 ok, 0 timed out, 0 failed, 0 refused)" in capsys.readouterr().out
+    assert capsys.readouterr().out.splitlines() == [
+        f"sandbox: {mode}",
+        f"graded 2 submissions in sandbox {mode}: ok 2, not_importable 0, unreadable 0, timeout 0, refused 0, "
+        f"error 0",
+        f"-> {out} (each report and grading log in {tmp_path / 'grades-results'}/)"]
     assert main(["grade-batch", str(tmp_path / "nothing"), "--out", str(out)]) == 1
 
 

@@ -1,9 +1,9 @@
 """The layer-pattern notation, the architecture calculator and the ZOO.
 
 Expected figures come from the course notes (AlexNet's first layer, the
-3x3-stack argument, the 72 MB example, the VGGNet breakdown) or are worked
-out by hand in the test with the notes' formulas; none is read back from the
-code under test.
+3x3-stack argument, the 72 MB example; the VGGNet breakdown of later versions
+of the notes), from the papers (ZFNet's figure 3) or are worked out by hand in
+the test with the notes' formulas; none is read back from the code under test.
 """
 
 from __future__ import annotations
@@ -294,7 +294,7 @@ def test_three_conv3_64_layers_on_224_memory():
 
     Exactly: the three volumes hold 3*224*224*64 = 9,633,792 numbers; with their gradients, in float32,
     9,633,792 * 2 * 4 = 77,070,336 B = 73.5 MB (1024-based): the notes' 72MB, rounded down. Our totals
-    also count the INPUT volume (150,528, as the notes' VGGNet table does): 9,784,320 activations and
+    also count the INPUT volume (150,528, as the later notes' VGGNet table does): 9,784,320 activations and
     78,274,560 B = 74.6 MB for activations + gradients, float32, batch 1.
     """
     d = describe("INPUT[224x224x3] -> CONV3-64 -> CONV3-64 -> CONV3-64")
@@ -314,7 +314,7 @@ def test_three_conv3_64_layers_on_224_memory():
 
 
 VGG16_TABLE = [
-    # (name, output volume, weights) as in the notes' VGGNet breakdown (biases not in the notes' column).
+    # (name, output volume, weights) as in the later notes' VGGNet breakdown (biases not in their column).
     ("INPUT[224x224x3]", (224, 224, 3), 0),
     ("CONV3-64", (224, 224, 64), 3 * 3 * 3 * 64),
     ("CONV3-64", (224, 224, 64), 3 * 3 * 64 * 64),
@@ -341,7 +341,7 @@ VGG16_TABLE = [
 
 
 def _vgg_rows_as_in_the_notes(d):
-    """The notes' table lists no RELU or DROPOUT rows (Caffe runs them in place)."""
+    """The later notes' table lists no RELU or DROPOUT rows (Caffe models run them in place)."""
     return [b for b in d.layers if b.kind not in ("relu", "dropout")]
 
 
@@ -360,7 +360,7 @@ def test_vgg16_matches_the_notes_breakdown():
 
 
 def test_vgg16_activation_total_versus_the_notes_24M():
-    """The notes: "TOTAL memory: 24M * 4 bytes ~= 93MB / image (only forward!)". Their own table does not
+    """The later notes: "TOTAL memory: 24M * 4 bytes ~= 93MB / image (only forward!)". Their own table does not
     add up to that. Summing the notes' rounded rows:
 
         150K + 3.2M*2 + 800K + 1.6M*2 + 400K + 800K*3 + 200K + 400K*3 + 100K + 100K*3 + 25K
@@ -440,6 +440,39 @@ def test_zfnet_made_consistent():
         + (3 * 3 * 384 * 384 + 384) + (3 * 3 * 384 * 256 + 256) + (6 * 6 * 256 * 4096 + 4096) \
         + (4096 * 4096 + 4096) + (4096 * 1000 + 1000)
     assert d.total_params == expected == 62_357_608
+
+
+def test_zfnet_paper_sizes_are_the_formula_rounded_up():
+    """Zeiler & Fergus (2013), figure 3, no padding stated: 224 -> 110 (CONV7 S2) -> 55 (POOL3 S2) -> 26
+    (CONV5 S2) -> 13 (POOL3 S2) -> 13, 13, 13 (CONV3) -> 6 (POOL3 S2). Those are (W - F + 2P)/S + 1 with the
+    fraction rounded up, as cuda-convnet counts positions: 1 + ceil((2P + W - F) / S). The exact rule refuses
+    three of them, and 110 or 26 fits no 3x3 stride-2 pool, which is why the ZOO has 111 and 27 there."""
+    paper = [110, 55, 26, 13, 13, 13, 13, 6]
+    layers = [(7, 2, 0), (3, 2, 0), (5, 2, 0), (3, 2, 0), (3, 1, 1), (3, 1, 1), (3, 1, 1), (3, 2, 0)]
+    size, rounded_up = 224, []
+    for f, s, p in layers:
+        size = 1 + math.ceil((2 * p + size - f) / s)
+        rounded_up.append(size)
+    assert rounded_up == paper
+    for spec in ("INPUT[224x224x3] -> CONV7-96 S2 P0", "INPUT[110x110x96] -> POOL3 S2",
+                 "INPUT[26x26x256] -> POOL3 S2"):
+        with pytest.raises(SpecError, match="does not fit"):
+            parse(spec)
+    zoo = [b.output[0] for b in describe("zfnet").layers if b.kind in ("conv", "pool")]
+    assert zoo == [111, 55, 27, 13, 13, 13, 13, 6]
+    assert [i for i, (ours, theirs) in enumerate(zip(zoo, paper)) if ours != theirs] == [0, 2]
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_in_place_total_is_worded_for_every_table(name):
+    """Every table names the convention of its in-place total (Caffe's), never the VGGNet table of the notes,
+    which describes VGG-16 only."""
+    d = describe(name)
+    text = d.table()
+    assert "VGGNet" not in text and "notes" not in text
+    if any(b.kind in ("relu", "dropout") for b in d.layers):
+        assert (f"; {d.total_activations_in_place:,} if ReLU and dropout work in place (as Caffe models run them)"
+                in text)
 
 
 def test_zfnet_first_layer_cannot_fit_224():

@@ -223,11 +223,11 @@ def test_needs_marks_a_follow_on_and_the_fail_line_names_the_first_real_failure(
 
 
 @pytest.mark.parametrize("error, headline, detail", [
-    ("layers.relu_forward is not implemented yet (NotImplementedError: relu_forward: implement this in "
-     "cs231n_cnn/layers/fc.py (see notebook 05_fc_losses_normalization.ipynb))",
+    ("layers.relu_forward is not implemented yet (NotImplementedError: relu_forward is not implemented yet: "
+     "write it in cs231n_cnn/layers/fc.py (05_fc_losses_normalization.ipynb))",
      "FAIL relu_forward: [mixed signs] not implemented yet (0/3)",
-     "NotImplementedError: relu_forward: implement this in cs231n_cnn/layers/fc.py "
-     "(see notebook 05_fc_losses_normalization.ipynb)"),
+     "NotImplementedError: relu_forward is not implemented yet: write it in cs231n_cnn/layers/fc.py "
+     "(05_fc_losses_normalization.ipynb)"),
     ("layers.relu_forward raised ValueError: x must be an array, got list",
      "FAIL relu_forward: [mixed signs] raised ValueError (0/3)", "ValueError: x must be an array, got list"),
     ("relu_forward raised TypeError: f() takes 1 argument",
@@ -259,6 +259,32 @@ def test_the_fail_line_is_one_headline_and_details_follow():
         "        worst: dw[0] = 2, expected 1", "        dw: max relative error 3.3e-01 > 1e-07",
         "  [ERR] p2 (0/1): see [p1]: not checked, because that part failed"]
     assert CheckResult("c", 2, 2, False, []).line() == "PASS c 2/2"
+
+
+def test_a_note_of_what_could_not_be_checked_goes_on_the_line_pass_or_fail():
+    note = "in this release overfitting is judged by your model's own numbers"
+    assert CheckResult("c", 2, 2, False, [], note=note).line() == f"PASS c 2/2 [{note}]"
+    failed = CheckResult("c", 1, 2, False, [PartResult("p", 1, 1), PartResult("q", 0, 1, "wrong")], note=note)
+    assert failed.line() == f"FAIL c: [q] wrong (1/2) [{note}]"
+
+
+class _Model:
+    def __init__(self):
+        self.params = {"W1": np.zeros(2)}
+
+
+def test_set_item_writes_a_copy_into_a_student_objects_dict_and_refuses_private_attributes():
+    student = InProcessStudent()
+    model = student._keep(_Model())
+    t = Tester(student, 0)
+    value = np.ones(2)
+    t.set_item(model, "params", "W1", value)
+    value[0] = 5                                   # the student holds a copy: the check's array stays its own
+    np.testing.assert_array_equal(t.get_attr(model, "params")["W1"], np.ones(2))
+    with pytest.raises(StudentError, match="attribute '_own' is private"):
+        t.set_item(model, "_own", "W1", value)
+    with pytest.raises(StudentError, match=r"_Model.bn_params\['W1'\] = \.\.\. raised AttributeError"):
+        t.set_item(model, "bn_params", "W1", value)
 
 
 # ------------------------------------------------------------------ real checks, planted bugs

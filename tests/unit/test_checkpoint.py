@@ -5,7 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from cs231n_cnn.solver import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, Solver, checkpoint, load_checkpoint
+from cs231n_cnn.solver import (
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    NotACheckpoint,
+    Solver,
+    checkpoint,
+    checkpoint_info,
+    load_checkpoint,
+)
 from cs231n_cnn.solver.checkpoint import generator_from_state, save_checkpoint, solver_state
 
 
@@ -171,3 +179,127 @@ def test_the_solver_writes_version_2_and_resumes_from_it_exactly(tmp_path):
     for k in reference.model.params:
         assert np.array_equal(resumed.model.params[k], reference.model.params[k])
     assert resumed.loss_history == reference.loss_history
+
+
+# --------------------------------------------------------------- Ctrl-C while writing
+
+def interrupted_halfway(fileobj, members):
+    fileobj.write(b"PK\x03\x04 half a zip")
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_writing_leaves_the_old_checkpoint_and_no_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "ck.npz"
+    save_checkpoint(path, STATE)
+    before = path.read_bytes()
+    monkeypatch.setattr(checkpoint, "_write_npz", interrupted_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, {**STATE, "pos": 3})
+    assert path.read_bytes() == before and load_checkpoint(path)["pos"] == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["ck.npz"]
+
+
+def test_the_solver_knows_which_checkpoint_a_ctrl_c_left(tmp_path, monkeypatch):
+    """Before the rename the old file stays and is what last_checkpoint names; after it, the new one."""
+    s = Solver(Softmax(), make_data(), num_epochs=1, checkpoint_name=tmp_path / "run", **OPTIONS)
+    assert s.last_checkpoint is None
+    s.train()                                     # one epoch: 5 iterations, one checkpoint
+    first = {"path": str(tmp_path / "run.npz"), "epoch": 1, "iteration": 5}
+    assert s.last_checkpoint == first
+    s.num_epochs = 2
+    s.checkpoint_every = 1
+    with monkeypatch.context() as m:
+        m.setattr(checkpoint, "_write_npz", interrupted_halfway)
+        with pytest.raises(KeyboardInterrupt):
+            s.train()
+    assert s.iteration == 6                       # the update was made, its checkpoint not
+    assert s.last_checkpoint == first and load_checkpoint(tmp_path / "run.npz")["iteration"] == 5
+
+    import cs231n_cnn.fileio as fileio
+
+    def interrupted_after_the_rename(directory):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(fileio, "_sync_directory", interrupted_after_the_rename)
+        with pytest.raises(KeyboardInterrupt):
+            s.train()
+    assert s.last_checkpoint == {**first, "iteration": 7}
+    assert load_checkpoint(tmp_path / "run.npz")["iteration"] == 7
+    assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
+
+
+# --------------------------------------------------------------- files that are not checkpoints
+
+def not_checkpoints(tmp_path):
+    """(file, what the error must say it is), one of each kind a --resume path may hold by mistake."""
+    import pickle
+
+    files = {}
+    files["random.npz"] = np.random.default_rng(0).bytes(300)
+    files["empty.npz"] = b""
+    files["model.pkl"] = pickle.dumps({"W": np.ones(2)})
+    for name, value in files.items():
+        (tmp_path / name).write_bytes(value)
+    np.save(tmp_path / "weights.npy", np.ones(3))
+    np.savez(tmp_path / "weights.npz", W1=np.ones(3), b1=np.zeros(2))
+    np.savez(tmp_path / "objects.npz", meta=np.array([{"format": CHECKPOINT_FORMAT}], dtype=object))
+    (tmp_path / "a-directory").mkdir()
+    return [
+        ("random.npz", "it is not an .npz archive"),
+        ("empty.npz", "it is an empty file"),
+        ("model.pkl", "it is a Python pickle, which is never loaded"),
+        ("weights.npy", r"it is a single NumPy array \(.npy\)"),
+        ("weights.npz", r"it is an .npz archive without the checkpoint's 'meta' entry \(it holds 'W1', 'b1'\)"),
+        ("objects.npz", r"its member 'meta' holds Python objects, which are never loaded"),
+        ("a-directory", "it is a directory"),
+    ]
+
+
+def test_a_file_that_is_not_a_checkpoint_is_named_as_what_it_is(tmp_path):
+    for name, what in not_checkpoints(tmp_path):
+        for read in (load_checkpoint, checkpoint_info):
+            with pytest.raises(NotACheckpoint, match=rf"{name} is not a cs231n_cnn checkpoint: {what}") as info:
+                read(tmp_path / name)
+            # NumPy says "If you trust the file you can load it unsafely using the `allow_pickle=` keyword
+            # argument or `pickle.load()`" for all but the last two: never passed on.
+            assert "allow_pickle" not in str(info.value) and "pickle.load" not in str(info.value), name
+
+
+# --------------------------------------------------------------- the model in the checkpoint
+
+def test_a_checkpoint_records_the_model_and_checkpoint_info_reads_it(tmp_path):
+    from cs231n_cnn.models import ConvNet
+
+    spec = "INPUT[8x8x3] -> CONV3-4 -> BN -> RELU -> POOL2 -> DROPOUT0.5 -> FC"
+    model = ConvNet(spec, num_classes=3, reg=0.25, dtype=np.float64, seed=0)
+    config = {"model": "ConvNet", "spec": "INPUT[8x8x3] -> CONV3-4 -> BN -> RELU -> POOL2 -> DROPOUT0.5 -> FC-3",
+              "dtype": "float64", "reg": 0.25, "fused": False}
+    assert model.get_config() == config
+    r = np.random.default_rng(0)
+    data = {"X_train": r.standard_normal((12, 3, 8, 8)), "y_train": r.integers(0, 3, 12)}
+    data.update(X_val=data["X_train"][:4], y_val=data["y_train"][:4])
+    s = Solver(model, data, num_epochs=1, batch_size=5, checkpoint_name=tmp_path / "ck", checkpoint_every=2,
+               seed=0, verbose=False)
+    s.train()
+    ck = load_checkpoint(tmp_path / "ck.npz")
+    assert ck["model_config"] == config
+    info = checkpoint_info(tmp_path / "ck.npz")
+    assert info == {"version": 2, "model_config": config, "epoch": 1, "iteration": 3, "elapsed": ck["elapsed"],
+                    "settings": ck["settings"]}
+    # The config rebuilds a model the checkpoint's parameters fit, names, shapes and dtypes alike.
+    rebuilt = ConvNet(**{k: v for k, v in config.items() if k != "model"})
+    assert {k: (v.shape, v.dtype) for k, v in rebuilt.params.items()} == \
+        {k: (v.shape, v.dtype) for k, v in ck["params"].items()}
+
+
+def test_files_without_the_model_still_load(tmp_path):
+    """A model without get_config, a version 2 file from before model_config, a version 1 file: None."""
+    Solver(Softmax(), make_data(), num_epochs=1, checkpoint_name=tmp_path / "softmax", **OPTIONS).train()
+    assert load_checkpoint(tmp_path / "softmax.npz")["model_config"] is None
+    save_checkpoint(tmp_path / "older.npz", STATE)
+    write_v1(tmp_path / "v1.npz", {"epoch": 2, "iteration": 7, "params": STATE["params"]})
+    for name in ("softmax.npz", "older.npz", "v1.npz"):
+        assert load_checkpoint(tmp_path / name)["model_config"] is None
+        assert checkpoint_info(tmp_path / name)["model_config"] is None
+    assert checkpoint_info(tmp_path / "v1.npz")["iteration"] == 7

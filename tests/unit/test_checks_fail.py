@@ -15,6 +15,7 @@ import pytest
 
 import cs231n_cnn.layers as L
 import cs231n_cnn.layers.norm as norm
+import cs231n_cnn.models as models
 import cs231n_cnn.optim as optim
 from cs231n_cnn.grading import load_checks, run_checks
 
@@ -397,10 +398,12 @@ STUBS = [
     ("norm", "batchnorm_forward", (L, "batchnorm_forward")),
     ("optim", "adam", (optim, "adam")),
     ("training", "training_smoke", (L, "conv_forward_fast")),
+    ("models", "three_layer_convnet", (models, "ThreeLayerConvNet")),
+    ("models", "fully_connected_net", (L, "softmax_loss")),
 ]
 
 
-@pytest.mark.parametrize("module, name, stub", STUBS, ids=[m for m, _, _ in STUBS])
+@pytest.mark.parametrize("module, name, stub", STUBS, ids=[n for _, n, _ in STUBS])
 def test_not_implemented_scores_zero(monkeypatch, module, name, stub):
     assert name in _checks_in(module)
     monkeypatch.setattr(*stub, _not_implemented)

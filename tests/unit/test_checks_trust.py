@@ -2,7 +2,8 @@
 
 Each test runs checks in process against a submission that implements
 nothing, or that only *reports* good numbers (a model whose loss is
-log(10) with zero gradients, a Solver that claims 95% accuracy, batch norm
+log(10) with zero gradients, a model that computes with parameters of its
+own whatever the check sets, a Solver that claims 95% accuracy, batch norm
 whose running statistics stay at zero), and asserts that the check it
 targets scores 0. The in-process student resolves ``cs231n_cnn.<module>.<name>``
 at call time, so patching a module attribute is exactly what such a
@@ -26,26 +27,40 @@ import cs231n_cnn.models as models
 import cs231n_cnn.optim as optim
 import cs231n_cnn.solver as solver
 from cs231n_cnn.grading import load_checks, run_checks
+from cs231n_cnn.grading.release import release_python
 
 CHECKS = load_checks()
 # Captured before any test patches them.
 REAL_BATCHNORM_FORWARD = L.batchnorm_forward
-REAL_LOSS = models.ConvNet.loss
+REAL_LOSS = models.ThreeLayerConvNet.loss
+REAL_FC_LOSS = models.FullyConnectedNet.loss
 PACKAGE_DIR = Path(cs231n_cnn.__file__).resolve().parent
 # Every library module the student release stubs (the rest ships as it is).
 RELEASED = sorted(p.relative_to(PACKAGE_DIR.parent).as_posix() for p in PACKAGE_DIR.rglob("*.py")
                   if "### BEGIN SOLUTION" in p.read_text(encoding="utf-8"))
 
 
+def _stubbed_methods(relpath: str, cls: str) -> list[str]:
+    """The methods of class ``cls`` in ``relpath`` that the release stubs."""
+    _, names = release_python((PACKAGE_DIR.parent / relpath).read_text(encoding="utf-8"), relpath)
+    return [n.split(".", 1)[1] for n in names if n.startswith(cls + ".")]
+
+
 @pytest.fixture
 def untouched_release(monkeypatch):
     """Every stubbed function of the release in place of the solution, wherever the package looks it up."""
-    assert {"cs231n_cnn/optim.py", "cs231n_cnn/layers/conv.py", "cs231n_cnn/layers/norm.py"} <= set(RELEASED)
+    assert {"cs231n_cnn/optim.py", "cs231n_cnn/layers/conv.py", "cs231n_cnn/layers/norm.py",
+            "cs231n_cnn/models.py"} <= set(RELEASED)
     for relpath in RELEASED:
         original = importlib.import_module(relpath[:-3].replace("/", "."))
         released = released_module(relpath, "released_for_trust_test")
         for name, stub in vars(released).items():
             real = getattr(original, name, None)
+            if isinstance(stub, type) and stub.__module__ == released.__name__ and isinstance(real, type):
+                # A class with exercises in its methods (ThreeLayerConvNet, FullyConnectedNet): the stubbed methods.
+                for method in _stubbed_methods(relpath, name):
+                    monkeypatch.setattr(real, method, vars(stub)[method])
+                continue
             if not (isinstance(stub, types.FunctionType) and stub.__module__ == released.__name__
                     and isinstance(real, types.FunctionType)):
                 continue
@@ -63,7 +78,8 @@ def test_the_untouched_release_scores_zero_on_every_check(untouched_release):
     scored = [r.report() for r in results if r.score != 0]
     assert not scored, "\n".join(scored)
     by_name = {r.name: r for r in results}
-    for name in ("training_smoke", "batchnorm_running_stats", "dropout", "sgd"):
+    for name in ("training_smoke", "batchnorm_running_stats", "dropout", "sgd", "three_layer_convnet",
+                 "fully_connected_net"):
         assert "not implemented yet" in by_name[name].report(), by_name[name].report()
 
 
@@ -134,7 +150,8 @@ def test_the_training_check_falls_back_to_reported_numbers_only_where_the_refere
     """The student release does not ship the private forward pass; the check still runs there."""
     ref = importlib.import_module("_cs231n_checks._reference")
     monkeypatch.delattr(ref, "_three_layer_convnet")
-    assert _one("training_smoke").passed
+    result = _one("training_smoke")
+    assert result.passed and "judged by their own numbers" in result.line(), result.line()
     monkeypatch.setattr(models, "ThreeLayerConvNet", ReportingModel)
     monkeypatch.setattr(solver, "Solver", ReportingSolver)
     # Without the reference the claims pass locally, which is why the grader keeps it.
@@ -203,3 +220,90 @@ def test_float32_conv_backward_of_zeros_fails_the_backward_part(monkeypatch):
     parts = {p.label: p for p in result.parts}
     assert parts["forward float32"].passed
     assert not parts["backward float32"].passed, result.report()
+
+
+# ------------------------------------------------------------------ the model exercises: forged params, lazy models
+
+class PrivateCopyConvNet(models.ThreeLayerConvNet):
+    """Reports ``params`` but computes with a copy taken at construction: what the check sets is ignored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._own = {k: v.copy() for k, v in self.params.items()}
+
+    def loss(self, X, y=None):
+        shown, self.params = self.params, self._own
+        try:
+            return REAL_LOSS(self, X, y)
+        finally:
+            self.params = shown
+
+
+class Log10Net:
+    """Any model that claims loss log(10), zero gradients and equal scores, whatever its parameters."""
+
+    def __init__(self, *args, **kwargs):
+        self.params = {}
+
+    def loss(self, X, y=None):
+        if y is None:
+            return np.zeros((len(X), 10))
+        return math.log(10), {k: np.zeros_like(v) for k, v in self.params.items()}
+
+
+def test_a_convnet_that_ignores_the_parameters_it_is_given_earns_only_its_initialisation(monkeypatch):
+    monkeypatch.setattr(models, "ThreeLayerConvNet", PrivateCopyConvNet)
+    result = _one("three_layer_convnet")
+    assert [p.passed for p in result.parts] == [True, True, False, False, False, False], result.report()
+
+
+@pytest.mark.parametrize("name, cls", [("three_layer_convnet", "ThreeLayerConvNet"),
+                                       ("fully_connected_net", "FullyConnectedNet")])
+def test_a_model_that_reports_log10_and_zero_gradients_scores_zero(monkeypatch, name, cls):
+    monkeypatch.setattr(models, cls, Log10Net)
+    result = _one(name)
+    assert result.score == 0, result.report()
+
+
+class PrivateCopyFCNet(models.FullyConnectedNet):
+    """As :class:`PrivateCopyConvNet`: computes with the parameters it drew itself, whatever is set."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._own = {k: v.copy() for k, v in self.params.items()}
+
+    def loss(self, X, y=None):
+        shown, self.params = self.params, self._own
+        try:
+            return REAL_FC_LOSS(self, X, y)
+        finally:
+            self.params = shown
+
+
+def test_a_fully_connected_net_that_ignores_the_parameters_it_is_given_scores_zero(monkeypatch):
+    monkeypatch.setattr(models, "FullyConnectedNet", PrivateCopyFCNet)
+    result = _one("fully_connected_net")
+    assert result.score == 0, result.report()
+
+
+def test_the_model_checks_fall_back_to_the_models_own_numbers_only_without_the_private_references(monkeypatch):
+    """As in the release: full marks for the solution, and the line says what was judged by the student's numbers."""
+    ref = importlib.import_module("_cs231n_checks._reference")
+    for private in ("_three_layer_convnet", "_fully_connected_net", "_fully_connected_net_dropout"):
+        monkeypatch.delattr(ref, private)
+    for name in ("three_layer_convnet", "fully_connected_net"):
+        result = _one(name)
+        assert result.passed, result.report()
+        assert result.line().startswith(f"PASS {name} ") and "judged by your model's own numbers" in result.line()
+    (grader_line,) = [r.line() for r in run_checks(["relu_forward"])]
+    assert "[" not in grader_line
+
+
+def test_without_the_private_reference_dropout_that_is_ignored_still_fails(monkeypatch):
+    ref = importlib.import_module("_cs231n_checks._reference")
+    monkeypatch.delattr(ref, "_fully_connected_net_dropout")
+    real_dropout = L.dropout_forward
+    monkeypatch.setattr(L, "dropout_forward", lambda x, p: real_dropout(x, {**p, "mode": "test"}))
+    result = _one("fully_connected_net")
+    dropout_part = next(p for p in result.parts if p.label.startswith("dropout"))
+    assert not dropout_part.passed and "equals the loss without it" in dropout_part.message, result.report()

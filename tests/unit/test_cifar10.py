@@ -7,11 +7,12 @@ row), written out independently of the loader.
 
 import pickle
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cs231n_cnn.data import cifar10
+from cs231n_cnn.data import DatasetMissingError, cifar10
 from cs231n_cnn.data.cifar10 import class_names, find_dataset_dir, get_CIFAR10_data, load_CIFAR10, load_CIFAR_batch
 from cs231n_cnn.data.fake import write_fake_cifar10
 
@@ -113,20 +114,41 @@ def test_default_data_dir_is_repo_data_not_cwd(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("env", [False, True], ids=["explicit-root", "default-root"])
-def test_missing_data_says_how_to_download(tmp_path, monkeypatch, env):
+def test_missing_data_is_one_line_that_says_make_data(tmp_path, monkeypatch, env):
     if env:
         monkeypatch.setenv("CS231N_DATA_DIR", str(tmp_path / "nothing"))
         call = lambda: get_CIFAR10_data()  # noqa: E731
     else:
         call = lambda: load_CIFAR10(tmp_path / "nothing")  # noqa: E731
-    with pytest.raises(FileNotFoundError, match=r"no CIFAR-10 data in .*nothing.*cs231n-cnn data download"):
+    with pytest.raises(DatasetMissingError) as info:
         call()
+    message = str(info.value)
+    assert isinstance(info.value, FileNotFoundError)
+    assert message.startswith(f"CIFAR-10 is not in {tmp_path / 'nothing'}: ") and "\n" not in message
+    assert "`make data`" in message and "CS231N_DATA_DIR" in message
+    # `cs231n-cnn` is on the PATH only inside an activated .venv: never advised bare.
+    assert not re.search(r"(?<![/\w])cs231n-cnn ", message), message
+
+
+def test_missing_data_in_the_checkouts_data_dir_names_make_data_first(monkeypatch):
+    # The student's case: nothing set, the checkout's data/ empty (here: made to look empty).
+    monkeypatch.delenv("CS231N_DATA_DIR", raising=False)
+    monkeypatch.setattr(cifar10, "TRAIN_BATCHES", ("no_such_batch",))
+    monkeypatch.setattr(cifar10, "TEST_BATCH", "no_such_test_batch")
+    monkeypatch.setattr(cifar10, "DATASET_DIRNAME", "no-such-dir")
+    with pytest.raises(DatasetMissingError) as info:
+        cifar10.find_dataset_dir()
+    checkout = Path(cifar10.__file__).resolve().parents[2]
+    assert str(info.value) == (
+        f"CIFAR-10 is not in {checkout / 'data'}: run `make data` in a terminal at the top of your checkout "
+        f"({checkout}), or `.venv/bin/cs231n-cnn data download` there (or set CS231N_DATA_DIR to where the "
+        f"data is)")
 
 
 def test_missing_batch_file_is_named(tmp_path):
     d, _ = _make_dataset(tmp_path)
     (d / "data_batch_4").unlink()
-    with pytest.raises(FileNotFoundError, match=r"data_batch_4 is missing.*cs231n-cnn data download"):
+    with pytest.raises(DatasetMissingError, match=r"CIFAR-10 is incomplete: .*data_batch_4 is missing; .*make data"):
         load_CIFAR10(d)
 
 

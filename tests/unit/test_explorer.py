@@ -88,3 +88,122 @@ def test_static_mode_without_widgets(monkeypatch):
     assert kinds == ["HTML", "Image", "HTML", "Image"]
     assert 'data-fits="false"' in shown[0].data and "2.5 is not an integer" in shown[0].data
     assert "out[1, 1] =" in shown[2].data
+
+
+# ----------------------------------------------------------------------------- legibility on screen
+# A browser at 100% zoom shows 96 CSS px per inch (CSS 2.1's reference pixel), so 9 pt is 12 CSS px. Issue 21 asks
+# for labels of at least 9 pt at 100% zoom, and for sharp pictures on HiDPI screens (2 image pixels per CSS px).
+CSS_PX_PER_INCH = 96
+MIN_LABEL_CSS_PX = 9 * CSS_PX_PER_INCH / 72       # 12
+
+
+def rgb_image(seed=0):
+    """A 32x32 RGB uint8 image with the extremes 0 and 255 in the field at (2, 3)."""
+    image = np.random.default_rng(seed).integers(0, 256, size=(32, 32, 3)).astype(np.uint8)
+    image[2, 3] = (255, 0, 255)
+    return image
+
+
+FIGURES = {
+    "1-D": lambda: explorer.conv_figure(7, 3, 2, 1),
+    "1-D overhang": lambda: explorer.conv_figure(7, 3, 4, 1),
+    "1-D widest": lambda: explorer.conv_figure(16, 7, 1, 3),
+    "2-D": lambda: explorer.conv_figure(7, 3, 2, 1, dims=2),
+    "2-D overhang": lambda: explorer.conv_figure(7, 3, 4, 1, dims=2),
+    "dot product": lambda: explorer.dot_product_figure(4),
+    "receptive field": lambda: explorer.receptive_field_figure(rgb_image(), 2, 3, 5),
+}
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (PNG spec: 8-byte signature, then length, type, width, height)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def shown_texts(fig):
+    """Every text a reader sees: ax.text, titles, fig.suptitle (not the tick labels of axes turned off)."""
+    texts = [*fig.texts, *(t for ax in fig.axes for t in ax.texts)]
+    texts += [ax.title for ax in fig.axes] + ([fig._suptitle] if fig._suptitle else [])
+    return [t for t in texts if t.get_visible() and t.get_text()]
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_the_notebook_image_is_2x_and_shows_every_label_at_9pt_or_more(name):
+    fig = FIGURES[name]()
+    image = explorer._png(fig)                      # what explore_* and show_figure display
+    width_px, height_px = png_size(image.data)
+    md = image._repr_png_()[1]                      # the display size the notebook front end is told
+    width_in, height_in = fig.get_size_inches()
+    # Sharp on a HiDPI screen: two image pixels per CSS pixel.
+    assert (width_px, height_px) == (2 * md["width"], 2 * md["height"])
+    # Shown at 96 CSS px per inch, so a font's points are CSS points.
+    assert md["width"] == pytest.approx(width_in * CSS_PX_PER_INCH, abs=1)
+    assert md["height"] == pytest.approx(height_in * CSS_PX_PER_INCH, abs=1)
+    texts = shown_texts(fig)
+    assert texts
+    small = [(t.get_text(), t.get_fontsize()) for t in texts
+             if t.get_fontsize() / 72 * md["width"] / width_in < MIN_LABEL_CSS_PX]
+    assert not small, f"below 9 pt at 100% zoom: {small}"
+
+
+def test_show_figure_displays_the_2x_png(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    explorer.show_figure(explorer.receptive_field_figure(rgb_image(), 0, 0, 3))
+    (image,) = shown
+    assert png_size(image.data)[0] == 2 * image._repr_png_()[1]["width"]
+
+
+def draw(fig):
+    """Lay out and draw with Agg (a Figure made without pyplot has a canvas whose draw() does nothing)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    return fig
+
+
+def cell_width_px(ax, x0, x1):
+    return abs(ax.transData.transform((x1, 0))[0] - ax.transData.transform((x0, 0))[0])
+
+
+def test_the_widest_labels_fit_their_cells():
+    # 1-D explorer at the sliders' largest input: "x15" inside its one-unit cell.
+    fig = draw(explorer.conv_figure(16, 7, 1, 3))
+    (ax,) = fig.axes
+    labels = [t for t in ax.texts if t.get_text().startswith("x")]
+    assert [t.get_text() for t in labels] == [f"x{k}" for k in range(16)]
+    assert max(t.get_window_extent().width for t in labels) < cell_width_px(ax, 0, 1)
+    # Receptive field: "255" inside its pixel's cell.
+    image = np.full((8, 8, 3), 255, dtype=np.uint8)
+    fig = draw(explorer.receptive_field_figure(image, 0, 0, 5))
+    for ax in fig.axes[2:]:
+        assert ax.texts and all(t.get_text() == "255" for t in ax.texts)
+        assert max(t.get_window_extent().width for t in ax.texts) < cell_width_px(ax, 0, 1)
+
+
+def test_receptive_field_figure_writes_the_fields_values():
+    image = rgb_image()
+    fig = explorer.receptive_field_figure(image, 2, 3, 5)
+    for d, ax in enumerate(fig.axes[2:]):
+        written = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
+        assert len(written) == 25
+        for i in range(5):
+            for j in range(5):
+                v = int(image[2 + i, 3 + j, d])
+                assert written[i, j].get_text() == str(v)
+                # White on the dark end of the colour map, black on the light end.
+                assert written[i, j].get_color() == ("white" if v > 0.6 * 255 else "black")
+    assert "5x5x3 = 75 numbers" in fig._suptitle.get_text()
+
+
+@pytest.mark.parametrize("image, top, left, F, match", [
+    (np.zeros((32, 32), np.uint8), 0, 0, 5, r"shape \(H, W, 3\), got \(32, 32\)"),
+    (np.zeros((32, 32, 4), np.uint8), 0, 0, 5, r"got \(32, 32, 4\)"),
+    (np.zeros((32, 32, 3), np.uint8), 30, 0, 5, "reaches row 34, column 4, outside the 32x32 image"),
+    (np.zeros((32, 32, 3), np.uint8), 0, -1, 5, "left"),
+    (np.zeros((32, 32, 3), np.uint8), 0, 0, 0, "F"),
+], ids=["grey", "rgba", "off-the-bottom", "negative-left", "F0"])
+def test_receptive_field_figure_refuses_bad_input(image, top, left, F, match):
+    with pytest.raises(ValueError, match=match):
+        explorer.receptive_field_figure(image, top, left, F)

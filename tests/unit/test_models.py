@@ -46,6 +46,53 @@ def test_three_layer_convnet_has_the_course_parameter_shapes():
     assert 0.5e-3 < model.params["W1"].std() < 1.5e-3
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"weight_scale": None, "reg": 0.3}], ids=["course-init", "he-init-reg"])
+def test_three_layer_convnet_is_the_three_layer_convnet_spec(kwargs, rng):
+    """The student-facing class and ConvNet's spec (what `train` builds) draw and compute the same net."""
+    dims = dict(input_dim=(3, 8, 8), num_filters=4, filter_size=5, hidden_dim=6)
+    model = ThreeLayerConvNet(**dims, dtype=np.float64, seed=3, **kwargs)
+    spec = ConvNet("INPUT[8x8x3] -> CONV5-4 -> RELU -> POOL2 -> FC-6 -> RELU -> FC", dtype=np.float64, seed=3,
+                   **{"weight_scale": 1e-3, **kwargs})
+    assert _same_params(model.params, spec.params)
+    X, y = rng.standard_normal((3, 3, 8, 8)), np.array([0, 9, 4])
+    np.testing.assert_allclose(model.loss(X), spec.loss(X), rtol=1e-12)
+    (loss, grads), (loss_spec, grads_spec) = model.loss(X, y), spec.loss(X, y)
+    assert loss == pytest.approx(loss_spec, rel=1e-12)
+    for k in grads_spec:
+        np.testing.assert_allclose(grads[k], grads_spec[k], rtol=1e-10, atol=1e-14)
+
+
+def test_three_layer_convnet_gradients_match_numerical_gradients(rng):
+    model = ThreeLayerConvNet(input_dim=(2, 6, 6), num_filters=3, filter_size=3, hidden_dim=5, weight_scale=0.3,
+                              reg=0.1, dtype=np.float64, seed=0)
+    for k in ("b1", "b2", "b3"):          # non-zero biases: away from ReLU's kink, and reg must leave them alone
+        model.params[k] = 0.2 * rng.standard_normal(model.params[k].shape)
+    X, y = rng.standard_normal((3, 2, 6, 6)), np.array([1, 0, 7])
+    _, grads = model.loss(X, y)
+    for name, param in model.params.items():
+        num = eval_numerical_gradient(lambda _: model.loss(X, y)[0], param, h=1e-6)
+        check_gradient(grads[name], num, tol=1e-6, atol=1e-9, name=f"ThreeLayerConvNet: {name}")
+
+
+@pytest.mark.parametrize("kwargs, error, pattern", [
+    ({"input_dim": (3, 7, 8)}, ValueError, r"input_dim H and W must be even .* got H=7, W=8"),
+    ({"filter_size": 4}, ValueError, r"filter_size must be odd .* got 4"),
+    ({"input_dim": 32}, TypeError, r"input_dim must be a tuple \(C, H, W\), got 32"),
+    ({"weight_scale": 0}, ValueError, r"weight_scale \(None for He initialisation\)"),
+    ({"reg": -1}, ValueError, r"reg"),
+    ({"dtype": np.int32}, ValueError, r"dtype must be float32 or float64, got int32"),
+], ids=["odd-H", "even-filter", "input-dim-int", "zero-weight-scale", "negative-reg", "int-dtype"])
+def test_three_layer_convnet_refuses_bad_arguments(kwargs, error, pattern):
+    with pytest.raises(error, match="ThreeLayerConvNet: " + pattern):
+        ThreeLayerConvNet(**kwargs)
+
+
+def test_three_layer_convnet_loss_names_the_expected_input_shape(rng):
+    model = ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=2, hidden_dim=3)
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 3, 8, 8\) .* got \(2, 8, 8, 3\)"):
+        model.loss(rng.standard_normal((2, 8, 8, 3)))
+
+
 def test_initial_loss_is_about_log_num_classes(rng):
     model = ThreeLayerConvNet(weight_scale=1e-3, dtype=np.float64, seed=1)
     X = rng.standard_normal((20, 3, 32, 32))
@@ -302,7 +349,8 @@ def test_without_seed_models_follow_np_random_seed(build):
     X = np.random.default_rng(0).standard_normal((4, 2, 2, 2)) if "W1" in m1.params and m1.params["W1"].ndim == 2 \
         else None
     if X is None:
-        X = np.random.default_rng(0).standard_normal((4, *(m1.architecture.input_shape[::-1])))
+        chw = m1.input_dim if isinstance(m1, ThreeLayerConvNet) else m1.architecture.input_shape[::-1]
+        X = np.random.default_rng(0).standard_normal((4, *chw))
     y = np.array([0, 1, 2, 3])
     np.random.seed(5)
     first = [m1.loss(X, y)[0] for _ in range(3)]

@@ -88,15 +88,15 @@ def test_a_solution_region_becomes_a_stub_naming_function_file_and_notebook():
     src = f"def relu(x):\n    x = check(x)\n    {BEGIN}\n    return x * (x > 0)\n    {END}\n"
     new, names = release_python(src, "pkg/layers.py", {"relu": "01_fc.ipynb"}.get)
     assert names == ["relu"]
-    assert new == ('def relu(x):\n    x = check(x)\n    raise NotImplementedError("relu: implement this in '
-                   'pkg/layers.py (see notebook 01_fc.ipynb)")\n')
+    assert new == ('def relu(x):\n    x = check(x)\n    raise NotImplementedError("relu is not implemented yet: write it in '
+                   'pkg/layers.py (01_fc.ipynb)")\n')
 
 
 def test_a_function_no_notebook_teaches_gets_no_notebook_in_its_message():
     src = f"class Net:\n    def loss(self):\n        {BEGIN}\n        return 0\n        {END}\n"
     new, names = release_python(src, "pkg/models.py")
     assert names == ["Net.loss"]
-    assert 'raise NotImplementedError("Net.loss: implement this in pkg/models.py")' in new
+    assert 'raise NotImplementedError("Net.loss is not implemented yet: write it in pkg/models.py")' in new
 
 
 def test_a_solution_no_notebook_teaches_is_left_out_not_set_as_an_exercise():
@@ -132,7 +132,8 @@ def test_the_student_makefile_is_indented_with_tabs():
     makefile = read_template("Makefile")
     recipes = [line for line in makefile.splitlines() if line.startswith(("\t", " "))]
     assert recipes and all(line.startswith("\t") for line in recipes)
-    assert "check: $(STAMP)\n\tMPLBACKEND=Agg $(PY) -m pytest -q test_public_checks.py\n" in makefile
+    assert ("check: $(STAMP)\nifeq ($(VERBOSE),)\n\t@MPLBACKEND=Agg $(PY) -m cs231n_cnn check\nelse\n"
+            "\tMPLBACKEND=Agg $(PY) -m pytest -q -rN test_public_checks.py\nendif\n") in makefile
 
 
 def test_student_files_fill_in_the_readme_and_copy_the_rest():

@@ -24,7 +24,7 @@ import pytest
 
 import cs231n_cnn
 from cs231n_cnn.shapes import NonFiniteError
-from cs231n_cnn.solver import Solver, TrainingDiverged, load_checkpoint
+from cs231n_cnn.solver import NotACheckpoint, Solver, TrainingDiverged, load_checkpoint
 from cs231n_cnn.solver import checkpoint as solver_mod
 
 REPO_ROOT = Path(cs231n_cnn.__file__).resolve().parent.parent
@@ -590,15 +590,18 @@ def test_load_checkpoint_rejects_what_it_cannot_trust(tmp_path):
         load_checkpoint(tmp_path / "missing.npz")
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip file at all")
-    with pytest.raises(ValueError, match=r"junk.npz is not a readable checkpoint"):
+    with pytest.raises(NotACheckpoint, match=r"junk.npz is not a cs231n_cnn checkpoint: it is not an .npz archive"):
         load_checkpoint(junk)
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, meta=np.array([{"format": "x"}], dtype=object))
-    with pytest.raises(ValueError, match=r"pickled.npz is not a readable checkpoint.*allow_pickle"):
+    with pytest.raises(NotACheckpoint, match=r"pickled.npz is not a cs231n_cnn checkpoint: its member 'meta' holds "
+                                             r"Python objects, which are never loaded") as info:
         load_checkpoint(pickled)
+    assert "allow_pickle" not in str(info.value)   # NumPy's advice to unpickle it is not passed on
     other = tmp_path / "other.npz"
     np.savez(other, weights=np.ones(3))
-    with pytest.raises(ValueError, match=r"other.npz is not a cs231n_cnn checkpoint \(no 'meta' entry\)"):
+    with pytest.raises(NotACheckpoint, match=r"other.npz is not a cs231n_cnn checkpoint: it is an .npz archive "
+                                             r"without the checkpoint's 'meta' entry \(it holds 'weights'\)"):
         load_checkpoint(other)
 
 

@@ -97,7 +97,7 @@ def test_a_subclass_with_its_own_options_is_checked_against_its_signature():
 
 def test_the_old_import_paths_still_work():
     assert solver_pkg.__all__ == ["Solver", "TrainingDiverged", "load_checkpoint", "CHECKPOINT_FORMAT",
-                                  "CHECKPOINT_VERSION"]
+                                  "CHECKPOINT_VERSION", "checkpoint_info", "NotACheckpoint"]
     assert CHECKPOINT_FORMAT == "cs231n_cnn.solver.checkpoint" and CHECKPOINT_VERSION == 2
     assert callable(load_checkpoint) and issubclass(TrainingDiverged, ValueError)
     from cs231n_cnn.compat.solver import Solver as CompatSolver

@@ -22,9 +22,18 @@ from .command import grade_argv
 from .grade import _protected_paths
 from .report import STATUS_EXIT, error_report, write_results
 
-__all__ = ["grade_batch", "csv_safe", "BATCH_COLUMNS"]
+__all__ = ["grade_batch", "csv_safe", "batch_columns", "batch_summary", "BATCH_COLUMNS", "BATCH_STATUSES"]
 
-BATCH_COLUMNS = ("submission", "score", "max_score", "status", "sandbox", "results")
+#: The first columns of grades.csv; one column per check (its points) follows, named by the check.
+BATCH_COLUMNS = ("submission", "score", "max_score", "status", "sandbox")
+#: What a row's ``status`` can be: graded (``ok``), graded 0 because the package does not import
+#: (``not_importable``), the submission cannot be read (``unreadable``: no package, a damaged zip, too
+#: large), killed after ``--timeout`` (``timeout``), a symbolic link never followed (``refused``), or the
+#: grading process failed (``error``).
+BATCH_STATUSES = ("ok", "not_importable", "unreadable", "timeout", "refused", "error")
+# extra_data.status of a report written by `cs231n-cnn grade` -> the row's status.
+_REPORT_STATUS = {"graded": "ok", "not_importable": "not_importable", "unreadable": "unreadable",
+                  "grader_error": "error"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -32,6 +41,20 @@ def csv_safe(text: str) -> str:
     """A cell a spreadsheet shows as text: a leading ``= + - @`` would make it a formula (``=2+5``)."""
     text = str(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def batch_columns(check_names) -> tuple[str, ...]:
+    """The header of grades.csv: :data:`BATCH_COLUMNS`, then the check names in the order they load."""
+    names = tuple(check_names)
+    clash = sorted(set(names) & set(BATCH_COLUMNS))
+    if clash:
+        raise ValueError(f"a check may not be named like a column of grades.csv: {', '.join(clash)}")
+    return BATCH_COLUMNS + names
+
+
+def batch_summary(rows: list[dict]) -> str:
+    """A count per status, every status named (``ok 3, not_importable 1, unreadable 0, ...``)."""
+    return ", ".join(f"{s} {sum(r['status'] == s for r in rows)}" for s in BATCH_STATUSES)
 
 
 def _batch_entries(directory: Path) -> list[tuple[str, Path]]:
@@ -70,16 +93,24 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
     that exceeds ``timeout`` seconds is killed (with everything it started)
     and its row says ``timeout``; one that fails says ``error``; a symbolic
     link is never followed (``refused``). Either way a results.json saying
-    so is written for it and the other submissions go on. Returns the CSV
-    rows, which are written atomically, with cells a spreadsheet cannot
-    take for formulas.
+    so is written for it (``<csv stem>-results/<name>.json``, the grading
+    log beside it) and the other submissions go on.
+
+    Returns the rows of the CSV, which is written atomically: the columns of
+    :func:`batch_columns` (``submission, score, max_score, status,
+    sandbox``, then each check's points, by check name, in the order the
+    checks load), ``status`` one of :data:`BATCH_STATUSES`. A check's cell
+    is empty when no report scored it (``timeout``, ``refused``, ``error``).
+    Cells a spreadsheet could take for formulas are quoted as text.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     submissions_dir, out_csv = Path(submissions_dir), Path(out_csv)
     limits = limits or Limits()
     checks_dir = find_checks_dir(checks_dir)
-    max_score = sum(c.points for c in load_checks(checks_dir).values())
+    checks = load_checks(checks_dir)
+    columns = batch_columns(checks)
+    max_score = sum(c.points for c in checks.values())
     entries = _batch_entries(submissions_dir)
     if not entries:
         raise ValueError(f"no submissions (directories or .zip files) in {submissions_dir}")
@@ -88,7 +119,7 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
     probe.cleanup()
     if on_mode is not None:
         on_mode(mode)
-    results_dir = out_csv.parent / f"{out_csv.stem}-results"
+    results_dir = results_dir_for(out_csv)
     results_dir.mkdir(parents=True, exist_ok=True)
     package_parent = str(package_dir().parent)
     # Leave the grading process time to write its own partial report before it is killed.
@@ -98,8 +129,7 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
         stem = _report_name(name)
         res, log = results_dir / f"{stem}.json", results_dir / f"{stem}.log"
         res.unlink(missing_ok=True)
-        row = {"submission": csv_safe(name), "max_score": max_score, "sandbox": mode,
-               "results": csv_safe(os.path.relpath(res, out_csv.parent))}
+        row = {"submission": csv_safe(name), "max_score": max_score, "sandbox": mode}
         started = time.monotonic()
         if path.is_symlink():
             write_results(error_report("Not graded: the submission is a symbolic link, which the grader never "
@@ -115,37 +145,62 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
                                     env=env, cwd=package_parent, start_new_session=True)
             try:
                 rc = proc.wait(timeout=timeout)
-                status = "ok" if rc in (0, STATUS_EXIT["unreadable"]) else "error"
             except subprocess.TimeoutExpired:
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
                 proc.wait()
-                rc, status = None, "timeout"
-        why = None
-        if status == "ok":
-            try:
-                data = json.loads(res.read_text(encoding="utf-8"))
-                score = float(data["score"])
-                graded_in = data.get("extra_data", {}).get("sandbox")
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                status, why = "error", f"the grading process wrote no readable report; see {log.name}"
-            else:
-                if graded_in != mode:
-                    status, why = "error", f"graded in sandbox mode {graded_in!r}, not the batch's {mode!r}"
-        if status != "ok":
-            why = why or (f"grading timed out after {timeout:g} s" if status == "timeout"
-                          else f"the grading process failed (exit status {rc}); see {log.name}")
+                rc = None
+        status, why, score, scores = _read_report(res, rc, mode, log.name)
+        if status in ("timeout", "error"):
+            why = why or f"grading timed out after {timeout:g} s"
             write_results(error_report(f"Not graded: {why}.", started, sandbox=mode), res)
-            score = 0.0
-        return {**row, "score": round(score, 4), "status": status}
+            return {**row, "score": 0.0, "status": status}
+        per_check = {n: round(scores[n], 4) if n in scores else "" for n in checks}
+        return {**row, "score": score, "status": status, **per_check}
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         rows = list(pool.map(lambda e: one(*e), entries))
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=BATCH_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", restval="")
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(out_csv, buf.getvalue())
     return rows
+
+
+def results_dir_for(out_csv) -> Path:
+    """Where :func:`grade_batch` puts each submission's report and log: ``<csv stem>-results/`` beside the CSV."""
+    out_csv = Path(out_csv)
+    return out_csv.parent / f"{out_csv.stem}-results"
+
+
+def _read_report(res: Path, rc: int | None, mode: str, log_name: str) -> tuple[str, str | None, float, dict]:
+    """``(status, why, score, {check: score})`` of one grading process: its exit status and its report.
+
+    The status comes from the report's ``extra_data.status`` (what the
+    grader decided), checked against the exit status (what the process
+    said); anything that does not add up is an ``error``, never ``ok``.
+    """
+    if rc is None:
+        return "timeout", None, 0.0, {}
+    if rc not in (STATUS_EXIT["graded"], STATUS_EXIT["unreadable"]):
+        return "error", f"the grading process failed (exit status {rc}); see {log_name}", 0.0, {}
+    try:
+        data = json.loads(res.read_text(encoding="utf-8"))
+        extra = data.get("extra_data", {})
+        status = _REPORT_STATUS[extra["status"]]
+        graded_in = extra.get("sandbox")
+        score = round(float(data["score"]), 4)
+        scores = {t["name"]: float(t["score"]) for t in data["tests"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return "error", f"the grading process wrote no readable report; see {log_name}", 0.0, {}
+    if STATUS_EXIT[extra["status"]] != rc:
+        why = f"the report says {extra['status']!r} but the process exited with {rc}; see {log_name}"
+        return "error", why, 0.0, {}
+    if status == "error":
+        return "error", f"the grader failed on this submission; see {log_name}", 0.0, {}
+    if graded_in != mode:
+        return "error", f"graded in sandbox mode {graded_in!r}, not the batch's {mode!r}", 0.0, {}
+    return status, None, score, scores

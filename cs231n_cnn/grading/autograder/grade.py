@@ -54,8 +54,9 @@ def grade(submission, *, checks_dir=None, sandbox: str = "auto", limits: Limits 
 
     ``checks_dir`` is the trusted checks directory (default: the one next to
     this package). ``sandbox`` is ``auto`` (bubblewrap, else a user id of its
-    own; never unconfined), ``bwrap``, ``user`` or ``none`` (unconfined, only
-    when asked for). ``out`` is where the report will go (kept out of the
+    own in private namespaces, else one in a chroot; never unconfined),
+    ``bwrap``, ``user``, ``container`` or ``none`` (unconfined, only when
+    asked for). ``out`` is where the report will go (kept out of the
     sandbox's view). ``on_check(result)`` is called after each check.
     ``python`` is the interpreter for the student's process (default: this
     one; it needs numpy and scipy). Problems with the submission become a
@@ -74,12 +75,12 @@ def grade(submission, *, checks_dir=None, sandbox: str = "auto", limits: Limits 
     box = Sandbox(sandbox, limits, protected=_protected_paths(checks_dir, out), python=python)
     header = [f"cs231n_cnn autograder {__version__}",
               f"sandbox: {box.description} (seccomp filter: {box.seccomp}; limits: {limits.describe()})",
-              *(clean_text(n, 300) for n in box.notes)]
+              *(clean_text(n, 600) for n in box.notes)]
     student = None
 
     def report(tests, output, status, elapsed=None):
         return _report(tests, output, time.monotonic() - started if elapsed is None else elapsed, status=status,
-                       sandbox=box.mode)
+                       sandbox=box.mode, lacks=box.lacks)
 
     try:
         scratch = Path(tempfile.mkdtemp(prefix="cs231n-submission-"))

@@ -6,7 +6,9 @@ which it places in ``/autograder/submission``; the report must end up in
 ``/autograder/results/results.json``. The bundle holds:
 
 * ``setup.sh``: installs bubblewrap with apt-get and the package's Python
-  dependencies with pip into ``/autograder/venv``;
+  dependencies with pip into ``/autograder/venv``. In Gradescope's Docker
+  container bubblewrap cannot start (namespaces are refused there): the
+  grader, root, uses the container mode, and the reports say so;
 * ``run_autograder``: ``python -m cs231n_cnn grade /autograder/submission
   --out /autograder/results/results.json --checks /autograder/source/checks``,
   and a last-resort report if even that fails;

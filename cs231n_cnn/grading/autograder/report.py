@@ -63,8 +63,10 @@ def _test_entry(number: str, chk: Check, result: CheckResult, log: str = "") -> 
     }
 
 
-def _report(tests: list[dict], output: list[str], elapsed: float, *, status: str, sandbox: str | None) -> dict:
-    """The Gradescope report. ``extra_data`` says how it was graded, for scripts (``grade-batch``)."""
+def _report(tests: list[dict], output: list[str], elapsed: float, *, status: str, sandbox: str | None,
+            lacks: str = "") -> dict:
+    """The Gradescope report. ``extra_data`` says how it was graded, for scripts (``grade-batch``):
+    ``sandbox`` the mode, ``sandbox_lacks`` what it lacks next to bubblewrap ("" for nothing)."""
     return {
         "score": round(sum(t["score"] for t in tests), 4),
         "execution_time": max(0, round(elapsed)),
@@ -74,6 +76,7 @@ def _report(tests: list[dict], output: list[str], elapsed: float, *, status: str
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {"status": status, "sandbox": sandbox, "isolated": sandbox in ISOLATING,
+                       "sandbox_lacks": lacks,
                        "grader_version": __version__},
     }
 

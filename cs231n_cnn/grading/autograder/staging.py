@@ -12,7 +12,7 @@ from ...paths import PACKAGE
 from ..sandbox.text import clean_text
 
 __all__ = ["SubmissionError", "extract_zip", "find_package_root", "stage_submission", "MAX_SUBMISSION_BYTES",
-           "MAX_SUBMISSION_FILES"]
+           "MAX_SUBMISSION_FILES", "SUBMISSION_ZIP", "WHAT_TO_ZIP"]
 
 MAX_SUBMISSION_BYTES = 100 * 2**20
 MAX_SUBMISSION_FILES = 5000
@@ -22,6 +22,12 @@ _SKIP = ("__pycache__", "__MACOSX", ".ipynb_checkpoints", ".git")
 class SubmissionError(Exception):
     """The submission cannot be graded as it is (not a zip, no package, too large...)."""
 
+
+#: The zip the student release's `make submit` writes (cs231n_cnn.grading.submit), at the top of the checkout.
+SUBMISSION_ZIP = "submission.zip"
+# What a refusal for size says to do: `make submit` zips exactly what is graded, within these limits.
+WHAT_TO_ZIP = (f"upload the zip that `make submit` writes in your checkout ({SUBMISSION_ZIP}: the {PACKAGE} "
+               f"folder, not the whole working folder with .venv and data/)")
 
 
 def extract_zip(path: Path, dest: Path, *, max_bytes: int = MAX_SUBMISSION_BYTES,
@@ -53,7 +59,7 @@ def extract_zip(path: Path, dest: Path, *, max_bytes: int = MAX_SUBMISSION_BYTES
             target = dest.joinpath(*parts)
             files += 1          # directories too: each is an inode and a mkdir
             if files > max_files:
-                raise SubmissionError(f"the zip holds more than {max_files} files and folders")
+                raise SubmissionError(f"the zip holds more than {max_files} files and folders; {WHAT_TO_ZIP}")
             if info.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
                 continue
@@ -66,7 +72,8 @@ def extract_zip(path: Path, dest: Path, *, max_bytes: int = MAX_SUBMISSION_BYTES
                             break
                         written += len(chunk)
                         if written > max_bytes:
-                            raise SubmissionError(f"the zip unpacks to more than {max_bytes // 2**20} MiB")
+                            raise SubmissionError(f"the zip unpacks to more than {max_bytes // 2**20} MiB; "
+                                                  f"{WHAT_TO_ZIP}")
                         dst.write(chunk)
             except (OSError, ValueError, zipfile.BadZipFile, NotImplementedError) as exc:  # bad names, CRCs, methods
                 raise SubmissionError(f"cannot extract {clean_text(name, 100)!r} from the zip ({exc})") from None
@@ -122,7 +129,8 @@ def _copy_package(src: Path, dest: Path) -> list[str]:
             total += path.stat().st_size
             if count > MAX_SUBMISSION_FILES or total > MAX_SUBMISSION_BYTES:
                 raise SubmissionError(f"the {PACKAGE} package is larger than {MAX_SUBMISSION_FILES} files or "
-                                      f"{MAX_SUBMISSION_BYTES // 2**20} MiB")
+                                      f"{MAX_SUBMISSION_BYTES // 2**20} MiB: remove data or checkpoint files from it; "
+                                      f"`make submit` in your checkout writes the zip to upload")
             shutil.copyfile(path, dest / rel / f)
     return notes
 

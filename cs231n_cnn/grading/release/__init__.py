@@ -11,9 +11,10 @@ the course repository a student needs and rewrites them on the way
 * **Notebooks** (:mod:`.notebooks`): solution cells get nbgrader's stub and
   lose their outputs; check cells lose their outputs; other outputs stay.
 * **Generated** from templates shipped as package data (:mod:`.generated`):
-  a student README, a student Makefile (``make lab``, ``make check``),
-  ``test_public_checks.py`` (what ``make check`` runs) and a manifest,
-  :data:`MANIFEST`.
+  a student README, a student Makefile (``make lab``, ``make data``,
+  ``make check``, ``make submit``), ``test_public_checks.py`` (what
+  ``make check VERBOSE=1`` runs) and a manifest, :data:`MANIFEST`, which
+  also records what students upload (:mod:`cs231n_cnn.grading.submit`).
 * **Reference results, not reference code** (:mod:`.references`): the
   public checks run against the repository's solution in a fresh
   interpreter (:mod:`.probe_record`) and the release ships their recorded

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from ... import __version__
 from ...paths import PACKAGE, checkout_root
+from ..submit import MANIFEST_KEY as SUBMISSION_KEY
+from ..submit import SubmissionSettings
 from .errors import ReleaseError
 from .generated import student_files
 from .layout import MANIFEST, REFERENCE, REFERENCE_DATA
@@ -126,7 +128,8 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def build_release(out, *, repo=None, force: bool = False, import_check: bool = True) -> ReleaseSummary:
+def build_release(out, *, repo=None, force: bool = False, import_check: bool = True,
+                  submission: SubmissionSettings | None = None) -> ReleaseSummary:
     """Build the student release of ``repo`` (default: this checkout) at ``out``.
 
     ``out`` must not exist, be empty, or (with ``force``) be an earlier
@@ -135,7 +138,11 @@ def build_release(out, *, repo=None, force: bool = False, import_check: bool = T
     ``out``; its reference results are recorded by running the public checks
     against the repository's solution (always: the release's checks cannot
     run without them); it is verified (``import_check=False`` skips the
-    checks that start interpreters) and renamed into place. Raises
+    checks that start interpreters) and renamed into place. ``submission``
+    says what students upload (the notebooks too or not, and the note
+    ``make submit`` prints; default: the library, "Upload submission.zip to
+    the assignment on Gradescope."): it goes into the manifest, where
+    ``make submit`` reads it, and into the student README. Raises
     :class:`ReleaseError` (including :class:`~.markers.MarkerError`) with a
     one-line message.
     """
@@ -149,7 +156,8 @@ def build_release(out, *, repo=None, force: bool = False, import_check: bool = T
     public = [n for n, c in checks.items() if not c.hidden]
     plan = plan_release(root, checks)                  # marker errors surface here, before any write
     files = plan.files
-    files.update(student_files(plan.by_notebook, len(public)))
+    submission = submission or SubmissionSettings()
+    files.update(student_files(plan.by_notebook, len(public), submission))
     reference = files.get(REFERENCE)
     reference_source = None
     if reference is not None:
@@ -167,6 +175,7 @@ def build_release(out, *, repo=None, force: bool = False, import_check: bool = T
             "tool": "cs231n-cnn release", "version": __version__,
             "stubbed_functions": plan.stubbed_functions, "stubbed_cells": plan.stubbed_cells,
             "public_checks": public, "hidden_checks_left_out": len(hidden), "reference_results": memo,
+            SUBMISSION_KEY: submission.to_json(),
         }, indent=1) + "\n").encode("utf-8")
         (tmp / MANIFEST).write_bytes(files[MANIFEST])
         verify_release(tmp, hidden, public, plan.stubbed_modules(), import_check=import_check,

@@ -1,7 +1,7 @@
 """The files the release generates from templates shipped as package data (``templates/``).
 
-The student README, Makefile (real tabs), ``.gitignore`` and
-``test_public_checks.py``, the docstring of the released ``checks/__init__.py``
+The student README (what to implement, what is graded, what to upload),
+Makefile (real tabs), ``.gitignore`` and ``test_public_checks.py``, the docstring of the released ``checks/__init__.py``
 and the released ``checks/_reference.py`` (lookups of recorded results).
 Templates ending in ``.tmpl`` are filled with :meth:`str.format`; the others
 are copied as they are.
@@ -20,7 +20,7 @@ def read_template(name: str) -> str:
     return resources.files(__package__).joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
-def _readme(by_notebook: dict[str, list[str]], n_public: int) -> str:
+def _readme(by_notebook: dict[str, list[str]], n_public: int, submission) -> str:
     rows = "\n".join(f"| `notebooks/{nb}` | {', '.join(f'`{f}`' for f in funcs)} |"
                      for nb, funcs in sorted(by_notebook.items()) if nb)
     if by_notebook.get(""):
@@ -29,17 +29,26 @@ def _readme(by_notebook: dict[str, list[str]], n_public: int) -> str:
                  + ", ".join(f"`{f}`" for f in by_notebook[""])
                  + ". They are fast paths of the complete library whose code would give away "
                    "the solutions above; they raise `NotImplementedError`.")
-    return read_template("README.md.tmpl").format(rows=rows, n_public=n_public)
+    what = ("`cs231n_cnn/` (your library code) and `notebooks/` (your notebooks)" if submission.notebooks
+            else "`cs231n_cnn/` (your library code; the notebooks are practice and are not uploaded)")
+    note = submission.upload_note.replace("{zip}", "`submission.zip`")
+    return read_template("README.md.tmpl").format(rows=rows, n_public=n_public, submit_what=what,
+                                                  upload_note=note)
 
 
-def student_files(by_notebook: dict[str, list[str]], n_public: int) -> dict[str, bytes]:
+def student_files(by_notebook: dict[str, list[str]], n_public: int, submission=None) -> dict[str, bytes]:
     """Release path -> content of the generated student files.
 
     ``by_notebook`` maps a notebook's file name (``""`` for none) to the
-    functions it teaches; ``n_public`` is the number of public checks.
+    functions it teaches; ``n_public`` is the number of public checks;
+    ``submission`` (a :class:`~cs231n_cnn.grading.submit.SubmissionSettings`,
+    default the defaults) says what students upload.
     """
+    from ..submit import SubmissionSettings
+
+    submission = submission or SubmissionSettings()
     return {
-        "README.md": _readme(by_notebook, n_public).encode("utf-8"),
+        "README.md": _readme(by_notebook, n_public, submission).encode("utf-8"),
         "Makefile": read_template("Makefile").encode("utf-8"),
         "test_public_checks.py": read_template("test_public_checks.py.tmpl").encode("utf-8"),
         ".gitignore": read_template("gitignore").encode("utf-8"),

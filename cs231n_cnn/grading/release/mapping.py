@@ -1,7 +1,7 @@
 """Which notebook teaches which library function, from the notebooks' check cells and what each check calls.
 
-A stubbed function's message names its notebook ("see notebook
-02_conv_layer.ipynb"), and the student README lists the functions by
+A stubbed function's message names its notebook ("... write it in
+cs231n_cnn/layers/conv.py (02_conv_layer.ipynb)"), and the student README lists the functions by
 notebook.
 """
 
@@ -43,6 +43,8 @@ def functions_checked(checks: dict) -> dict[str, set[str]]:
 def notebook_finder(notebooks: dict[str, dict], checks: dict):
     """``find(function_name)``: the notebook that teaches a library function, or None.
 
+    A qualified name (``ThreeLayerConvNet.loss``) is looked up by its class first.
+
     ``notebooks`` maps file names to notebook dicts; ``checks`` is what
     :func:`~cs231n_cnn.grading.load_checks` returns. First the notebook
     running the function's own check (``conv_forward_fast``, or ``avg_pool``
@@ -62,6 +64,11 @@ def notebook_finder(notebooks: dict[str, dict], checks: dict):
                 runs[nb_name] |= {w for w in re.findall(r"[\"'](\w+)[\"']", src) if w in calls}
 
     def find(name: str) -> str | None:
+        if "." in name:
+            # A method (``ThreeLayerConvNet.loss``) is taught where its class is checked; its own short
+            # name ("loss", "__init__") says nothing about where.
+            owner, short = name.rsplit(".", 1)
+            return find(owner.rsplit(".", 1)[-1]) or find(short)
         own = [nb for nb, checks in runs.items()
                if any(name in calls[c] and (name == c or name.startswith(c + "_")) for c in checks)]
         if own:

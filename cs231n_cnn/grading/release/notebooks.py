@@ -1,28 +1,33 @@
 """Notebooks for the release: solution cells stubbed as nbgrader does, check cells cleared, teaching output kept.
 
 A marked region in a code cell becomes nbgrader's stub (``# YOUR CODE HERE``
-/ ``raise NotImplementedError()``) and the cell loses its outputs, execution
-count and source hash. Check cells (cells calling ``run_check``) lose their
+/ ``raise NotImplementedError('Your turn: write `x` in this cell ...')``, naming
+what the solution sets) and the cell loses its outputs, execution count and
+source hash. Check cells (cells calling ``run_check``) lose their
 outputs too, so the student sees no PASS lines they did not earn. Every
 other output stays: it is teaching material.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 from .markers import HIDDEN, SOLUTION, find_regions, replace_regions
 
 __all__ = ["NotebookReport", "release_notebook", "dump_notebook", "cell_source", "runs_a_check",
-           "NOTEBOOK_STUB", "MARKDOWN_STUB", "MARKDOWN_REWRITES"]
+           "NOTEBOOK_STUB", "notebook_stub", "MARKDOWN_STUB", "MARKDOWN_REWRITES"]
 
 # A call, not the import of the name: `run_check("x")`, `_ = run_check(name)`.
 _RUN_CHECK = re.compile(r"(?<![\w.])run_check\s*\(")
 
-NOTEBOOK_STUB = "# YOUR CODE HERE\nraise NotImplementedError()\n"     # nbgrader's code stub
+# nbgrader's code stub; the exception names what the student writes, and the notebook extension
+# (cs231n_cnn.notebook) prints that one line instead of a traceback, so Run All goes on.
+NOTEBOOK_STUB = "# YOUR CODE HERE\nraise NotImplementedError({message!r})\n"
 MARKDOWN_STUB = "YOUR ANSWER HERE\n"                                  # nbgrader's markdown stub
 
 # Notebook prose that speaks about the markers, and what a student reads instead
@@ -32,6 +37,36 @@ MARKDOWN_REWRITES = [
      "in place of its `raise NotImplementedError(...)` line"),
     (re.compile(r"above\s+the\s+markers"), "above that line"),
 ]
+
+
+def notebook_stub(solution_lines: list[str], lines_before: list[str] = ()) -> str:
+    """The stub that replaces a solution region of a code cell, naming what the solution sets.
+
+    ``raise NotImplementedError('Your turn: write conv_out, pool_out and conv_params in this cell')``.
+    When the cell sets placeholders above the region (``conv_out = pool_out = None``), those are
+    what the student writes; otherwise every name the solution sets.
+    """
+    names = _assigned_names("".join(solution_lines))
+    declared = _assigned_names("".join(lines_before))
+    names = [n for n in names if n in declared] or names
+    what = ("write " + (", ".join(f"`{n}`" for n in names[:-1]) + " and " if len(names) > 1 else "")
+            + f"`{names[-1]}`" if names else "write your code")
+    return NOTEBOOK_STUB.format(message=f"Your turn: {what} in this cell (not implemented yet)")
+
+
+def _assigned_names(code: str) -> list[str]:
+    """Top-level names ``code`` assigns, in order of first assignment (none if it does not parse)."""
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        for target in ast.walk(node):
+            if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store) and target.id not in names \
+                    and not target.id.startswith("_"):
+                names.append(target.id)
+    return names
 
 
 def cell_source(cell) -> str:
@@ -77,8 +112,11 @@ def release_notebook(nb: dict, relpath: str) -> tuple[dict, NotebookReport]:
         report.hidden_regions += sum(r.kind == HIDDEN for r in regions)
         if kind == "code":
             if regions:
-                stub_text = lambda r: "" if r.kind == HIDDEN else "".join(   # noqa: E731
-                    r.indent + line for line in NOTEBOOK_STUB.splitlines(keepends=True))
+                def stub_text(r, lines=lines):
+                    if r.kind == HIDDEN:
+                        return ""
+                    stub = notebook_stub(lines[r.begin + 1:r.end], lines[:r.begin])
+                    return "".join(r.indent + line for line in stub.splitlines(keepends=True))
                 _set_source(cell, replace_regions(lines, regions, stub_text))
                 _clear_outputs(cell)
                 cell.get("metadata", {}).pop("cs231n", None)     # its source hash no longer matches

@@ -68,7 +68,7 @@ def plan_release(root: Path, checks: dict) -> Plan:
             new = replace_docstring(new, checks_docstring())
         for name in stubbed:
             plan.stubbed_functions.append(f"{rel}:{name}")
-            plan.by_notebook.setdefault(finder(name.rsplit(".", 1)[-1]) or "", []).append(name)
+            plan.by_notebook.setdefault(finder(name) or "", []).append(name)
         files[rel] = new.encode("utf-8") if new != source else path
 
     for path in sorted((root / PACKAGE).rglob("*")):

@@ -2,8 +2,8 @@
 
 Each region between solution markers (markers included) becomes one
 ``raise`` of ``NotImplementedError`` at the markers' indentation, whose
-message reads "<function>: implement this in <file> (see notebook
-<notebook>)"; each hidden-test region is deleted (see :mod:`.markers`).
+message reads "<function> is not implemented yet: write it in <file>
+(<notebook>)"; each hidden-test region is deleted (see :mod:`.markers`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def release_python(source: str, relpath: str, notebook_for=None) -> tuple[str, l
     """Stub the solution regions and delete the hidden-test regions of one Python file.
 
     Returns the new source and the qualified names of the stubbed functions.
-    ``notebook_for(function_name)`` names the notebook that teaches it (or
+    ``notebook_for(qualified_name)`` names the notebook that teaches it (or
     None). Raises :class:`~.markers.MarkerError`, or :class:`~.errors.ReleaseError`
     if the result would not compile.
     """
@@ -79,14 +79,16 @@ def release_python(source: str, relpath: str, notebook_for=None) -> tuple[str, l
         if r.kind == HIDDEN:
             return ""
         name = _enclosing(scopes, r.begin + 1) or module
-        notebook = notebook_for(name.rsplit(".", 1)[-1]) if notebook_for else None
+        notebook = notebook_for(name) if notebook_for else None
         if notebook_for and not notebook:
             # No notebook teaches it: a fast path of the complete library, removed because its code
             # would give a solution away, not an exercise.
             message = (f"{name} is left out of the student release ({relpath}): its code would give away "
                        f"a solution; there is nothing to implement here")
         else:
-            message = f"{name}: implement this in {relpath}" + (f" (see notebook {notebook})" if notebook else "")
+            # One line that reads well both as the exception's text and as the line a notebook prints in
+            # place of a traceback (cs231n_cnn.notebook): what to write, where, and which notebook asks.
+            message = f"{name} is not implemented yet: write it in {relpath}" + (f" ({notebook})" if notebook else "")
         stubbed.append(name)
         return f"{r.indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})\n"
 

@@ -21,7 +21,8 @@ _SYSCALLS = {  # name -> (x86_64, aarch64); None where the architecture has no s
     "fork": (57, None), "vfork": (58, None), "execve": (59, 221), "execveat": (322, 281),
     "ptrace": (101, 117), "process_vm_readv": (310, 270), "process_vm_writev": (311, 271),
     "tkill": (200, 130), "pidfd_open": (434, 434), "pidfd_send_signal": (424, 424),
-    "pidfd_getfd": (438, 438), "io_uring_setup": (425, 425), "bpf": (321, 280),
+    "pidfd_getfd": (438, 438), "io_uring_setup": (425, 425), "io_uring_enter": (426, 426),
+    "io_uring_register": (427, 427), "mq_open": (240, 180), "bpf": (321, 280),
     "perf_event_open": (298, 241), "unshare": (272, 97), "setns": (308, 268), "mount": (165, 40),
     "umount2": (166, 39), "keyctl": (250, 219), "add_key": (248, 217), "request_key": (249, 218),
     "userfaultfd": (323, 282), "memfd_create": (319, 279), "process_madvise": (440, 440), "kcmp": (312, 272),
@@ -37,8 +38,10 @@ _SYSCALLS = {  # name -> (x86_64, aarch64); None where the architecture has no s
 # socket: no network and no local services (a Docker socket, say) even without bubblewrap;
 # socketpair, which reaches nothing outside the process, stays allowed.
 # memfd_create: its memory is counted by no RLIMIT_AS (720 MiB were held under a 512 MiB limit).
+# mq_open: a POSIX message queue lives in no directory the grader cleans and would outlive the submission.
 _DENY = ("fork", "vfork", "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev", "tkill",
-         "pidfd_open", "pidfd_send_signal", "pidfd_getfd", "io_uring_setup", "bpf", "perf_event_open",
+         "pidfd_open", "pidfd_send_signal", "pidfd_getfd", "io_uring_setup", "io_uring_enter",
+         "io_uring_register", "mq_open", "bpf", "perf_event_open",
          "unshare", "setns", "mount", "umount2", "keyctl", "add_key", "request_key", "userfaultfd", "socket",
          "memfd_create", "process_madvise", "kcmp", "migrate_pages", "move_pages", "open_by_handle_at")
 # Calls whose first argument is a process (0 = the caller): allowed on this process only.

@@ -211,6 +211,26 @@ class InProcessStudent:
                                raised=_raised(exc), kinds=builtin_kinds(exc)) from None
         return to_plain(value, self._keep)
 
+    def set_item(self, handle: Handle, attr: str, key: str, value) -> None:
+        """``obj.<attr>[key] = value`` on the student object behind ``handle``; ``value`` is plain data.
+
+        What the course's Solver and gradient check do to ``model.params``: a
+        check sets parameters it chose, so its reference never depends on
+        parameters the student's code reports.
+        """
+        if attr.startswith("_"):
+            raise StudentError(f"attribute {attr!r} is private")
+        if type(key) is not str:
+            raise StudentError(f"set_item: the key must be a str, got {type(key).__name__}")
+        obj = self._objects[handle.id]
+        label = f"{handle.type_name}.{attr}[{key!r}] = ..."
+        try:
+            getattr(obj, attr)[key] = self._unwrap(value)
+        except Exception as exc:
+            raise StudentError(f"{label} raised {_exception_name(type(exc))}: {_one_line(exc)}"
+                               + _where(exc, self._package_dir()),
+                               raised=_raised(exc), kinds=builtin_kinds(exc)) from None
+
     def close(self) -> None:
         self._objects.clear()
 

@@ -7,7 +7,7 @@ so it imports nothing from it: its siblings :mod:`protocol`,
 rules the notebooks use) are imported as top-level modules from its own
 directory. Before any student code runs it installs the seccomp filter,
 then imports the submission's ``cs231n_cnn`` from the submission directory
-only and serves ``call`` / ``call_method`` / ``get_attr`` / ``reset``
+only and serves ``call`` / ``call_method`` / ``get_attr`` / ``set_item`` / ``reset``
 requests. The student's stdout and stderr go to a separate pipe and are
 shown as text by the grader, never parsed.
 
@@ -107,6 +107,9 @@ def _serve(in_fd: int, out_fd: int, memory_mb: int, max_request: int, max_respon
             elif op == "get_attr":
                 label = f"{req['handle'].type_name}.{req['attr']}"
                 value = student.get_attr(req["handle"], req["attr"])
+            elif op == "set_item":
+                label = f"{req['handle'].type_name}.{req['attr']}[{req['key']!r}]"
+                value = student.set_item(req["handle"], req["attr"], req["key"], req["value"])
             else:
                 raise ValueError(f"unknown request {op!r}")
             msg = {"id": rid, "ok": True, "value": value}
@@ -169,7 +172,7 @@ def main(argv=None) -> int:
         import scipy  # noqa: F401 - the checks' student code may use it
 
         send({"kind": "probe", "seccomp": seccomp, "numpy": np.__version__, "visible": tuple(visible),
-              "uid": os.getuid(), "fork_blocked": _fork_blocked()})
+              "uid": os.getuid(), "fork_blocked": _fork_blocked(), "umask": _umask()})
         return 0
     # Sent before any student code runs, so the grader can trust what it says about the filter.
     send({"kind": "hello", "seccomp": seccomp})
@@ -181,6 +184,12 @@ def main(argv=None) -> int:
         return 3
     send({"kind": "ready", "package": where})
     return _serve(in_fd, out_fd, args.memory_mb, max_request=2**31, max_response=args.max_response)
+
+
+def _umask() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def _fork_blocked() -> bool:

@@ -3,13 +3,14 @@
 :class:`Sandbox` decides how worker processes start and holds the files they
 see; :class:`SandboxStudent` is the grader's side of one worker, with the
 interface of :class:`~..runtime.student.InProcessStudent` (``call``, ``call_method``,
-``get_attr``, ``close``), so every check runs unchanged::
+``get_attr``, ``set_item``, ``close``), so every check runs unchanged::
 
     sandbox = Sandbox("auto")      # then copy the submission's package into sandbox.submission_dir
     run_check_def(check, SandboxStudent(sandbox))
 
-Three modes; ``auto`` picks the first of the two isolating ones that passes
-a trial run, and never ``none``:
+Four modes, each a class of :mod:`.modes`; ``auto`` tries the three
+isolating ones in this order, keeps the first that passes a trial run, and
+never picks ``none``:
 
 ``bwrap``
     bubblewrap: new user, pid, network, IPC and UTS namespaces; a read-only
@@ -25,10 +26,16 @@ a trial run, and never ``none``:
     a private mount, IPC and network namespace made by the grader
     (:class:`.isolation.MountPlan`): the grader's files covered by empty
     tmpfs, private size-limited ``/tmp``, ``/var/tmp`` and ``/dev/shm``, its
-    own System V IPC, no network. Where the kernel refuses a mount
-    namespace, the user id alone, with the grader's files protected by their
-    permissions (the trial run refuses the mode if it can read one) and what
-    it left in the shared temporary directories removed afterwards.
+    own System V IPC, no network. Needs the kernel to allow the namespaces.
+``container``
+    as root where the kernel refuses namespaces (a Docker container, a
+    Kubernetes pod; ``auto`` takes it only there): a user id of its own,
+    chrooted into a tree holding the interpreter, its standard library,
+    NumPy and SciPy (:mod:`.rootfs`) and its staging directory. The grader's
+    files are not in that tree, whatever their permissions. It lacks
+    private namespaces and a private /tmp (shared by submissions graded at
+    once, and emptied of each one's files and System V IPC after it); the
+    reports say so.
 ``none``
     resource limits only, as the grader's own user: not isolated. Only when
     asked for by name.
@@ -48,7 +55,8 @@ untrusted text. Nothing is ever parsed from them.
 
 The parts: :mod:`.limits` (what a worker may use), :mod:`.errors`,
 :mod:`.isolation` (user ids and private mounts), :mod:`.interpreter` (what
-the worker's interpreter needs to see), :mod:`.spawn` (:class:`Sandbox`:
+the worker's interpreter needs to see), :mod:`.modes` (one class per mode),
+:mod:`.rootfs` (the container mode's root), :mod:`.spawn` (:class:`Sandbox`:
 choosing a mode and starting workers), :mod:`.pipes` (reading and writing
 the worker's pipes under a deadline), :mod:`.client` (:class:`SandboxStudent`)
 and :mod:`.text` (untrusted text made safe to show).
@@ -59,9 +67,11 @@ from __future__ import annotations
 from .client import SandboxStudent
 from .errors import SandboxUnavailable, SubmissionImportError, WorkerDied, WorkerTimeout
 from .limits import Limits
+from .modes import MODE_CLASSES, Mode
 from .spawn import ISOLATING, MODES, NO_SANDBOX_HELP, RUNTIME_MOUNT, SANDBOX_GID, SANDBOX_UID, SUBMISSION_MOUNT, Sandbox
 from .text import clean_lines, clean_text, scrub
 
-__all__ = ["Limits", "Sandbox", "SandboxStudent", "SandboxUnavailable", "SubmissionImportError", "MODES",
+__all__ = ["Limits", "Sandbox", "SandboxStudent", "SandboxUnavailable", "SubmissionImportError", "MODES", "Mode",
+           "MODE_CLASSES",
            "ISOLATING", "NO_SANDBOX_HELP", "clean_text", "clean_lines", "scrub", "WorkerTimeout", "WorkerDied",
            "SANDBOX_UID", "SANDBOX_GID", "SUBMISSION_MOUNT", "RUNTIME_MOUNT"]

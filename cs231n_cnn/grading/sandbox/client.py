@@ -26,11 +26,15 @@ class _StartError(StudentError):
         self.details = details
 
 
-def _describe_exit(rc: int | None, mode: str, limits: Limits) -> str:
-    """Why a worker process ended, in words a student can act on."""
+def _describe_exit(rc: int | None, signal_in_exit_code: bool, limits: Limits) -> str:
+    """Why a worker process ended, in words a student can act on.
+
+    ``signal_in_exit_code``: the mode's launcher (bubblewrap) reports a
+    worker killed by a signal as exit status 128 + the signal.
+    """
     if rc is None:
         return "stopped responding"
-    sig = -rc if rc < 0 else (rc - 128 if mode == "bwrap" and 128 < rc < 128 + 65 else None)
+    sig = -rc if rc < 0 else (rc - 128 if signal_in_exit_code and 128 < rc < 128 + 65 else None)
     if sig is None:
         return f"exited with code {rc} (sys.exit or os._exit in the submission's code?)"
     try:
@@ -139,6 +143,11 @@ class SandboxStudent:
     def get_attr(self, handle: Handle, attr: str):
         return self._request(f"{handle.type_name}.{attr}", {"op": "get_attr", "handle": handle, "attr": attr})
 
+    def set_item(self, handle: Handle, attr: str, key: str, value) -> None:
+        """``obj.<attr>[key] = value`` in the worker (``value``: plain data, e.g. a parameter array)."""
+        return self._request(f"{handle.type_name}.{attr}[{key!r}]", {"op": "set_item", "handle": handle,
+                                                                     "attr": attr, "key": key, "value": value})
+
     # ------------------------------------------------------------ internals
 
     def _on_log(self, chunk: bytes) -> None:
@@ -180,7 +189,7 @@ class SandboxStudent:
         except WorkerDied:
             rc = self._stop(grace=2.0)
             raise StudentError("the process importing the submission's cs231n_cnn "
-                               + _describe_exit(rc, self.mode, self.limits)) from None
+                               + _describe_exit(rc, self.sandbox.impl.signal_in_exit_code, self.limits)) from None
         except ProtocolError as exc:
             self._stop()
             raise StudentError(f"the process importing the submission's cs231n_cnn sent a malformed "
@@ -247,7 +256,8 @@ class SandboxStudent:
             raise StudentError(f"{label} timed out after {time.monotonic() - started:.0f} s ({limit})") from None
         except WorkerDied:
             rc = self._stop(grace=2.0)
-            raise StudentError(f"{label}: the student's process {_describe_exit(rc, self.mode, self.limits)}") \
+            why = _describe_exit(rc, self.sandbox.impl.signal_in_exit_code, self.limits)
+            raise StudentError(f"{label}: the student's process {why}") \
                 from None
         except ProtocolError as exc:
             self._stop()

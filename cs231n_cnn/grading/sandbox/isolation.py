@@ -15,9 +15,9 @@ Used by :mod:`.spawn` when the grader runs as root:
   the unreadable ancestor is covered by a tmpfs of mode 0755 and the needed
   directory is bound back inside it from a file descriptor opened before.
 * :func:`reachability_problem` says, in one sentence, why a user cannot
-  reach a directory (for modes that cannot use a mount namespace).
+  reach a directory (bubblewrap started by the sandbox's user id needs to).
 * :func:`remove_leftovers` deletes what a user id left in the shared
-  temporary directories and System V IPC (when no private ones could be made).
+  temporary directories and System V IPC (the container mode has no private ones).
 
 Only the standard library: this runs in the grader, never in the sandbox.
 """
@@ -47,6 +47,7 @@ PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 
 _CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
 _MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
+_IPC_RMID = 0
 
 
 # --------------------------------------------------------------------------- user ids
@@ -313,8 +314,8 @@ def namespaces_available() -> str | None:
 def remove_leftovers(uid: int, dirs=PRIVATE_TMP) -> list[str]:
     """Delete files owned by ``uid`` at the top of the shared temporary directories and its System V IPC.
 
-    For the ``user`` mode without a private mount and IPC namespace; returns
-    what was removed, for the report's notes.
+    For the ``container`` mode, which has no private /tmp or IPC namespace;
+    returns what was removed, for the report's notes.
     """
     removed = []
     for d in dirs:
@@ -333,7 +334,11 @@ def remove_leftovers(uid: int, dirs=PRIVATE_TMP) -> list[str]:
                 removed.append(e.path)
             except OSError:
                 continue
-    for kind, flag in (("shm", "-m"), ("msg", "-q"), ("sem", "-s")):
+    libc = ctypes.CDLL(None, use_errno=True)
+    remove = {"shm": lambda i: libc.shmctl(i, _IPC_RMID, None), "msg": lambda i: libc.msgctl(i, _IPC_RMID, None),
+              "sem": lambda i: libc.semctl(i, 0, _IPC_RMID)}
+    found = []
+    for kind in ("shm", "msg", "sem"):
         try:
             with open(f"/proc/sysvipc/{kind}", encoding="ascii") as f:
                 header = f.readline().split()
@@ -344,10 +349,28 @@ def remove_leftovers(uid: int, dirs=PRIVATE_TMP) -> list[str]:
             id_col, uid_col = header.index({"shm": "shmid", "msg": "msqid", "sem": "semid"}[kind]), header.index("uid")
         except ValueError:
             continue
-        for row in rows:
-            if len(row) > max(id_col, uid_col) and row[uid_col] == str(uid):
-                if shutil.which("ipcrm") and subprocess.run(["ipcrm", flag, row[id_col]],
-                                                            capture_output=True).returncode == 0:
-                    removed.append(f"System V {kind} {row[id_col]}")
+        found += [(kind, int(row[id_col])) for row in rows
+                  if len(row) > max(id_col, uid_col) and row[uid_col] == str(uid)]
+    if not found:
+        return removed
+    # Root in a container lacks CAP_IPC_OWNER (not among Docker's default capabilities): the
+    # owner itself removes its objects, in a child that takes its user id.
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            done = [i for i, (kind, ipc_id) in enumerate(found) if remove[kind](ipc_id) == 0]
+            os.write(write_end, ",".join(map(str, done)).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        answer = f.read().decode()
+    os.waitpid(pid, 0)
+    for i in (int(v) for v in answer.split(",") if v):
+        removed.append(f"System V {found[i][0]} {found[i][1]}")
     return removed
-

@@ -1,4 +1,4 @@
-"""How a submission's worker processes start: the mode, its trial run, bubblewrap's argv, the spawn itself."""
+"""How a submission's worker processes start: choosing a mode, its trial run, the spawn itself (limits, user id)."""
 
 from __future__ import annotations
 
@@ -15,39 +15,34 @@ from .. import runtime
 from ..runtime.protocol import ProtocolError, decode
 from . import isolation
 from .errors import SandboxUnavailable, WorkerDied, WorkerTimeout
-from .interpreter import _inside, _installed_copies, _python_dirs, _sample_files, _unique_paths
+from .interpreter import _inside, _sample_files, _unique_paths
 from .limits import Limits
+from .modes import AUTO_ORDER, MODE_CLASSES, RUNTIME_MOUNT, SANDBOX_GID, SANDBOX_UID, SUBMISSION_MOUNT, Mode
 from .pipes import _kill, _read_frame
 
-__all__ = ["Sandbox", "MODES", "ISOLATING", "NO_SANDBOX_HELP"]
+__all__ = ["Sandbox", "MODES", "ISOLATING", "NO_SANDBOX_HELP", "RUNTIME_MOUNT", "SUBMISSION_MOUNT", "SANDBOX_UID",
+           "SANDBOX_GID"]
 
 NO_SANDBOX_HELP = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) or run the grader as root; "
                    "--sandbox none runs the submission unconfined")
 
-MODES = {
-    "bwrap": "bubblewrap",
-    "user": "a user id of its own + private mounts",
-    "none": "rlimits only (NOT isolated)",
-}
-ISOLATING = ("bwrap", "user")          # what auto may choose, best first
-SANDBOX_UID = SANDBOX_GID = 65534      # nobody / nogroup inside bubblewrap
-SUBMISSION_MOUNT = "/submission"
-RUNTIME_MOUNT = "/grader-runtime"
-_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+MODES = {name: cls.summary for name, cls in MODE_CLASSES.items()}
+ISOLATING = AUTO_ORDER                 # what auto may choose, best first
 
 
 class Sandbox:
     """Where and how worker processes run for one submission.
 
     ``protected`` lists the grader's own paths (package, checks, repository,
-    output directory): bubblewrap never shows them, and the trial run checks
+    output directory): no isolating mode shows them, and the trial run checks
     that the worker cannot read them. Files live in a private staging
     directory: ``submission_dir`` (the grader copies the submission's
-    package there), the worker's runtime and the worker's home.
+    package there), the worker's runtime and the worker's home. How the
+    worker is confined is the job of ``impl``, a :class:`~.modes.Mode`;
+    ``mode`` is its name.
     """
 
-    def __init__(self, mode: str = "auto", limits: Limits | None = None, protected=(), python: str | None = None,
-                 *, namespaces: bool = True):
+    def __init__(self, mode: str = "auto", limits: Limits | None = None, protected=(), python: str | None = None):
         if mode not in ("auto", *MODES):
             raise ValueError(f"sandbox mode must be auto, {', '.join(MODES)}; got {mode!r}")
         self.limits = limits or Limits()
@@ -55,32 +50,23 @@ class Sandbox:
         self.protected = _unique_paths(protected)
         self.notes: list[str] = []
         self.seccomp = "unknown"
-        self._bwrap: str | None = None
-        self._bwrap_extra: list[str] = []
-        self._tmpfs_size = False
-        # ``namespaces=False`` forces the user mode's fallback (tests of what it still guarantees).
-        self._namespaces = namespaces
-        self._private_mounts = False
         self.leftovers: list[str] = []
         self.slot: isolation.UidSlot | None = None
-        self.stage = Path(tempfile.mkdtemp(prefix="cs231n-grade-"))
+        self.impl: Mode | None = None
+        self.stage: Path | None = None
         try:
-            if os.geteuid() == 0 and mode != "none":
+            # A root grader gives the worker a user id of its own, in every mode that confines it.
+            if os.geteuid() == 0 and (mode == "auto" or MODE_CLASSES[mode].isolating):
                 try:
                     self.slot = isolation.acquire_uid()
                 except OSError as exc:
                     raise SandboxUnavailable(f"no user id for the sandbox: {exc}") from None
-            self.submission_dir = self.stage / "submission"
-            self.runtime = self.stage / "runtime"
-            self.home = self.stage / "home"
-            for d in (self.submission_dir, self.runtime, self.home):
-                d.mkdir()
-            for name in runtime.FILES:
-                shutil.copyfile(runtime.directory() / name, self.runtime / name)
             self.mode = self._choose(mode)
         except BaseException:
             self.cleanup()
             raise
+        if self.impl.lacks and self.impl.isolating:
+            self.notes.append(f"{self.mode} mode: next to bubblewrap it lacks {self.impl.lacks}")
 
     @property
     def description(self) -> str:
@@ -89,16 +75,39 @@ class Sandbox:
 
     @property
     def isolated(self) -> bool:
-        return self.mode in ISOLATING
+        return self.impl is not None and self.impl.isolating
+
+    @property
+    def lacks(self) -> str:
+        """What the mode that runs lacks next to bubblewrap ("" for bubblewrap and the user mode)."""
+        return self.impl.lacks if self.impl is not None else ""
+
+    def _make_stage(self, parent: str | None) -> None:
+        self.stage = Path(tempfile.mkdtemp(prefix="cs231n-grade-", dir=parent))
+        self.submission_dir = self.stage / "submission"
+        self.runtime = self.stage / "runtime"
+        self.home = self.stage / "home"
+        for d in (self.submission_dir, self.runtime, self.home):
+            d.mkdir()
+        for name in runtime.FILES:
+            shutil.copyfile(runtime.directory() / name, self.runtime / name)
+
+    def _remove_stage(self) -> None:
+        if self.stage is not None:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            self.stage = None
 
     def _choose(self, requested: str) -> str:
         candidates = list(ISOLATING) if requested == "auto" else [requested]
+        self._auto = requested == "auto"
         reasons = []
         for mode in candidates:
             try:
                 self._trial(mode)
             except SandboxUnavailable as exc:
                 reasons.append(f"{mode}: {exc}")
+                self.impl = None
+                self._remove_stage()
                 continue
             if reasons:
                 self.notes.append("not used: " + "; ".join(reasons))
@@ -110,28 +119,12 @@ class Sandbox:
 
     def _trial(self, mode: str) -> None:
         """Start a worker in ``mode`` that imports numpy and scipy and reports what it can see."""
-        if mode == "bwrap":
-            self._bwrap = bwrap = shutil.which("bwrap")
-            if bwrap is None:
-                raise SandboxUnavailable("bubblewrap is not installed (apt-get install bubblewrap)")
-            help_text = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=30).stdout
-            self._bwrap_extra = [opt for opt in ("--disable-userns",) if opt in help_text]
-            self._tmpfs_size = "--size" in help_text
-        if mode == "user":
-            if os.geteuid() != 0:
-                raise SandboxUnavailable("switching to a user id of its own needs root")
-            why = isolation.namespaces_available() if self._namespaces else "turned off"
-            self._private_mounts = why is None
-            if why is not None:
-                self.notes.append(f"user mode without a private mount namespace ({why}): the grader's files are "
-                                  f"protected by their permissions only")
-                problem = isolation.reachability_problem(_python_dirs(self.python) + [str(self.stage)],
-                                                         f"the sandbox user (uid {self.slot.uid})")
-                if problem:
-                    raise SandboxUnavailable(f"{problem}; install bubblewrap, or pass --python an interpreter "
-                                             f"every user can read (with numpy and scipy)")
-        samples = _sample_files(self.protected + (_installed_copies(self.python) if mode != "none" else []))
-        proc, fds = self._spawn(mode, ["--probe", *samples])
+        impl = MODE_CLASSES[mode](self)
+        impl.check(auto=self._auto)
+        self.impl = impl
+        self._make_stage(impl.stage_parent())
+        samples = _sample_files(_unique_paths(impl.samples()))
+        proc, fds = self._spawn(["--probe", *samples])
         deadline = time.monotonic() + max(30.0, self.limits.startup_timeout)
         log = bytearray()
         try:
@@ -147,25 +140,22 @@ class Sandbox:
             raise SandboxUnavailable("the trial run sent an unexpected report")
         self.seccomp = str(report.get("seccomp"))
         visible = [p for p in report.get("visible", ()) if isinstance(p, str)]
-        # A protected directory that holds a bound one (a checkout's own .venv) exists
-        # in the sandbox as a path to the mount point; only its files matter, and those
-        # are sampled and checked on their own.
-        bound = _python_dirs(self.python) + ([str(self.stage)] if mode == "user" and self._private_mounts else [])
-        visible = [p for p in visible if not (os.path.isdir(p) and any(_inside(b, p) for b in bound))]
-        if mode in ISOLATING and visible:
-            raise SandboxUnavailable(f"the sandbox could read the grader's {visible[0]}"
-                                     + ("; make the grader's files unreadable to other users (chmod -R go-rwx)"
-                                        if mode == "user" else ""))
-        if mode == "none" and os.geteuid() == 0 and self.seccomp != "on":
-            raise SandboxUnavailable("refusing to run untrusted code as root with neither a sandbox nor seccomp")
+        # A protected directory that holds a shown one (a checkout's own .venv) exists
+        # in the sandbox as a path to it; only its files matter, and those are sampled
+        # and checked on their own.
+        shown = impl.shown()
+        visible = [p for p in visible if not (os.path.isdir(p) and any(_inside(b, p) for b in shown))]
+        if impl.isolating and visible:
+            raise SandboxUnavailable(f"the sandbox could read the grader's {visible[0]}")
+        impl.verify(report)
         if self.seccomp != "on":
-            if mode in ISOLATING:
+            if impl.isolating:
                 raise SandboxUnavailable(f"the seccomp filter is {self.seccomp}")
             self.notes.append(f"seccomp filter {self.seccomp}: forking and signals are not blocked")
         if report.get("fork_blocked") is not True and self.seccomp == "on":
             raise SandboxUnavailable("the seccomp filter did not block fork()")
-        if mode in ISOLATING and self.slot is not None and report.get("uid") == 0 and mode == "user":
-            raise SandboxUnavailable("the worker still ran as root")
+        if report.get("umask") != 0o077:
+            raise SandboxUnavailable(f"the worker's umask is {report.get('umask')!r}, not 0o077")
 
     def _open_up(self) -> None:
         """Staged files readable by this sandbox's user id only (through the group), its home writable."""
@@ -184,46 +174,23 @@ class Sandbox:
 
     def spawn_worker(self, worker_args: list[str]):
         """Start a worker process; returns ``(Popen, fds)`` with fds ``req`` (write), ``resp``, ``log`` (read)."""
-        return self._spawn(self.mode, worker_args)
+        return self._spawn(worker_args)
 
-    def _mount_plan(self, mode: str):
-        """The private mount namespace the child builds before it drops root, or None."""
-        if self.slot is None or mode == "none":
-            return None
-        needed = _python_dirs(self.python) + [str(self.stage)]
-        try:
-            if mode == "bwrap":
-                # bubblewrap itself hides the grader's files; the namespace only makes the
-                # interpreter reachable for the unprivileged user that starts bubblewrap.
-                if isolation.reachability_problem(needed, "") is None:
-                    return None
-                return isolation.plan_mounts(needed)
-            if not self._private_mounts:
-                return None
-            return isolation.plan_mounts(needed, self.protected + _installed_copies(self.python), private_tmp=True,
-                                         tmp_bytes=self.limits.file_size_mb * 2**20, private_ipc_net=True)
-        except OSError as exc:
-            raise SandboxUnavailable(f"cannot prepare the sandbox's mounts ({exc})") from None
-
-    def _spawn(self, mode: str, worker_args: list[str]):
-        prefix = self._bwrap_argv() + ["--"] if mode == "bwrap" else []
-        if mode == "bwrap":
-            runtime_dir, submission, home = RUNTIME_MOUNT, SUBMISSION_MOUNT, "/tmp"
-        else:
-            runtime_dir, submission, home = str(self.runtime), str(self.submission_dir), str(self.home)
-        argv = [*prefix, self.python, "-I", "-B", "-u", f"{runtime_dir}/worker.py", "--in-fd", "{req}",
-                "--out-fd", "{resp}", "--submission", submission,
+    def _spawn(self, worker_args: list[str]):
+        launch = self.impl.launch()
+        argv = [*launch.prefix, self.python, "-I", "-B", "-u", f"{launch.runtime}/worker.py", "--in-fd", "{req}",
+                "--out-fd", "{resp}", "--submission", launch.submission,
                 "--memory-mb", str(self.limits.memory_mb),
                 "--max-response", str(self.limits.max_response_mb * 2**20), *worker_args]
         self._open_up()
-        plan = self._mount_plan(mode)
-        slot = self.slot if mode != "none" else None
+        setup = launch.setup
+        slot = self.slot
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         log_r, log_w = os.pipe()
         err_r, err_w = os.pipe()
         argv = [a.replace("{req}", str(req_r)).replace("{resp}", str(resp_w)) for a in argv]
-        env = _clean_env(home)
+        env = _clean_env(launch.home)
         limits = self.limits
         highest_fd = max(req_r, resp_w, log_w)
 
@@ -237,8 +204,11 @@ class Sandbox:
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             nofile = max(256, highest_fd + 64)
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-            if plan is not None:
-                plan.apply(err_w)
+            if setup is not None:
+                setup(err_w)
+            # What the student's code creates in a shared directory is its own alone (set after
+            # the setup, whose mount points must stay reachable).
+            os.umask(0o077)
             if slot is not None:
                 # Counted per real user id, threads included: this id runs nothing else.
                 resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc, limits.nproc))
@@ -249,8 +219,7 @@ class Sandbox:
         try:
             proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w, pass_fds=(req_r, resp_w),
-                cwd=home if mode != "bwrap" else "/", env=env, start_new_session=True, preexec_fn=preexec,
-                close_fds=True)
+                cwd=launch.cwd, env=env, start_new_session=True, preexec_fn=preexec, close_fds=True)
         except (OSError, subprocess.SubprocessError) as exc:
             os.close(err_w)
             why = os.read(err_r, 1000).decode("utf-8", "replace") or str(exc)
@@ -261,53 +230,17 @@ class Sandbox:
             os.close(fd)
         for fd in (req_w, resp_r, log_r):
             os.set_blocking(fd, False)
-        return proc, {"req": req_w, "resp": resp_r, "log": log_r, "mode": mode}
-
-    def _bwrap_argv(self) -> list[str]:
-        argv = [self._bwrap, "--unshare-all", "--unshare-user", *self._bwrap_extra,
-                "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID), "--hostname", "sandbox",
-                "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-        # The private /tmp comes first: directories bound below may lie under /tmp
-        # (a checkout's .venv, say) and must be mounted on top of it, not hidden by it.
-        if self._tmpfs_size:
-            argv += ["--size", str(self.limits.file_size_mb * 2**20)]
-        argv += ["--tmpfs", "/tmp"]
-        binds = []
-        for d in _SYSTEM_DIRS:
-            if os.path.islink(d):
-                argv += ["--symlink", os.readlink(d), d]
-            elif os.path.isdir(d):
-                binds.append(d)
-        binds += [p for p in _python_dirs(self.python) if not any(_inside(p, b) for b in binds)]
-        for b in binds:
-            argv += ["--ro-bind", b, b]
-        argv += ["--proc", "/proc", "--dev", "/dev"]
-        # /dev/shm on bubblewrap's /dev would be limited by nothing but the machine's memory.
-        if self._tmpfs_size:
-            argv += ["--size", str(self.limits.file_size_mb * 2**20)]
-        argv += ["--tmpfs", "/dev/shm"]
-        # The grader's files that happen to lie inside a bound directory (say, the
-        # course package installed into site-packages) are covered by empty tmpfs.
-        hide = [p for p in self.protected + _installed_copies(self.python)
-                if any(_inside(p, b) and p != b for b in binds)]
-        for p in _unique_paths(hide):
-            argv += ["--tmpfs", p]
-        argv += ["--ro-bind", str(self.runtime), RUNTIME_MOUNT,
-                 "--ro-bind", str(self.submission_dir), SUBMISSION_MOUNT,
-                 # The directories made for the mount points (/work/main for a bound .venv, say)
-                 # would otherwise be writable: only /tmp and /dev/shm are.
-                 "--remount-ro", "/", "--chdir", "/tmp"]
-        return argv
+        return proc, {"req": req_w, "resp": resp_r, "log": log_r, "mode": self.impl.name}
 
     def cleanup(self) -> None:
         """Remove the staging directory and give the user id back (after killing what still runs under it)."""
         if self.slot is not None:
             isolation.kill_processes_of(self.slot.uid)
-            if getattr(self, "mode", None) == "user" and not self._private_mounts:
-                self.leftovers = isolation.remove_leftovers(self.slot.uid)
+            if self.impl is not None:
+                self.leftovers = self.impl.cleanup()
             self.slot.release()
             self.slot = None
-        shutil.rmtree(self.stage, ignore_errors=True)
+        self._remove_stage()
 
 
 def _clean_env(home: str) -> dict:
