@@ -102,10 +102,26 @@ def test_every_check_cell_prints_its_fail_line(run_all, notebook, data):
     for i, run in record.runs.items():
         for name in check_names(source_of(record.cells[i])):
             passed, line = classify_check(run, name)
-            # Nothing is implemented: each check fails on a stub, and says which function and file to write.
-            if passed or not line or PLACEHOLDER not in line or not _PY_FILE.search(line):
-                bad.append(f"{_where(record, i)}, {name}: {line or run.text.strip() or '(nothing printed)'}")
+            # Nothing is implemented: each check fails on a stub, and its line with the details printed under it
+            # says which function and which file to write.
+            block = _with_details(run, line)
+            if passed or not line or PLACEHOLDER not in line or not _PY_FILE.search(block):
+                bad.append(f"{_where(record, i)}, {name}: {block or run.text.strip() or '(nothing printed)'}")
     assert not bad, "\n".join(bad)
+
+
+def _with_details(run: CellRun, line: str) -> str:
+    """A check's line and the indented detail lines printed right under it."""
+    if not line:
+        return ""
+    lines = run.text.splitlines()
+    start = next(k for k, text in enumerate(lines) if text.strip() == line.strip())
+    block = [lines[start]]
+    for text in lines[start + 1:]:
+        if not text.startswith((" ", "\t")):
+            break
+        block.append(text)
+    return "\n".join(block)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
@@ -117,16 +133,19 @@ def test_every_exercise_says_what_to_write_and_where_in_one_line(run_all, notebo
         lines = run.lines if run else []
         if len(lines) != 1 or PLACEHOLDER not in lines[0] or "this cell" not in lines[0]:
             bad.append(f"{_where(record, i)}: {lines}")
-    # Any other cell that needs something unwritten says so in one line, naming the function and its file.
+    # Any other cell that needs something unwritten stops with one line, its last, naming the function and its
+    # file (a cell may print before it gets there); a cell that needs a name such a cell did not set says so in
+    # one line and runs nothing.
     for i, run in record.runs.items():
         if i in record.exercises or check_names(source_of(record.cells[i])):
             continue
+        if any(SKIPPED.match(line) for line in run.lines):
+            if len(run.lines) != 1:
+                bad.append(f"{_where(record, i)}: a skipped cell printed more than its one line: {run.lines}")
+            continue
         placeholders = [line for line in run.lines if PLACEHOLDER in line]
-        if placeholders and (len(run.lines) != 1 or not _PY_FILE.search(placeholders[0])):
+        if placeholders and (placeholders != run.lines[-1:] or not _PY_FILE.search(placeholders[0])):
             bad.append(f"{_where(record, i)}: {run.lines}")
-        skipped = [line for line in run.lines if SKIPPED.match(line)]
-        if skipped and len(run.lines) != 1:
-            bad.append(f"{_where(record, i)}: a skipped cell printed more than one line: {run.lines}")
     assert not bad, "\n".join(bad)
 
 
