@@ -26,7 +26,7 @@ PROBE = Path(__file__).resolve().parent / "probe_import.py"
 
 
 @pytest.fixture(scope="module")
-def walk_env(pristine_release, learner_python, cifar_dir, tmp_path_factory):
+def walk_env(pristine_release, cifar_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("walk")
     release = copy_release(pristine_release, work / "student")
     env = kernel_env(release, work / "kernel-dirs", CS231N_SMALL="1", CS231N_PROGRESS="0",
