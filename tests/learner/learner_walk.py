@@ -236,7 +236,8 @@ class Walker:
         record = NotebookWalk(notebook)
         started = time.perf_counter()
         cells = read_notebook(self.release / "notebooks" / notebook)["cells"]
-        repo_cells = {c.get("id"): c for c in read_notebook(self.repo / "notebooks" / notebook)["cells"]}
+        repo_notebook = self.repo / "notebooks" / notebook
+        repo_cells = {c.get("id"): c for c in read_notebook(repo_notebook)["cells"]} if repo_notebook.exists() else {}
         work = self.work / notebook.removesuffix(".ipynb")
         with Kernel(self.python, self.release / "notebooks", self.env, work) as kernel:
             previous_markdown = ""
@@ -287,7 +288,9 @@ class Walker:
             passed, line = classify_check(run, name)
             record.checks.append(CheckAtPlace(index, name, passed, line or "(no line printed)"))
         for line in run.lines:
-            if (PLACEHOLDER in line and not line.startswith("FAIL ")) or SKIPPED.match(line):
+            if line.startswith(("FAIL ", " ", "\t")):
+                continue                # a check's line and its details: a check failure, counted above
+            if PLACEHOLDER in line or SKIPPED.match(line):
                 record.out_of_order.append((index, line.strip()))
         if TRACEBACK in run.text and run.status == "ok":
             record.errors.append((index, "a traceback in the output"))

@@ -1,9 +1,11 @@
-"""The walk's own tools: the edits it makes to the release, and how it reads what the prose asks for.
+"""The walk's own tools: the edits it makes to the release, how it reads what the prose asks for, and what it catches.
 
-No kernel here; a few seconds (one release build).
+One release build and one short kernel: a few seconds.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from conftest import REPO
@@ -73,3 +75,34 @@ def test_methods_and_classes_are_read_too():
 def test_asking_without_naming_anything_is_an_error():
     with pytest.raises(ProseError, match="names no library function"):
         asked_functions("Implement both with a loop over the offsets.", QUALNAMES)
+
+
+def test_the_walk_sees_a_cell_before_what_it_needs_a_failing_check_and_an_error(pristine_release, learner_python,
+                                                                                tmp_path):
+    # A notebook of six cells, in a copy of the release: what the walk must catch, and what it must not.
+    from conftest import copy_release
+    from learner_walk import Walker
+    from nbkernel import kernel_env
+
+    release = copy_release(pristine_release, tmp_path / "student")
+    code = lambda i, src: {"cell_type": "code", "id": f"c{i}", "metadata": {}, "source": src,   # noqa: E731
+                           "outputs": [], "execution_count": None}
+    cells = [
+        code(0, "%load_ext cs231n_cnn.notebook\nimport numpy as np\nfrom cs231n_cnn.grading import run_check\n"
+                "from cs231n_cnn.layers import relu_forward"),
+        code(1, "print(relu_forward(np.array([-1.0, 2.0]))[0])"),                    # before what it needs
+        code(2, 'run_check("relu_forward")'),                                          # a check before it, too
+        {"cell_type": "markdown", "id": "m3", "metadata": {},
+         "source": "**Implement** `relu_forward(x)` in `cs231n_cnn/layers/fc.py`."},
+        code(4, 'run_check("relu_forward")'),
+        code(5, "print(relu_forward(np.array([-1.0, 2.0]))[0])"),
+        code(6, "1 / 0"),
+    ]
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (release / "notebooks" / "99_planted.ipynb").write_text(json.dumps(nb))
+    env = kernel_env(release, tmp_path / "dirs", CS231N_SMALL="1", CS231N_PROGRESS="0")
+    record = Walker(REPO, release, learner_python, tmp_path, env).walk("99_planted.ipynb")
+    assert [(c.cell, c.passed) for c in record.checks] == [(2, False), (4, True)], record.checks
+    assert [i for i, _ in record.out_of_order] == [1], record.out_of_order
+    assert [i for i, _ in record.errors] == [6] and "ZeroDivisionError" in record.errors[0][1], record.errors
+    assert record.implemented == [(3, ["relu_forward"])]
