@@ -30,6 +30,7 @@ import hashlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import linecache
 import os
 import sys
 import types
@@ -69,6 +70,10 @@ class _SourceLoader(importlib.machinery.SourceFileLoader):
         data = self.get_data(path)
         code = self.source_to_code(data, path)
         _LOADED[fullname] = _digest(data)
+        # Tracebacks quote the source that runs, not the file as it is now (after a save that did not
+        # load, the two differ). An entry without a modification time is one linecache never re-reads.
+        text = data.decode("utf-8", errors="replace")
+        linecache.cache[path] = (len(data), None, text.splitlines(keepends=True), path)
         return code
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import sys
 
 from . import livesource
@@ -166,7 +167,9 @@ def _stopped(exc: BaseException, names) -> bool:
         return False
     line = stop_line(exc)
     print(line)
-    for name in names:
+    # A "Your turn" cell whose whole body is the stub binds nothing; its message names what it would set.
+    named = re.findall(r"`([A-Za-z_]\w*)`", line) if "in this cell" in line else []
+    for name in (*names, *named):
         state.pending[name] = line
     return True
 

@@ -92,6 +92,11 @@ def test_a_notebook_exercise_stub_prints_what_to_write_and_other_errors_stay_err
                     "raise NotImplementedError('Your turn: write `answer` in this cell (not implemented yet)')")
         assert (run.status, run.text) == ("ok", "Your turn: write `answer` in this cell (not implemented yet)\n")
         assert k.run("print(answer + 1)").text.startswith("skipped: this cell needs `answer`")
+        # A cell that is nothing but the stub binds nothing: the names its message gives are what later cells miss.
+        run = k.run("# YOUR CODE HERE\nraise NotImplementedError('Your turn: write `total` and `count` in this cell "
+                    "(not implemented yet)')")
+        assert run.status == "ok"
+        assert k.run("print(total / count)").text.startswith("skipped: this cell needs `count`, `total`")
         # A real mistake is shown as usual: a traceback, and Run All stops there.
         run = k.run("np.zeros(2) + np.zeros(3)")
         assert run.status == "error" and run.has_traceback and "ValueError" in run.text
@@ -116,6 +121,16 @@ def test_a_syntax_error_is_reported_in_one_line_and_a_fix_is_picked_up(copy):
         fc.write_text(good)
         _set_relu(copy, RIGHT)
         assert k.run('run_check("relu_forward")').text == "PASS relu_forward 3/3\n"
+
+
+def test_the_line_quoted_under_a_fail_is_the_one_that_ran(copy):
+    """After a save that did not load, the file has other lines where the running version raised."""
+    fc = copy / "cs231n_cnn" / "layers" / "fc.py"
+    with _kernel(copy) as k:
+        fc.write_text(fc.read_text().replace("import numpy as np\n", "import numpy as np\n\n\nbroken = (\n", 1))
+        lines = k.run('run_check("relu_forward")').text.splitlines()
+        assert "SyntaxError" in lines[0]
+        assert lines[-2].strip().startswith("at cs231n_cnn/layers/fc.py, line ") and lines[-1].strip() == STUB, lines
 
 
 def test_a_new_helper_and_import_are_picked_up_and_a_renamed_function_is_named(copy):
