@@ -12,6 +12,11 @@ timeout, refused, error (see
 status is printed, not written into the CSV. The sandbox mode is settled once
 for the whole batch; with no isolating mode the command stops before grading
 anything (exit status 3) unless ``--sandbox none`` is given.
+
+``--shard I/N`` grades only the entries whose ``sha256(entry name) mod N`` is
+``I`` (header-only CSV when there are none) and writes ``<CSV>.shard.json``
+beside the CSV for ``cs231n-cnn grade-merge`` (see
+:mod:`cs231n_cnn.grading.autograder.shards`).
 """
 
 from __future__ import annotations
