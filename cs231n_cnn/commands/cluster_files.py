@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the Python with this package on the Slurm nodes (default: this one)")
     parser.add_argument("--image", default=None, metavar="IMAGE",
                         help="the grader image the Kubernetes pods run (default: a placeholder to replace)")
+    parser.add_argument("--image-checks", default="/opt/cs231n_cnn/checks", metavar="PATH",
+                        help="where the image holds the course's checks/, hidden ones included "
+                             "(default: %(default)s)")
     parser.add_argument("--job-name", default="cs231n-grade", metavar="NAME",
                         help="Slurm job and Kubernetes object name (default: %(default)s)")
 
@@ -42,7 +45,8 @@ def run(args) -> int:
 
     written = write_cluster_files(args.out, submissions=args.submissions, shards=args.shards, results=args.results,
                                   python=args.python, checks_dir=args.checks, jobs=args.jobs, timeout=args.timeout,
-                                  memory_mb=args.memory_mb, image=args.image, job_name=args.job_name)
+                                  memory_mb=args.memory_mb, image=args.image, image_checks=args.image_checks,
+                                  job_name=args.job_name)
     for path in written.values():
         print(f"-> {path}")
     print(f"Slurm: {written['submit.sh']} (an array of {args.shards} tasks, then the merge into grades.csv)")

@@ -29,5 +29,10 @@ def run(args) -> int:
     shards = [p for p in args.shards if p.absolute() != out]   # `grade-merge results/ --out results/grades.csv`
     rows = merge_shards(shards, out)
     print(f"merged {len(rows)} submissions: {batch_summary(rows)}")
+    modes = sorted({r["sandbox"] for r in rows})
+    if len(modes) > 1:
+        # Shards on different machines may settle different modes; one grade-batch never mixes them.
+        print(f"note: the shards were graded in different sandbox modes: {', '.join(modes)} (the sandbox column "
+              f"says which, per submission)")
     print(f"-> {args.out}")
     return 0

@@ -71,6 +71,7 @@ def test_the_job_is_indexed_root_with_default_capabilities_on_a_read_write_many_
     assert sc["runAsUser"] == 0 and sc["runAsNonRoot"] is False and sc["privileged"] is False
     assert "capabilities" not in sc and "hostUsers" not in pod           # the runtime's (Docker's) defaults
     assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["env"] == [{"name": "CS231N_CHECKS_DIR", "value": "/opt/cs231n_cnn/checks"}]
     assert pod["volumes"][0]["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"]
     script = container["command"][-1]
     assert container["command"][:2] == ["/bin/sh", "-c"]
@@ -114,6 +115,7 @@ def test_the_slurm_script_is_an_array_of_one_grade_batch_per_shard(files, tmp_pa
     (["--shards", "0"], "--shards must be a whole number of at least 1, got 0"),
     (["--shards", "2", "--jobs", "0"], "--jobs must be at least 1"),
     (["--shards", "2", "--job-name", "CS231N_grade"], "--job-name must be lowercase"),
+    (["--shards", "2", "--image-checks", "checks"], "--image-checks must be an absolute path"),
 ])
 def test_bad_values_are_refused(tmp_path, capsys, argv, message):
     (tmp_path / "subs" / "a").mkdir(parents=True)

@@ -214,3 +214,21 @@ def test_merge_names_missing_duplicated_and_mismatched_shards(tmp_path, batch, t
     with pytest.raises(ShardError, match="not a shard written by grade-batch --shard"):
         merge_shards([plain], tmp_path / "m.csv")
     assert not (tmp_path / "m.csv").exists()
+
+
+def test_merge_says_when_shards_settled_different_sandbox_modes(tmp_path, trusted, capsys):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "dave.zip").write_bytes(b"PK\x03\x04 and then garbage")     # unreadable: no worker starts
+    (subs / "erin").mkdir()
+    count = next(n for n in range(2, 20) if shard_of("dave.zip", n) != shard_of("erin", n))
+    for entry, sandbox in (("dave.zip", "none"), ("erin", "auto")):
+        i = shard_of(entry, count)
+        grade_batch(subs, tmp_path / "shards" / f"g-{i}.csv", checks_dir=trusted, sandbox=sandbox, shard=(i, count))
+    for i in set(range(count)) - {shard_of("dave.zip", count), shard_of("erin", count)}:
+        grade_batch(subs, tmp_path / "shards" / f"g-{i}.csv", checks_dir=trusted, shard=(i, count))
+    capsys.readouterr()
+    assert main(["grade-merge", str(tmp_path / "shards"), "--out", str(tmp_path / "grades.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "merged 2 submissions: ok 0, not_importable 0, unreadable 2" in out
+    assert "note: the shards were graded in different sandbox modes: " in out and "none" in out

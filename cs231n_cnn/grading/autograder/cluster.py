@@ -60,14 +60,16 @@ def _fill(text: str, values: dict[str, str]) -> str:
 
 def write_cluster_files(out_dir, *, submissions, shards: int, results=None, python: str | None = None,
                         checks_dir=None, jobs: int = 1, timeout: float = 1500.0, memory_mb: int | None = None,
-                        image: str | None = None, job_name: str = "cs231n-grade",
+                        image: str | None = None, image_checks: str = "/opt/cs231n_cnn/checks",
+                        job_name: str = "cs231n-grade",
                         storage: str = "20Gi") -> dict[str, Path]:
     """Write the Slurm script, its merge step and the Kubernetes Jobs for a batch of ``shards`` shards.
 
     ``submissions`` and ``results`` (default ``out_dir/results``) are the
     Slurm side's paths; ``python`` the interpreter with this package on the
     nodes (default: this one); ``checks_dir`` and ``memory_mb`` are passed
-    on to ``grade-batch`` when given. Returns ``{file name: path}``; every
+    on to ``grade-batch`` when given; ``image_checks`` is where the image
+    holds the checks (the pods' ``CS231N_CHECKS_DIR``). Returns ``{file name: path}``; every
     file is written atomically.
     """
     if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
@@ -79,6 +81,9 @@ def write_cluster_files(out_dir, *, submissions, shards: int, results=None, pyth
     if not _JOB_NAME.fullmatch(job_name):
         raise ValueError(f"--job-name must be lowercase letters, digits and '-' (a Kubernetes name, at most "
                          f"42 characters), got {job_name!r}")
+    if not image_checks.startswith("/") or any(c in image_checks for c in "\"'$`\\\n "):
+        raise ValueError(f"--image-checks must be an absolute path in the image without quotes, spaces or $, "
+                         f"got {image_checks!r}")
     submissions = Path(submissions).absolute()
     count = len(_batch_entries(submissions))     # also: the folder must exist
     if not count:
@@ -100,7 +105,7 @@ def write_cluster_files(out_dir, *, submissions, shards: int, results=None, pyth
         "IMAGE_NOTE": (f"{image}" if image else f"{IMAGE_PLACEHOLDER} is a placeholder: replace it "
                        f"(cs231n-cnn cluster-files --image REGISTRY/NAME:TAG) with an image you build."),
         "PARALLELISM": str(shards), "BACKOFF": str(max(1, shards)), "MEMORY": str(pod_memory),
-        "STORAGE": storage, "EXTRA": extra_slurm,
+        "STORAGE": storage, "EXTRA": extra_slurm, "IMAGE_CHECKS": image_checks,
     }
     written = {}
     for name, (template, executable) in CLUSTER_FILES.items():
