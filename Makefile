@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv lab test test-browser test-learner test-container lint test-fast bench bench-nets bench-train data notebooks clean
+.PHONY: help venv lab test test-browser test-learner test-container test-cluster lint test-fast bench bench-nets bench-train data notebooks clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/"
@@ -67,6 +67,12 @@ test-learner: $(STAMP) data
 # the machine's root as an overlay. Not part of `make test`; its budget is 15 minutes.
 test-container: $(STAMP)
 	CS231N_CONTAINER_TESTS=1 CS231N_SMALL=1 MPLBACKEND=Agg timeout 900 $(PY) -m pytest tests/container -rA -q
+
+# The grader on a real Slurm cluster (README, "Grading on a cluster"): a one-node cluster started by the
+# test as root (Debian's slurmctld, slurmd, munge), a job array of 4 shards, merged and compared with one
+# grade-batch. Not part of `make test`; about 2 minutes here, budget 15 (timeout 900).
+test-cluster: $(STAMP)
+	CS231N_CLUSTER_TESTS=1 CS231N_SMALL=1 MPLBACKEND=Agg timeout 900 $(PY) -m pytest tests/cluster -rA -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cs231n_cnn tests benchmarks checks notebooks

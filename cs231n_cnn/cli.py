@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("release", "build the student release: solutions stubbed, hidden checks left out, verified"),
     "grade": ("grade", "grade one submission (directory or zip) in a sandbox into a Gradescope results.json"),
     "grade-batch": ("grade_batch", "grade every submission in a directory, in parallel, into a CSV"),
+    "grade-merge": ("grade_merge", "merge the CSVs of grade-batch --shard I/N into one grades.csv, checked"),
+    "cluster-files": ("cluster_files", "write a Slurm job-array script and a Kubernetes Indexed Job for a batch"),
     "gradescope-bundle": ("gradescope_bundle", "build the Gradescope autograder zip (setup.sh, run_autograder)"),
 }
 

@@ -21,6 +21,7 @@ from ..sandbox import Limits, Sandbox
 from .command import grade_argv
 from .grade import _protected_paths
 from .report import STATUS_EXIT, error_report, write_results
+from .shards import shard_of, write_sidecar
 
 __all__ = ["grade_batch", "csv_safe", "batch_columns", "batch_summary", "BATCH_COLUMNS", "BATCH_STATUSES"]
 
@@ -81,7 +82,7 @@ def _report_name(name: str) -> str:
 
 def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 1500.0, checks_dir=None,
                 sandbox: str = "auto", limits: Limits | None = None, python: str | None = None,
-                worker_python: str | None = None, on_mode=None) -> list[dict]:
+                worker_python: str | None = None, on_mode=None, shard: tuple[int, int] | None = None) -> list[dict]:
     """Grade every entry of ``submissions_dir``, each by its own ``cs231n-cnn grade`` process.
 
     The sandbox mode is settled once, before any submission runs (``auto``
@@ -102,6 +103,12 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
     checks load), ``status`` one of :data:`BATCH_STATUSES`. A check's cell
     is empty when no report scored it (``timeout``, ``refused``, ``error``).
     Cells a spreadsheet could take for formulas are quoted as text.
+
+    ``shard=(I, N)`` grades only the entries whose shard
+    (:func:`~.shards.shard_of` of the entry name) is ``I``: the CSV has their
+    rows, in the same format (header-only when the shard owns none, and then
+    no sandbox is started), and ``<csv>.shard.json`` beside it records
+    ``I/N`` and the whole entry list, for ``grade-merge``.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -114,6 +121,15 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
     entries = _batch_entries(submissions_dir)
     if not entries:
         raise ValueError(f"no submissions (directories or .zip files) in {submissions_dir}")
+    every_entry = [(path.name, csv_safe(name)) for name, path in entries]
+    if shard is not None:
+        index, count = shard
+        if count < 1 or not 0 <= index < count:
+            raise ValueError(f"shard must be I/N with 0 <= I < N, got {index}/{count}")
+        entries = [(name, path) for name, path in entries if shard_of(path.name, count) == index]
+        if not entries:   # nothing to grade here: a header, and no sandbox started for nothing
+            _write_csv(out_csv, columns, [], shard, every_entry, None)
+            return []
     probe = Sandbox(sandbox, limits, protected=_protected_paths(checks_dir, out_csv), python=worker_python)
     mode = probe.mode
     probe.cleanup()
@@ -162,12 +178,20 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         rows = list(pool.map(lambda e: one(*e), entries))
+    _write_csv(out_csv, columns, rows, shard, every_entry, mode)
+    return rows
+
+
+def _write_csv(out_csv: Path, columns, rows: list[dict], shard, every_entry, mode) -> None:
+    """grades.csv, atomically; for a shard, then its sidecar (which pins the CSV's sha256)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", restval="")
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(out_csv, buf.getvalue())
-    return rows
+    if shard is not None:
+        write_sidecar(out_csv, index=shard[0], count=shard[1], entries=every_entry, columns=columns,
+                      csv_text=buf.getvalue(), sandbox=mode)
 
 
 def results_dir_for(out_csv) -> Path:
