@@ -73,6 +73,17 @@ _POOL_LAYERS = {
 }
 
 
+def _check_dtype_and_seed(dtype, seed, layer: str):
+    """``(np.dtype, seed)`` checked: a floating dtype, and a seed that is None or an int >= 0."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise ArgumentTypeError(f"{layer}: dtype must be float32 or float64, got {dtype!r}") from None
+    if dtype.kind != "f":
+        raise ValueError(f"{layer}: dtype must be float32 or float64, got {dtype}")
+    return dtype, (None if seed is None else check_int(seed, "seed", minimum=0, layer=layer))
+
+
 def _init_generator(seed):
     """Where initial weights come from: ``default_rng(SeedSequence(seed))``, or
     NumPy's global generator when ``seed`` is None (``standard_normal`` then
@@ -480,14 +491,7 @@ class ThreeLayerConvNet:
             weight_scale = check_real(weight_scale, "weight_scale (None for He initialisation)", low=0,
                                       low_open=True, layer=layer)
         self.reg = check_real(reg, "reg", low=0, layer=layer)
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise ArgumentTypeError(f"{layer}: dtype must be float32 or float64, got {dtype!r}") from None
-        if dtype.kind != "f":
-            raise ValueError(f"{layer}: dtype must be float32 or float64, got {dtype}")
-        if seed is not None:
-            seed = check_int(seed, "seed", minimum=0, layer=layer)
+        dtype, seed = _check_dtype_and_seed(dtype, seed, layer)
         self.input_dim = (C, H, W)
         self.filter_size = filter_size
         self.num_classes = num_classes
@@ -659,14 +663,7 @@ class FullyConnectedNet:
             raise ValueError(f"{layer}: normalization must be None, 'batchnorm' or 'layernorm', got {normalization!r}")
         self.reg = check_real(reg, "reg", low=0, layer=layer)
         weight_scale = check_real(weight_scale, "weight_scale", low=0, low_open=True, layer=layer)
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise ArgumentTypeError(f"{layer}: dtype must be float32 or float64, got {dtype!r}") from None
-        if dtype.kind != "f":
-            raise ValueError(f"{layer}: dtype must be float32 or float64, got {dtype}")
-        if seed is not None:
-            seed = check_int(seed, "seed", minimum=0, layer=layer)
+        dtype, seed = _check_dtype_and_seed(dtype, seed, layer)
 
         self.normalization = normalization
         self.use_dropout = keep != 1

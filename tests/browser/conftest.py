@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from ci_steps import asked_for, unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,18 +47,11 @@ LAB_SETTINGS = {
 
 def pytest_ignore_collect(collection_path, config):
     """Collect the browser tests only when asked for by path (``make test-browser``), not in ``pytest tests``."""
-    here = Path(__file__).parent
-    asked = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
-    if not any(a == here or here in a.parents for a in asked):
-        return True
-    return None
+    return None if asked_for(config, Path(__file__).parent) else True
 
 
 def _unavailable(reason: str):
-    """Fail under CI (the browser test must run there), skip elsewhere."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so the browser test may not skip)", pytrace=False)
-    pytest.skip(reason)
+    unavailable(reason, "the browser test")
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,9 @@ import os
 import shutil
 from pathlib import Path
 
+import ci_steps
 import pytest
+from ci_steps import asked_for
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -25,17 +27,11 @@ HERE = Path(__file__).resolve().parent
 
 def pytest_ignore_collect(collection_path, config):
     """Collect these tests only when asked for by path (``make test-learner``), not in ``pytest tests``."""
-    asked = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
-    if not any(a == HERE or HERE in a.parents for a in asked):
-        return True
-    return None
+    return None if asked_for(config, HERE) else True
 
 
 def unavailable(reason: str):
-    """Fail under CI (these tests must run there), skip elsewhere."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so the learner tests may not skip)", pytrace=False)
-    pytest.skip(reason)
+    ci_steps.unavailable(reason, "the learner tests")
 
 
 @pytest.fixture(scope="session")
