@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -160,23 +161,40 @@ def test_course_notebook_runs_clean_in_jupyterlab(course_lab, page, screenshot_d
     wait_idle(page)
 
 
-def test_student_release_shows_fail_for_an_unimplemented_check(release_lab, page, screenshot_dir):
+def test_student_release_runs_all_then_passes_after_an_edit(release_lab, page, screenshot_dir):
+    """The learner's loop in the browser: Run All on the untouched release, write a function, run its check again."""
     open_notebook(page, release_lab)
     run_all_cells(page)
-    # Run All stops at the first exercise: the stub's NotImplementedError, and nothing after it ran.
-    errors = tracebacks(page)
-    assert len(errors) == 1 and "NotImplementedError" in errors[0], errors
-    stub = code_cells(page).filter(has=page.locator(STDERR))
-    stub.screenshot(path=str(screenshot_dir / "student-02-stub-error.png"))
+    # Run All reaches the end: work not done yet prints one line, never a traceback.
+    assert tracebacks(page) == []
+    turn = cell_containing(page, "out_volume = params_shared = params_unshared = None")
+    assert output_text(turn).strip() == ("Your turn: write `out_volume`, `params_shared` and `params_unshared` "
+                                         "in this cell (not implemented yet)")
+    turn.screenshot(path=str(screenshot_dir / "student-02-your-turn.png"))
     # The explorer works in the release too (it is teaching material, not an exercise).
     cell_containing(page, "explore_conv(").locator(".cs231n-explorer-formula").wait_for()
 
     check = cell_containing(page, 'run_check("conv_forward_naive")')
+    text = output_text(check)
+    assert text.startswith("FAIL conv_forward_naive: [3x3 filters, stride 1, pad 1] not implemented yet (0/4)"), text
+    assert "write it in cs231n_cnn/layers/conv.py (02_conv_layer.ipynb)" in text
+    check.screenshot(path=str(screenshot_dir / "student-02-check-fail.png"))
+
+    # Save the function, as an editor would (the repository's body in place of the stub's raise line),
+    # and run the same cell again in the same kernel.
+    conv = release_lab.notebook_dir.parent / "cs231n_cnn" / "layers" / "conv.py"
+    solution = (Path(__file__).resolve().parents[2] / "cs231n_cnn" / "layers" / "conv.py").read_text()
+    start = solution.index("def conv_forward_naive(")
+    body = solution[solution.index("### BEGIN SOLUTION\n", start) + len("### BEGIN SOLUTION\n"):
+                    solution.index("### END SOLUTION", start)]
+    body = body[:body.rfind("\n") + 1]                 # whole lines: not the END marker's indentation
+    released = conv.read_text()
+    stub = re.search(r"^ *raise NotImplementedError\(\"conv_forward_naive is not implemented yet[^\n]*\n",
+                     released[released.index("def conv_forward_naive("):], re.M).group(0)
+    conv.write_text(released.replace(stub, body, 1))
     check.locator(".jp-InputArea").click()
     page.keyboard.press("Shift+Enter")
-    check.locator(".jp-OutputArea-output").first.wait_for(timeout=60_000)
+    expect(check.locator(".jp-OutputArea")).to_have_text("PASS conv_forward_naive 4/4", timeout=60_000)
     wait_idle(page)
-    text = output_text(check)
-    assert text.startswith("FAIL conv_forward_naive"), text
-    assert not tracebacks(page)[1:], "the check reports FAIL, it does not raise"
-    check.screenshot(path=str(screenshot_dir / "student-02-check-fail.png"))
+    assert tracebacks(page) == []
+    check.screenshot(path=str(screenshot_dir / "student-02-check-pass.png"))
