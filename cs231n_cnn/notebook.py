@@ -3,12 +3,12 @@
 It makes the learner's loop work in a running kernel:
 
 * **Edits reach the kernel.** Before every cell, a library module whose file changed is
-  reloaded from its source and its functions and classes are updated in place, so the names
-  other modules and the notebook imported before run the new code
-  (:mod:`cs231n_cnn.livesource`). So after saving ``cs231n_cnn/layers/conv.py`` the next check cell and
-  the next demo cell run the new code, with or without ``%autoreload 2``. A file that cannot
-  be loaded (a syntax error) is reported in one line and the kernel keeps the version
-  saved before; :func:`cs231n_cnn.grading.run_check` says so on its FAIL line too.
+  reloaded from its source and its functions and classes are updated in place
+  (:mod:`cs231n_cnn.livesource`): after saving ``cs231n_cnn/layers/conv.py``, the next check
+  cell and the next demo cell run the new code, through whatever names other modules and
+  the notebook imported before, with or without ``%autoreload 2``. A file that cannot be
+  loaded (a syntax error) is reported in one line and the kernel keeps the version saved
+  before; :func:`cs231n_cnn.grading.run_check` says so on its line too.
 
 * **Run All reaches the end.** A cell stopped by a piece of work that is not done yet prints
   one line instead of a traceback and completes without error: a library stub (a
@@ -46,6 +46,7 @@ class _State:
 
 def _not_done_yet(exc: BaseException, shell) -> bool:
     """Is ``exc`` work not done yet: a stub of this package or of the cell, or missing data?"""
+    # Looked up, not imported: if the data package was never imported, it raised nothing.
     data_missing = getattr(sys.modules.get(f"{__package__}.data"), "DatasetMissingError", None)
     if data_missing is not None and isinstance(exc, data_missing):
         return True
@@ -72,7 +73,7 @@ def stop_line(exc: BaseException) -> str:
 
 
 def _bound_names(tree: ast.AST) -> set[str]:
-    """Names a cell sets at its top level (assignments, imports, defs, loops, with)."""
+    """Names a cell sets anywhere in it (assignments, imports, defs, loops, with): the conservative side."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -85,7 +86,7 @@ def _bound_names(tree: ast.AST) -> set[str]:
 
 
 def _read_before_set(tree: ast.Module) -> set[str]:
-    """Top-level names a cell reads before (or without) setting them itself."""
+    """Names a cell reads before (or without) setting them itself."""
     first_store: dict[str, tuple[int, int]] = {}
     loads: list[tuple[str, tuple[int, int]]] = []
     for node in ast.walk(tree):
