@@ -224,19 +224,25 @@ def test_float32_conv_backward_of_zeros_fails_the_backward_part(monkeypatch):
 
 # ------------------------------------------------------------------ the model exercises: forged params, lazy models
 
-class PrivateCopyConvNet(models.ThreeLayerConvNet):
-    """Reports ``params`` but computes with a copy taken at construction: what the check sets is ignored."""
+def private_copy(model_class, real_loss):
+    """``model_class`` reporting ``params`` but computing with a copy taken at construction: what a check sets is ignored."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._own = {k: v.copy() for k, v in self.params.items()}
+    class PrivateCopy(model_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._own = {k: v.copy() for k, v in self.params.items()}
 
-    def loss(self, X, y=None):
-        shown, self.params = self.params, self._own
-        try:
-            return REAL_LOSS(self, X, y)
-        finally:
-            self.params = shown
+        def loss(self, X, y=None):
+            shown, self.params = self.params, self._own
+            try:
+                return real_loss(self, X, y)
+            finally:
+                self.params = shown
+
+    return PrivateCopy
+
+
+PrivateCopyConvNet = private_copy(models.ThreeLayerConvNet, REAL_LOSS)
 
 
 class Log10Net:
@@ -265,19 +271,7 @@ def test_a_model_that_reports_log10_and_zero_gradients_scores_zero(monkeypatch, 
     assert result.score == 0, result.report()
 
 
-class PrivateCopyFCNet(models.FullyConnectedNet):
-    """As :class:`PrivateCopyConvNet`: computes with the parameters it drew itself, whatever is set."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._own = {k: v.copy() for k, v in self.params.items()}
-
-    def loss(self, X, y=None):
-        shown, self.params = self.params, self._own
-        try:
-            return REAL_FC_LOSS(self, X, y)
-        finally:
-            self.params = shown
+PrivateCopyFCNet = private_copy(models.FullyConnectedNet, REAL_FC_LOSS)
 
 
 def test_a_fully_connected_net_that_ignores_the_parameters_it_is_given_scores_zero(monkeypatch):
