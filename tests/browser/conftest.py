@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 from ci_steps import asked_for, unavailable
+from pages import new_page
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,13 +80,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
+    with new_page(browser, viewport={"width": 1400, "height": 1000}) as page:
         yield page
-    finally:
-        context.close()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from glyphs import CSS_PX_PER_PT, em_from_ink, ink_height, read_png, text_boxes
+from pages import new_page
 from test_jupyterlab import cell_containing, open_notebook, run_all_cells, tracebacks, wait_idle
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
@@ -28,13 +29,8 @@ NUMBER = re.compile(r"-?\d+")
 
 @pytest.fixture
 def hidpi_page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=DPR)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
+    with new_page(browser, viewport={"width": 1440, "height": 900}, device_scale_factor=DPR) as page:
         yield page
-    finally:
-        context.close()
 
 
 def horse_image():
