@@ -227,6 +227,166 @@ def sgd_step(w, dw, lr):
     return w - lr * dw
 
 
+# Known mistakes in the update rules (cs231n_cnn.grading.mistakes): each a wrong one-step rule with the
+# right rule's signature, applied for the same two steps as the right one. Descriptions: what the code
+# did, then the fix.
+
+def _momentum_flipped(w, dw, v, lr, mu):
+    v = mu * v + lr * dw
+    return w + v, v
+
+
+def _momentum_velocity_after(w, dw, v, lr, mu):
+    return w + v, mu * v - lr * dw
+
+
+def _momentum_torch_style(w, dw, v, lr, mu):
+    v = mu * v + dw
+    return w - lr * v, v
+
+
+def _momentum_no_lr(w, dw, v, lr, mu):
+    v = mu * v - dw
+    return w + v, v
+
+
+def _nesterov_sign_of_lookback(w, dw, v, lr, mu):
+    v_prev = v
+    v = mu * v - lr * dw
+    return w + mu * v_prev + (1 + mu) * v, v
+
+
+def _nesterov_without_one_plus(w, dw, v, lr, mu):
+    v_prev = v
+    v = mu * v - lr * dw
+    return w - mu * v_prev + mu * v, v
+
+
+def _rmsprop_decay_swapped(w, dw, cache, lr, rho, eps):
+    return rmsprop_step(w, dw, cache, lr, 1 - rho, eps)
+
+
+def _rmsprop_eps_inside(w, dw, cache, lr, rho, eps):
+    cache = rho * cache + (1 - rho) * dw ** 2
+    return w - lr * dw / np.sqrt(cache + eps), cache
+
+
+def _rmsprop_no_sqrt(w, dw, cache, lr, rho, eps):
+    cache = rho * cache + (1 - rho) * dw ** 2
+    return w - lr * dw / (cache + eps), cache
+
+
+def _rmsprop_gradient_not_squared(w, dw, cache, lr, rho, eps):
+    cache = rho * cache + (1 - rho) * np.abs(dw)
+    return w - lr * dw / (np.sqrt(cache) + eps), cache
+
+
+def _adam(w, dw, m, v, t, lr, b1, b2, eps, *, correct=True, t_before=False, eps_inside=False, swap1=False,
+          swap2=False, advance=True):
+    """Adam with one thing changed: no bias correction, the old t, eps inside the root, a decay swapped."""
+    t_new = t + 1 if advance else t
+    tc = t if t_before else t + 1
+    m = (1 - b1) * m + b1 * dw if swap1 else b1 * m + (1 - b1) * dw
+    v = (1 - b2) * v + b2 * dw ** 2 if swap2 else b2 * v + (1 - b2) * dw ** 2
+    mt, vt = (m / (1 - b1 ** tc), v / (1 - b2 ** tc)) if correct else (m, v)
+    step = mt / np.sqrt(vt + eps) if eps_inside else mt / (np.sqrt(vt) + eps)
+    return w - lr * step, m, v, t_new
+
+
+_UPDATE_MISTAKES = {
+    "sgd": {
+        "the update's sign is flipped: next_w = w + learning_rate * dw (a step up the gradient)"
+        "\nfix: next_w = w - learning_rate * dw": lambda w, dw, lr: (w + lr * dw,),
+        "the learning rate is not used: next_w = w - dw"
+        "\nfix: next_w = w - config['learning_rate'] * dw": lambda w, dw, lr: (w - dw,),
+    },
+    "sgd_momentum": {
+        "the update's sign is flipped: v = momentum * v + learning_rate * dw"
+        "\nfix: v = momentum * v - learning_rate * dw, then next_w = w + v": _momentum_flipped,
+        "next_w uses the old velocity: next_w = w + v before v is updated"
+        "\nfix: update v = momentum * v - learning_rate * dw first, then next_w = w + v": _momentum_velocity_after,
+        "the learning rate scales the velocity, not the gradient (v = momentum * v + dw; next_w = w - learning_rate"
+        " * v, PyTorch's form)\nfix: the notes' form: v = momentum * v - learning_rate * dw; next_w = w + v":
+        _momentum_torch_style,
+        "the learning rate is not used: v = momentum * v - dw"
+        "\nfix: v = momentum * v - learning_rate * dw": _momentum_no_lr,
+        "the velocity is the Nesterov update's (next_w = w - momentum * v_prev + (1 + momentum) * v), not plain "
+        "momentum's\nfix: plain momentum: v = momentum * v - learning_rate * dw; next_w = w + v":
+        lambda w, dw, v, lr, mu: nesterov_step(w, dw, v, lr, mu),
+    },
+    "nesterov": {
+        "this is plain momentum (next_w = w + v), not Nesterov's look-ahead"
+        "\nfix: next_w = w - momentum * v_prev + (1 + momentum) * v, with v_prev the velocity before the update":
+        lambda w, dw, v, lr, mu: sgd_momentum_step(w, dw, v, lr, mu),
+        "the sign of momentum * v_prev is flipped: next_w = w + momentum * v_prev + (1 + momentum) * v"
+        "\nfix: next_w = w - momentum * v_prev + (1 + momentum) * v": _nesterov_sign_of_lookback,
+        "the new velocity is weighted by momentum, not 1 + momentum: next_w = w - momentum * v_prev + momentum * v"
+        "\nfix: next_w = w - momentum * v_prev + (1 + momentum) * v": _nesterov_without_one_plus,
+        "the update's sign is flipped: v = momentum * v + learning_rate * dw"
+        "\nfix: v = momentum * v - learning_rate * dw":
+        lambda w, dw, v, lr, mu: nesterov_step(w, -dw, v, lr, mu),
+    },
+    "rmsprop": {
+        "decay_rate and 1 - decay_rate are swapped: cache = (1 - decay_rate) * cache + decay_rate * dw**2"
+        "\nfix: cache = decay_rate * cache + (1 - decay_rate) * dw**2": _rmsprop_decay_swapped,
+        "epsilon is inside the square root: dw / np.sqrt(cache + epsilon)"
+        "\nfix: dw / (np.sqrt(cache) + epsilon)": _rmsprop_eps_inside,
+        "the square root is missing: dw / (cache + epsilon)"
+        "\nfix: dw / (np.sqrt(cache) + epsilon)": _rmsprop_no_sqrt,
+        "the cache accumulates |dw|, not dw**2"
+        "\nfix: cache = decay_rate * cache + (1 - decay_rate) * dw**2": _rmsprop_gradient_not_squared,
+        "the update's sign is flipped: next_w = w + learning_rate * dw / (np.sqrt(cache) + epsilon)"
+        "\nfix: next_w = w - learning_rate * dw / (np.sqrt(cache) + epsilon)":
+        lambda w, dw, c, lr, rho, eps: (2 * w - rmsprop_step(w, dw, c, lr, rho, eps)[0],
+                                        rmsprop_step(w, dw, c, lr, rho, eps)[1]),
+    },
+    "adam": {
+        "no bias correction: m and v are used as they are"
+        "\nfix: mt = m / (1 - beta1**t), vt = v / (1 - beta2**t), with t already incremented":
+        lambda *a: _adam(*a, correct=False),
+        "the bias correction uses the old t (t is incremented after use)"
+        "\nfix: t = t + 1 first, then mt = m / (1 - beta1**t), vt = v / (1 - beta2**t)":
+        lambda *a: _adam(*a, t_before=True),
+        "epsilon is inside the square root: mt / np.sqrt(vt + epsilon)"
+        "\nfix: mt / (np.sqrt(vt) + epsilon)": lambda *a: _adam(*a, eps_inside=True),
+        "beta1 and 1 - beta1 are swapped: m = (1 - beta1) * m + beta1 * dw"
+        "\nfix: m = beta1 * m + (1 - beta1) * dw": lambda *a: _adam(*a, swap1=True),
+        "beta2 and 1 - beta2 are swapped: v = (1 - beta2) * v + beta2 * dw**2"
+        "\nfix: v = beta2 * v + (1 - beta2) * dw**2": lambda *a: _adam(*a, swap2=True),
+        "t is not stored back in config (every step corrects with the same t)"
+        "\nfix: t = config['t'] + 1, then config['t'] = t": lambda *a: _adam(*a, advance=False),
+    },
+}
+
+
+def update_mistakes(rule, w, dws, state, hyper):
+    """The known mistakes of update ``rule`` after one step per gradient in ``dws`` from ``w`` and ``state``.
+
+    ``state`` is the list of state values in the rule's order (velocity;
+    cache; m, v, t), ``hyper`` its hyperparameters. Returns ``{description:
+    [next_w, *state]}``, the same layout for every mistake.
+    """
+    found = {}
+    for description, step in _UPDATE_MISTAKES[rule].items():
+        cur_w, cur = w, list(state)
+        for dw in dws:
+            cur_w, *cur = step(cur_w, dw, *cur, *hyper)
+        found[description] = [cur_w, *cur]
+    if rule in _ONE_STATE:
+        # The state computed but not written back: every step starts from the state the check gave.
+        right = {"sgd_momentum": sgd_momentum_step, "nesterov": nesterov_step, "rmsprop": rmsprop_step}[rule]
+        cur_w = w
+        for dw in dws:
+            cur_w, new = right(cur_w, dw, *state, *hyper)
+        name, var = _ONE_STATE[rule]
+        found[f"the new {name} is not stored in config, so every step starts from the old one"
+              f"\nfix: config['{name}'] = {var} after computing it"] = [cur_w, state[0]]
+    return found
+
+
+_ONE_STATE = {"sgd_momentum": ("velocity", "v"), "nesterov": ("velocity", "v"), "rmsprop": ("cache", "cache")}
+
+
 def l2_pool_backward(x, dout, ph, pw, stride):
     """L2-pool gradient by loops: ``dout * x / norm`` per window, 0 for a window whose norm is 0.
 

@@ -62,18 +62,30 @@ def _slice_text(name: str, ndim: int, axis: int, index: str) -> str:
     return f"{name}[{', '.join(index if a == axis else ':' for a in range(ndim))}]"
 
 
-def _factor(k: float, values: str) -> str:
-    """``0.5x the expected values (a missing factor of 2?)``, ``-1x ...: the sign is flipped``."""
+def _factor(k: float, values: str, factors: dict | None = None) -> str:
+    """``0.5x the expected values (a missing factor of 2?)``, ``-1x ...: the sign is flipped``.
+
+    ``factors`` names the sizes a factor usually comes from (``{"N, the
+    batch size": 4}``); a factor equal to one of them says so.
+    """
     def whole(v):
         return abs(v - round(v)) <= 1e-6 * max(1.0, abs(v)) and round(v) != 0
+
+    def named(v):
+        for label, size in (factors or {}).items():
+            if abs(abs(v) - size) <= 1e-6 * max(1.0, size) and size not in (0, 1):
+                return f" = {label}"
+        return ""
 
     sign = ", and the sign is flipped" if k < 0 else ""
     if whole(k) and round(k) == -1:
         return f"-1x the expected {values}: the sign is flipped"
-    if whole(k):
-        return f"{int(round(k))}x the expected {values} (an extra factor of {abs(int(round(k)))}?{sign})"
-    if whole(1 / k):
-        return f"{k:.4g}x the expected {values} (a missing factor of {abs(int(round(1 / k)))}?{sign})"
+    if whole(k) or named(k):
+        n = int(round(abs(k))) if whole(k) else f"{abs(k):.4g}"
+        return f"{k:.4g}x the expected {values} (an extra factor of {n}{named(k)}?{sign})"
+    if whole(1 / k) or named(1 / k):
+        n = int(round(abs(1 / k))) if whole(1 / k) else f"{abs(1 / k):.4g}"
+        return f"{k:.4g}x the expected {values} (a missing factor of {n}{named(1 / k)}?{sign})"
     return f"{k:.4g}x the expected {values}"
 
 
@@ -129,6 +141,58 @@ def _shifted(name: str, g, e, tol) -> str | None:
     return None
 
 
+def _permuted(name: str, g, e, tol) -> str | None:
+    """Headline if ``g`` holds the values of ``e`` in other places (and is not ``e`` with its axes swapped)."""
+    if g.size < 4 or np.ptp(e) == 0:
+        return None
+    gs, es = np.sort(g, axis=None), np.sort(e, axis=None)
+    if not _matches(gs, es, tol):
+        return None
+    moved = int(np.sum(relative_error(g, e) > max(tol, 1e-9)))
+    return (f"{name} holds the expected values, but {moved} of {g.size} are in other places, not in an order "
+            f"a swap of axes gives: a reshape where a transpose was needed (e.g. NCHW reshaped to (-1, C) "
+            f"without moving C last), or mixed-up indices?")
+
+
+def _offset_along(name: str, g, e, tol) -> str | None:
+    """Headline if ``g - e`` is one constant, or one constant per index of one axis (a missing or misplaced bias)."""
+    d = g - e
+    if g.size < 2 or not np.any(d):
+        return None
+    c = float(d.mean())
+    if _matches(g, e + c, tol):
+        return (f"{name} is the expected values plus {c:.4g} everywhere (a constant added or left out: "
+                f"a bias or an offset?)")
+    if g.ndim < 2:
+        return None
+    for axis in range(g.ndim):
+        if g.shape[axis] < 2:
+            continue
+        others = tuple(a for a in range(g.ndim) if a != axis)
+        per = d.mean(axis=others, keepdims=True)
+        if _matches(g, e + per, tol):
+            shown = ", ".join(f"{v:.4g}" for v in per.ravel()[:4]) + (", ..." if per.size > 4 else "")
+            index = _slice_text(name, g.ndim, axis, "i")
+            return (f"{name} - expected is one constant for each index i along axis {axis} ({shown}): "
+                    f"{index} is off by the same amount everywhere, as when a bias is left out or added "
+                    f"along the wrong axis")
+    return None
+
+
+def _step_factor(name: str, g, e, base, tol, factors) -> str | None:
+    """Headline if the step ``g - base`` is a constant multiple of the expected step ``e - base``."""
+    base_name, w = base
+    gs, es = g - w, e - w
+    if not np.any(es):
+        return None
+    if not np.any(gs):
+        return f"the step {name} - {base_name} is zero: {name} equals {base_name} (the update was not applied?)"
+    k = _constant_factor(gs, es, tol)
+    if k is None:
+        return None
+    return f"the step {name} - {base_name} is {_factor(k, 'step', factors)}"
+
+
 def _where_wrong(wrong: np.ndarray) -> str | None:
     """A detail line if the wrong elements sit at only some indices of one axis (e.g. the borders)."""
     if wrong.ndim == 0 or wrong.all():
@@ -150,8 +214,14 @@ def _where_wrong(wrong: np.ndarray) -> str | None:
     return f"the wrong elements all have index {shown} along axis {axis} (of size {n}){edges}"
 
 
-def values_message(name: str, g, e, err, tol: float, atol: float) -> str:
-    """The message for values that are not close enough (same shape, all finite)."""
+def values_message(name: str, g, e, err, tol: float, atol: float, *, step_from: tuple | None = None,
+                   factors: dict | None = None) -> str:
+    """The message for values that are not close enough (same shape, all finite).
+
+    ``step_from=(name, w)``: ``g`` is an update of ``w``, and the factor and
+    sign tests also look at the step ``g - w``. ``factors``: sizes a
+    factor is named after (see :func:`_factor`).
+    """
     idx = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
     got_text, expected_text = _num_pair(g[idx], e[idx])
     worst = f"{element_text(name, idx)} = {got_text}, expected {expected_text}"
@@ -160,12 +230,16 @@ def values_message(name: str, g, e, err, tol: float, atol: float) -> str:
     tolerance = f"{name}: max relative error {float(err.max()):.1e} > {tol:.0e}"
     details = []
     k = None
-    if not np.any(g) and np.any(e):
+    step = _step_factor(name, g, e, step_from, tol, factors) if step_from is not None else None
+    if step:
+        headline = step
+    elif not np.any(g) and np.any(e):
         headline = f"{name} is all zeros (not implemented yet, or never written or accumulated?)"
     elif (k := _constant_factor(g, e, tol)) is not None:
-        headline = f"{name} is {_factor(k, 'values' if size > 1 else 'value')}"
+        headline = f"{name} is {_factor(k, 'values' if size > 1 else 'value', factors)}"
     else:
-        headline = _axes_swapped(name, g, e, tol) or _shifted(name, g, e, tol)
+        headline = (_axes_swapped(name, g, e, tol) or _shifted(name, g, e, tol) or _permuted(name, g, e, tol)
+                    or _offset_along(name, g, e, tol))
     if headline is None:
         count = f" ({n_wrong} of {size} elements wrong)" if size > 1 else ""
         headline = f"{worst}{count}"
@@ -214,9 +288,17 @@ def shape_message(name: str, got: np.ndarray, shape: tuple, expected=None, tol: 
             if perm is not None:
                 details.append(f"it holds the expected values with the axes in the order {perm}: "
                                + ("transposed?" if e.ndim == 2 else "axes swapped?"))
-    if got.ndim == len(shape) == 4 and got.shape[:1] == shape[:1] and got.shape[2:] != shape[2:]:
+    headline = f"{name} has shape {got.shape}, expected {shape}"
+    gradient = name.startswith("d") and name[1:2].isalpha()
+    if got.ndim == len(shape) == 4 and got.shape[:2] == shape[:2] and gradient:
+        extra = {got.shape[2] - shape[2], got.shape[3] - shape[3]}
+        if len(extra) == 1 and (two_p := extra.pop()) > 0 and two_p % 2 == 0:
+            p = two_p // 2
+            headline += f": {name} still has the padding ({two_p} = 2 * pad more rows and columns)"
+            details.append(f"return the padded gradient without its border: {name}_padded[:, :, {p}:-{p}, {p}:-{p}]")
+    elif got.ndim == len(shape) == 4 and got.shape[:1] == shape[:1] and got.shape[2:] != shape[2:]:
         details.append(f"for a convolution or pooling layer the output size is {_CONV_FORMULA}")
-    return "\n".join([f"{name} has shape {got.shape}, expected {shape}", *details])
+    return "\n".join([headline, *details])
 
 
 def dtype_message(name: str, got: np.dtype, want: np.dtype) -> str:

@@ -84,6 +84,7 @@ from .diagnose import (
     shape_message,
     values_message,
 )
+from .mistakes import Site, eager, matching, report, variants_of
 from .student import CHECK_UNMODIFIED, StudentError
 
 __all__ = ["check", "Check", "CheckFailure", "FollowOnFailure", "Tester", "PartResult", "CheckResult", "REGISTRY",
@@ -380,16 +381,46 @@ class Tester:
             raise CheckFailure(dtype_message(name, got.dtype, np.dtype(dtype)))
         return got
 
-    def assert_close(self, got, expected, *, tol: float = 1e-7, name: str = "result", atol: float = 0.0) -> float:
+    def assert_close(self, got, expected, *, tol: float = 1e-7, name: str = "result", atol: float = 0.0,
+                     mistakes: Callable[[], dict] | None = None, step_from: tuple | None = None,
+                     factors: dict | None = None) -> float:
         """Relative error ``max |g - e| / max(1e-8, |g| + |e|)`` at most ``tol``.
 
         Elements with ``|g - e| <= atol`` count as equal. Returns the error.
         A failure names the worst element and any pattern it recognises
-        (constant factor, swapped axes, shift by one, zeros, NaN, shape).
+        (constant factor, swapped axes, shift by one, values moved, an offset
+        per index, zeros, NaN, shape).
+
+        ``mistakes``: a callable returning ``{description: array}``, the
+        results of known wrong versions on this part's inputs
+        (:mod:`.mistakes`); computed only when the comparison fails, and
+        the one the result matches becomes the headline. ``step_from=("w",
+        w)``: the result is an update of ``w``; factor and sign are also
+        tested on the step. ``factors``: sizes a factor is named after
+        (``{"N, the batch size": 4}``).
         """
         expected = np.asarray(expected)
+        collect, variants = eager(), None
+        if mistakes is not None and collect is not None:
+            variants = variants_of(mistakes)
+            collect(Site(name, expected.astype(np.float64), tuple(variants), tol, atol))
+        try:
+            return self._compare(got, expected, tol, name, atol, step_from, factors)
+        except CheckFailure as exc:
+            if mistakes is None or not (isinstance(got, np.ndarray) or _is_num(got)):
+                raise
+            g = np.asarray(got)
+            if g.dtype.kind not in "biuf":
+                raise
+            named = report(name, matching(g.astype(np.float64), variants if variants is not None
+                                          else variants_of(mistakes), expected.astype(np.float64), tol, atol))
+            if named is None:
+                raise
+            raise CheckFailure(f"{named}\n{exc}") from None
+
+    def _compare(self, got, expected, tol, name, atol, step_from, factors) -> float:
         if expected.ndim == 0 and not isinstance(got, np.ndarray):
-            if not (isinstance(got, (int, float)) and not isinstance(got, bool)):
+            if not _is_num(got):
                 raise CheckFailure(f"{name} should be a number, got {_describe(got)}")
             got = np.asarray(float(got))
         if type(got) is np.ndarray and got.shape != expected.shape:
@@ -402,7 +433,8 @@ class Tester:
         err = relative_error(g, e, atol)
         worst = float(err.max()) if err.size else 0.0
         if not worst <= tol:
-            raise CheckFailure(values_message(name, g, e, err, tol, atol))
+            base = None if step_from is None else (step_from[0], np.asarray(step_from[1], dtype=np.float64))
+            raise CheckFailure(values_message(name, g, e, err, tol, atol, step_from=base, factors=factors))
         return worst
 
     def assert_equal(self, got, expected, *, name: str = "result") -> None:

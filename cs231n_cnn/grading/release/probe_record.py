@@ -5,7 +5,8 @@ Run by :func:`~.references.memoize_references` in a fresh interpreter whose
 CHECKS_DIR (the release's, still with the real ``_reference.py``), wraps the
 public functions of ``_reference.py`` (read from its source) with a
 :class:`~cs231n_cnn.grading.memo.Recorder`, runs each public check in
-process, saves the recorded results to OUT_NPZ if nothing went wrong, and
+process (computing the known mistakes of every comparison, passed or not:
+:mod:`~cs231n_cnn.grading.mistakes`), saves the recorded results to OUT_NPZ if nothing went wrong, and
 prints its report as one line of JSON.
 """
 
@@ -42,6 +43,7 @@ def record_references(checks_dir, out) -> dict:
     from .. import InProcessStudent, load_checks, run_check_def
     from ..loader import PRIVATE_PACKAGE
     from ..memo import Recorder
+    from ..mistakes import computing_every_variant
     from .layout import REFERENCE
     from .references import reference_api
 
@@ -55,7 +57,9 @@ def record_references(checks_dir, out) -> dict:
         if chk.hidden:
             continue
         recorder.check = name
-        result = run_check_def(chk, InProcessStudent())
+        # Every comparison's known mistakes too, so that the release names them as the grader does.
+        with computing_every_variant():
+            result = run_check_def(chk, InProcessStudent())
         if recorder.errors:
             problems.append(f"cannot record the reference results: {recorder.errors[0]}")
             break
