@@ -812,3 +812,97 @@ def test_release_needs_a_checkout(tmp_path, release):
         repo_root(tmp_path)
     with pytest.raises(ReleaseError, match="is itself a student release"):
         repo_root(release)
+
+
+# --------------------------------------------------------------------------- known mistakes in the release
+
+FIRST_LINES = """
+import json, sys
+import pytest
+sys.path.insert(0, {bugs_dir!r})
+from named_bugs import all_bugs, patches
+from cs231n_cnn.grading import run_checks
+wanted = set({ids!r})
+out = {{}}
+for bug in all_bugs():
+    if bug.id not in wanted:
+        continue
+    mp = pytest.MonkeyPatch()
+    if {plant!r}:
+        for owner, name, fake in patches(bug.edits):
+            mp.setattr(owner, name, fake)
+    (result,) = run_checks([bug.check])
+    mp.undo()
+    out[bug.id] = result.line()
+print(json.dumps(out))
+"""
+
+
+def _first_lines(cwd: Path, env: dict, ids: list[str], plant: bool) -> dict[str, str]:
+    """``bug id -> result.line()`` of each bug's check, run in a fresh interpreter (planted in process if ``plant``)."""
+    script = FIRST_LINES.format(bugs_dir=str(REPO / "tests" / "unit"), ids=sorted(ids), plant=plant)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _named_bugs():
+    """The module ``tests/unit/named_bugs`` (the catalogue of planted bugs)."""
+    import importlib
+
+    sys.path.insert(0, str(REPO / "tests" / "unit"))
+    try:
+        return importlib.import_module("named_bugs")
+    finally:
+        sys.path.remove(str(REPO / "tests" / "unit"))
+
+
+def _public_bugs():
+    return [b for b in _named_bugs().all_bugs() if b.check in PUBLIC]
+
+
+@pytest.mark.slow
+def test_every_planted_bug_of_a_public_check_gets_the_graders_first_message_from_the_release(release, tmp_path):
+    # The release's checks replay recorded reference results, known mistakes included: every planted bug of a
+    # public check gets, word for word, the message the grader (the repository's checks) gives it.
+    bugs = _public_bugs()
+    assert len(bugs) >= 20
+    ids = [b.id for b in bugs]
+    grader = _first_lines(tmp_path, _env(PYTHONPATH=str(REPO)), ids, plant=True)
+    student = _first_lines(tmp_path, _env(PYTHONPATH=str(REPO), CS231N_CHECKS_DIR=str(release / "checks")), ids,
+                           plant=True)
+    differ = {i: (grader[i], student[i]) for i in ids if grader[i] != student[i]}
+    assert not differ, "\n\n".join(f"{i}:\n  grader:  {g}\n  release: {s}" for i, (g, s) in differ.items())
+    assert not [line for line in student.values() if "not recorded" in line or "internal error" in line]
+
+
+@pytest.mark.slow
+def test_bugs_planted_into_the_files_of_a_solved_release_get_the_graders_first_messages(release, tmp_path):
+    # Literally as a student would: the released files with the solution written in, one mistake made in the
+    # source, the release's own checks run. One bug per topic, and the issue's four examples.
+    plant_in_files = _named_bugs().plant_in_files
+    bugs = _public_bugs()
+    chosen, topics = [], set()
+    for bug in bugs:
+        topic = bug.edits[0].module
+        if bug.id in FILE_PLANTED or topic not in topics:
+            chosen.append(bug)
+            topics.add(topic)
+    student = _solved(release, tmp_path)
+    grader = _first_lines(tmp_path, _env(PYTHONPATH=str(REPO)), [b.id for b in chosen], plant=True)
+    for bug in chosen:
+        originals = {path: path.read_text(encoding="utf-8") for path in
+                     {student / Path(*e.module.split(".")).with_suffix(".py") for e in bug.edits}}
+        plant_in_files(student, list(bug.edits))
+        try:
+            got = _first_lines(student, _env(PYTHONPATH=str(student)), [bug.id], plant=False)[bug.id]
+        finally:
+            for path, text in originals.items():
+                path.write_text(text, encoding="utf-8")
+        assert got == grader[bug.id], f"{bug.id}:\n  grader:  {grader[bug.id]}\n  release: {got}"
+        assert bug.says in got.split("\n", 1)[0]
+
+
+# The issue's four examples (named in tests/unit/named_bugs), planted into the released files.
+FILE_PLANTED = ("momentum-sign", "adam-no-bias-correction")

@@ -11,7 +11,7 @@ what the code did and the fix) or only points at it.
 The same edit is planted two ways: in process, by re-running the edited
 source of the function in its module's namespace (:func:`planted`), and in
 a built student release, by editing the released file's text
-(:func:`plant_in_file`), so tests can compare what the grader and the
+(:func:`plant_in_files`), so tests can compare what the grader and the
 release say.
 """
 
@@ -24,7 +24,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Edit", "Bug", "planted", "patches", "plant_in_file", "all_bugs", "TOPICS"]
+__all__ = ["Edit", "Bug", "planted", "patches", "plant_in_files", "all_bugs", "TOPICS"]
 
 TOPICS = ("optim", "losses", "fc", "dropout", "norm", "conv", "local", "pool", "models", "training")
 
@@ -92,18 +92,24 @@ def patches(edits) -> list[tuple[object, str, object]]:
     return found
 
 
-def plant_in_file(root: Path, edit: Edit) -> Path:
-    """Make ``edit`` in the copy of its module under ``root`` (a solved release); return the file changed."""
-    relative = Path(*edit.module.split(".")).with_suffix(".py")
-    path = root / relative
-    text = path.read_text(encoding="utf-8")
-    module, owner, name = _owner_and_name(edit)
-    obj = vars(owner)[name] if isinstance(owner, type) else getattr(owner, name)
-    original = inspect.getsource(obj)
-    assert text.count(original) == 1, f"{edit.function} is not verbatim in {path}"
-    assert original.count(edit.old) == edit.count, f"{edit.old!r} is not {edit.count} time(s) in {edit.function}"
-    path.write_text(text.replace(original, original.replace(edit.old, edit.new)), encoding="utf-8")
-    return path
+def plant_in_files(root: Path, edits) -> list[Path]:
+    """Make ``edits`` in the copies of their modules under ``root`` (a solved release); return the files changed."""
+    changed = []
+    for edit in edits:
+        path = root / Path(*edit.module.split(".")).with_suffix(".py")
+        text = path.read_text(encoding="utf-8")
+        module, owner, name = _owner_and_name(edit)
+        obj = vars(owner)[name] if isinstance(owner, type) else getattr(owner, name)
+        original = inspect.getsource(obj)
+        # An earlier edit of this bug may have changed the function already: find it by its edited text.
+        for done in edits[:edits.index(edit)]:
+            if (done.module, done.function) == (edit.module, edit.function):
+                original = original.replace(done.old, done.new)
+        assert text.count(original) == 1, f"{edit.function} is not verbatim in {path}"
+        assert original.count(edit.old) == edit.count, f"{edit.old!r} is not {edit.count} time(s) in {edit.function}"
+        path.write_text(text.replace(original, original.replace(edit.old, edit.new)), encoding="utf-8")
+        changed.append(path)
+    return changed
 
 
 def all_bugs() -> list[Bug]:
