@@ -53,6 +53,66 @@ def test_a_constant_factor_is_named_with_the_worst_element(expected, factor, wor
     assert details[-1].startswith("dw: max relative error ")
 
 
+def test_a_factor_equal_to_a_named_size_says_which_size(expected):
+    with pytest.raises(CheckFailure) as info:
+        Tester(None, 0).assert_close(expected / 6, expected, name="dx", factors={"N, the batch size": 6})
+    assert str(info.value).split("\n")[0] == "dx is 0.1667x the expected values (a missing factor of 6 = N, the batch size?)"
+    with pytest.raises(CheckFailure) as info:
+        Tester(None, 0).assert_close(expected * 2.5, expected, name="dx", factors={"p, the keep probability": 2.5})
+    assert str(info.value).split("\n")[0] == "dx is 2.5x the expected values (an extra factor of 2.5 = p, the keep probability?)"
+
+
+def test_values_in_other_places_that_no_axis_swap_gives(expected):
+    # NCHW reshaped to (-1, C) without moving C last: every value is there, most in the wrong place.
+    got = expected.reshape(-1, 3).T.reshape(expected.shape)
+    headline = _failure(got, expected).split("\n")[0]
+    assert headline.startswith("out holds the expected values, but ")
+    assert "a reshape where a transpose was needed" in headline
+
+
+def test_one_offset_per_filter_is_a_missing_bias(expected, rng):
+    b = rng.standard_normal(3)
+    headline = _failure(expected - b[None, :, None, None], expected).split("\n")[0]
+    assert headline.startswith("out - expected is one constant for each index i along axis 1 (")
+    assert f"{-b[0]:.4g}" in headline and "a bias is left out or added along the wrong axis" in headline
+    assert _failure(expected + 0.25, expected).split("\n")[0].startswith("out is the expected values plus 0.25 everywhere")
+
+
+def test_the_step_of_an_update_is_tested_for_sign_and_factor(rng):
+    w, step = rng.standard_normal((3, 4)), 0.01 * rng.standard_normal((3, 4))
+    t = Tester(None, 0)
+    for got, words in [(w - step, "the step next_w - w is -1x the expected step: the sign is flipped"),
+                       (w + 2 * step, "the step next_w - w is 2x the expected step (an extra factor of 2?)"),
+                       (w, "the step next_w - w is zero: next_w equals w (the update was not applied?)")]:
+        with pytest.raises(CheckFailure) as info:
+            t.assert_close(got, w + step, tol=1e-10, name="next_w", step_from=("w", w))
+        assert str(info.value).split("\n")[0] == words
+
+
+def test_a_gradient_that_keeps_its_padding_says_so_instead_of_the_output_size_formula(rng):
+    msg = _failure(rng.standard_normal((2, 3, 7, 9)), rng.standard_normal((2, 3, 5, 7)), name="dx")
+    assert msg.split("\n") == ["dx has shape (2, 3, 7, 9), expected (2, 3, 5, 7): dx still has the padding "
+                               "(2 = 2 * pad more rows and columns)",
+                               "return the padded gradient without its border: dx_padded[:, :, 1:-1, 1:-1]"]
+
+
+def test_a_known_mistake_is_named_only_when_it_is_told_apart(expected):
+    wrong = expected * 1.5
+    mistakes = {"multiplied by 1.5\nfix: do not": wrong, "the same values, give or take\nfix: x": wrong + 1e-12,
+                "something else\nfix: y": expected + 1}
+    t = Tester(None, 0)
+    with pytest.raises(CheckFailure) as info:
+        t.assert_close(wrong, expected, name="out", mistakes=lambda: {"multiplied by 1.5\nfix: do not": wrong,
+                                                                     "something else\nfix: y": expected + 1})
+    assert str(info.value).split("\n")[:2] == ["out: multiplied by 1.5", "fix: do not"]
+    # Two variants within 100x the tolerance of each other: neither is named; the usual message stands.
+    with pytest.raises(CheckFailure) as info:
+        t.assert_close(wrong, expected, name="out", mistakes=lambda: mistakes)
+    assert str(info.value).split("\n")[0] == "out is 1.5x the expected values"
+    # Computed only for a failed comparison.
+    t.assert_close(expected, expected, name="out", mistakes=lambda: 1 / 0)
+
+
 def test_a_single_number_is_called_a_multiple_only_for_a_simple_factor():
     assert _failure(4 * 1.25, 1.25, name="loss").split("\n")[:2] == [
         "loss is 4x the expected value (an extra factor of 4?)", "loss = 5, expected 1.25"]
