@@ -72,3 +72,14 @@ def test_every_known_mistake_is_told_apart_from_the_right_result_and_the_others(
     close = [f"{s.name} ({v.what})" for s in sites for v in showing(list(s.variants), s.expected, s.tol, s.atol)
              if v not in separated(list(s.variants), s.expected, s.tol, s.atol)]
     assert not close, f"variants within {SEPARATION:g}x the tolerance of another result: {close}"
+
+
+def test_the_readmes_example_is_what_the_check_prints(monkeypatch):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    (bug,) = [b for b in BUGS if b.id == "momentum-sign"]
+    for owner, name, fake in patches(bug.edits):
+        monkeypatch.setattr(owner, name, fake)
+    (result,) = run_checks([bug.check])
+    assert f"```text\n{result.line()}\n```" in readme
