@@ -63,6 +63,86 @@ def lrn(x, size, alpha, beta, k):
     return out
 
 
+# Known mistakes of local response normalization (cs231n_cnn.grading.mistakes): each description says
+# what the code did, then the fix. The window of channel c is c - before ... c + after.
+
+def _lrn_variant(x, size, alpha, beta, k, *, before=None, after=None, divide=True, use_k=True, power=None):
+    """LRN forward by a loop over channels with one thing changed (window, alpha / size, k, the power)."""
+    before = size // 2 if before is None else before
+    after = (size - 1) // 2 if after is None else after
+    C = x.shape[1]
+    out = np.empty_like(x)
+    for c in range(C):
+        s = (x[:, max(0, c - before):min(C, c + after + 1)] ** 2).sum(axis=1)
+        scale = (k if use_k else 0.0) + (alpha / size if divide else alpha) * s
+        out[:, c] = x[:, c] * scale ** (-beta if power is None else power)
+    return out
+
+
+def lrn_mistakes(x, size, alpha, beta, k):
+    """``{description: out}`` of the common wrong LRN forward passes on ``x`` (N, C, H, W)."""
+    window = "c - size//2 ... c + (size-1)//2 (zeros outside 0..C-1)"
+    return {
+        "alpha is not divided by size: scale = k + alpha * (sum of x**2 over the window)"
+        "\nfix: scale = k + alpha / size * (the window sum), PyTorch's definition (the AlexNet paper's alpha "
+        "is alpha / size here)": _lrn_variant(x, size, alpha, beta, k, divide=False),
+        "k is missing: scale = alpha / size * (the window sum)"
+        "\nfix: scale = k + alpha / size * (the window sum)": _lrn_variant(x, size, alpha, beta, k, use_k=False),
+        "the power's sign is flipped: out = x * scale**beta"
+        "\nfix: out = x * scale**(-beta), i.e. x divided by scale**beta":
+        _lrn_variant(x, size, alpha, beta, k, power=beta),
+        "beta is not used: out = x / scale"
+        "\nfix: out = x / scale**beta": _lrn_variant(x, size, alpha, beta, k, power=-1.0),
+        "the window is not centred on channel c: it runs from c to c + size - 1"
+        f"\nfix: the window of channel c is {window}": _lrn_variant(x, size, alpha, beta, k, before=0,
+                                                                    after=size - 1),
+        "the window reaches (size-1)//2 channels back and size//2 forward: mirrored, which an even size shows"
+        f"\nfix: the window of channel c is {window}, one channel further back for an even size":
+        _lrn_variant(x, size, alpha, beta, k, before=(size - 1) // 2, after=size // 2),
+        "the window has size//2 channels on each side: size + 1 channels for an even size"
+        f"\nfix: the window of channel c is the size channels {window}":
+        _lrn_variant(x, size, alpha, beta, k, before=size // 2, after=size // 2),
+    }
+
+
+def _lrn_dx(x, dout, size, alpha, beta, k, *, coef=None, extra_power=1, mirrored=True, with_x=True, sign=-1):
+    """LRN's dx by loops over channels, with one term of the backward pass changed."""
+    C = x.shape[1]
+    scale = np.empty_like(x)
+    for c in range(C):
+        scale[:, c] = k + alpha / size * (x[:, max(0, c - size // 2):min(C, c + (size - 1) // 2 + 1)] ** 2).sum(axis=1)
+    through = dout * x * scale ** (-beta - extra_power)
+    back, ahead = ((size - 1) // 2, size // 2) if mirrored else (size // 2, (size - 1) // 2)
+    window = np.empty_like(x)
+    for j in range(C):
+        window[:, j] = through[:, max(0, j - back):min(C, j + ahead + 1)].sum(axis=1)
+    coef = 2 * alpha * beta / size if coef is None else coef
+    return dout * scale ** (-beta) + sign * coef * (x if with_x else 1.0) * window
+
+
+def lrn_backward_mistakes(x, dout, size, alpha, beta, k):
+    """``{description: [dx]}`` of the common wrong LRN backward passes (x, dout of shape (N, C, H, W))."""
+    right = "dx_j = dout_j * s_j**(-beta) - (2*alpha*beta/size) * x_j * sum_{c: j in window(c)} dout_c * x_c * " \
+            "s_c**(-beta-1)"
+    return {
+        "the path through the window sum is missing: dx = dout * scale**(-beta), as if scale did not depend on x"
+        f"\nfix: {right}": [_lrn_dx(x, dout, size, alpha, beta, k, coef=0.0)],
+        "the window term has no factor 2 (the derivative of x**2 is 2x)"
+        f"\nfix: {right}": [_lrn_dx(x, dout, size, alpha, beta, k, coef=alpha * beta / size)],
+        "the window term's alpha is not divided by size"
+        f"\nfix: {right}": [_lrn_dx(x, dout, size, alpha, beta, k, coef=2 * alpha * beta)],
+        "the window term uses scale**(-beta), not scale**(-beta - 1)"
+        f"\nfix: {right}": [_lrn_dx(x, dout, size, alpha, beta, k, extra_power=0)],
+        "the window term is not multiplied by x_j"
+        f"\nfix: {right}": [_lrn_dx(x, dout, size, alpha, beta, k, with_x=False)],
+        "the window term is added, not subtracted"
+        f"\nfix: {right}": [_lrn_dx(x, dout, size, alpha, beta, k, sign=1)],
+        "the backward window sum reuses the forward window (size//2 back, (size-1)//2 forward), which an even "
+        "size shows\nfix: channel j gets the outputs c whose window holds it, j - (size-1)//2 <= c <= j + size//2 "
+        "(the forward padding mirrored)": [_lrn_dx(x, dout, size, alpha, beta, k, mirrored=False)],
+    }
+
+
 def softmax_loss(x, y):
     """Mean cross-entropy, computed in float64 with logsumexp."""
     shifted = x - x.max(axis=1, keepdims=True)
@@ -185,6 +265,427 @@ def spatial_groupnorm(x, gamma, beta, G, eps=1e-5):
             var = ((v - mean) ** 2).mean()
             out[n, g * size:(g + 1) * size] = (v - mean) / np.sqrt(var + eps)
     return gamma * out + beta
+
+
+# Known mistakes of the normalization layers (cs231n_cnn.grading.mistakes). Each ``*_mistakes`` function
+# takes only inputs a check chose and the ids of the mistakes wanted on that input (a check asks only for
+# those that can show there, and that stay told apart), and returns ``{description: result}`` where a
+# description is what the code did, then the fix. Backward ones return ``[dx, dgamma, dbeta]`` with None
+# for a gradient the mistake leaves right.
+
+def _stats(v, axis, *, ddof=0, center=True):
+    """Mean and variance of ``v`` over ``axis`` (kept), the variance with ``ddof`` or uncentred."""
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    n = int(np.prod([v.shape[a] for a in axes]))
+    mean = v.sum(axis=axes, keepdims=True) / n
+    if center:
+        var = ((v - mean) ** 2).sum(axis=axes, keepdims=True) / (n - ddof)
+    else:
+        var = (v ** 2).sum(axis=axes, keepdims=True) / n
+    return mean, var
+
+
+def _standardize(v, mean, var, eps, *, eps_at="inside", root=True):
+    """``(v - mean) / sqrt(var + eps)``, or eps outside the root / left out, or no root at all."""
+    if not root:
+        return (v - mean) / (var + eps)
+    if eps_at == "outside":
+        return (v - mean) / (np.sqrt(var) + eps)
+    return (v - mean) / np.sqrt(var + (eps if eps_at == "inside" else 0.0))
+
+
+# What each forward mistake changes: keyword arguments of _stats and _standardize, or the affine step.
+_NORM_HOW = {
+    "unbiased": ({"ddof": 1}, {}),
+    "uncentred_var": ({"center": False}, {}),
+    "eps_outside": ({}, {"eps_at": "outside"}),
+    "no_eps": ({}, {"eps_at": "none"}),
+    "no_sqrt": ({}, {"root": False}),
+}
+_AFFINE = {
+    "swapped_affine": lambda xh, gamma, beta: beta * xh + gamma,
+    "no_affine": lambda xh, gamma, beta: xh,
+    "no_beta": lambda xh, gamma, beta: gamma * xh,
+}
+
+
+def _norm_texts(var, where):
+    """The descriptions of the mistakes every normalization layer shares; ``where`` names its statistics."""
+    right = "x_hat = (x - mean) / np.sqrt(var + eps)"
+    return {
+        "unbiased": f"the variance is unbiased (ddof=1, divided by the count - 1)\nfix: the biased variance "
+                    f"{var} (divided by the count, as in the paper)",
+        "uncentred_var": f"the variance is the mean of x**2: the mean is not subtracted first\nfix: "
+                         f"var = ((x - mean)**2).mean(...) over {where}",
+        "eps_outside": f"eps is added outside the square root: (x - mean) / (np.sqrt(var) + eps)\nfix: {right}",
+        "no_eps": f"eps is not used: (x - mean) / np.sqrt(var)\nfix: {right}",
+        "no_sqrt": f"x - mean is divided by the variance, not the standard deviation: (x - mean) / (var + eps)"
+                   f"\nfix: {right}",
+        "swapped_affine": "gamma and beta are swapped: out = beta * x_hat + gamma\nfix: out = gamma * x_hat + beta",
+        "no_affine": "gamma and beta are not applied after normalizing: out = x_hat (scaling before normalizing "
+                     "is undone by it)\nfix: out = gamma * x_hat + beta, after normalizing",
+        "no_beta": "beta is not added: out = gamma * x_hat\nfix: out = gamma * x_hat + beta",
+        "eps_ignored": "norm_param['eps'] is not used: eps is always 1e-5\nfix: eps = the param dict's 'eps' "
+                       "(1e-5 only when it has none)",
+    }
+
+
+def _norm_variant(x, gamma, beta, eps, key, axis, *, mean=None, var=None):
+    """One forward mistake ``key`` of _NORM_HOW / _AFFINE / eps_ignored, statistics over ``axis`` (or given)."""
+    stats_kw, std_kw = _NORM_HOW.get(key, ({}, {}))
+    if mean is None:
+        mean, var = _stats(x, axis, **stats_kw)
+    xh = _standardize(x, mean, var, 1e-5 if key == "eps_ignored" else eps, **std_kw)
+    return _AFFINE.get(key, lambda xh, gamma, beta: gamma * xh + beta)(xh, gamma, beta)
+
+
+def batchnorm_mistakes(x, gamma, beta, eps, which, running_mean=None, running_var=None, momentum=0.9):
+    """``{description: out}`` of the wrong batch norm forward passes ``which`` on x (N, D).
+
+    Train mode (batch statistics) unless ``running_mean`` and ``running_var``
+    are given (test mode). Ids: those of _NORM_HOW and _AFFINE,
+    ``running_in_train`` (train mode normalizes with the updated running
+    averages, from zeros) and ``batch_in_test``.
+    """
+    texts = _norm_texts("x.var(axis=0)", "axis 0")
+    texts["running_in_train"] = (
+        "train mode normalizes with the updated running averages, not the batch's own mean and variance"
+        "\nfix: train mode: x_hat = (x - mean) / np.sqrt(var + eps) with the batch's statistics; running_mean "
+        "and running_var are for test mode")
+    texts["batch_in_test"] = (
+        "test mode normalizes with the batch's mean and variance, not running_mean and running_var"
+        "\nfix: test mode: x_hat = (x - running_mean) / np.sqrt(running_var + eps)")
+    test = running_mean is not None
+    found = {}
+    for key in which:
+        if key == "running_in_train":
+            mean, var = _stats(x, 0)
+            out = _norm_variant(x, gamma, beta, eps, "", 0, mean=(1 - momentum) * mean, var=(1 - momentum) * var)
+        elif key == "batch_in_test":
+            out = _norm_variant(x, gamma, beta, eps, "", 0)
+        elif test:
+            stats_kw = _NORM_HOW.get(key, ({}, {}))[0]
+            if stats_kw:
+                raise ValueError(f"{key} is a mistake of the batch statistics, which test mode does not use")
+            out = _norm_variant(x, gamma, beta, eps, key, 0, mean=running_mean, var=running_var)
+        else:
+            out = _norm_variant(x, gamma, beta, eps, key, 0)
+        found[texts[key]] = out
+    return found
+
+
+def _bn_dx(xh, std, g, axis, *, mean_term=True, var_term=1.0):
+    """Batch/layer/group norm's dx in closed form, means over ``axis``; a term can be left out or scaled."""
+    dx = g - (g.mean(axis=axis, keepdims=True) if mean_term else 0.0)
+    return (dx - var_term * xh * (g * xh).mean(axis=axis, keepdims=True)) / std
+
+
+def _dx_texts(where):
+    right = f"dx = (g - g.mean({where}) - x_hat * (g * x_hat).mean({where})) / std, with g = dout * gamma"
+    return right, {
+        "no_var_term": f"the variance term is missing: dx = (g - g.mean({where})) / std, as if the variance did "
+                       f"not depend on x\nfix: {right}",
+        "no_mean_term": f"the mean term is missing: dx = (g - x_hat * (g * x_hat).mean({where})) / std, as if the "
+                        f"mean did not depend on x\nfix: {right}",
+        "constant_stats": "the mean and variance are treated as constants: dx = dout * gamma / std (the "
+                          f"test-mode gradient)\nfix: {right}",
+        "var_term_doubled": "the variance term is twice too large (the 1/2 of d(var + eps)**(-1/2) is lost)"
+                            f"\nfix: {right}",
+        "no_gamma": f"gamma is left out of dx: g = dout, not dout * gamma\nfix: {right}",
+        "no_std": f"dx is not divided by std = np.sqrt(var + eps)\nfix: {right}",
+    }
+
+
+def _dx_variant(key, xh, std, g, dout, axis):
+    return {"no_var_term": lambda: _bn_dx(xh, std, g, axis, var_term=0.0),
+            "no_mean_term": lambda: _bn_dx(xh, std, g, axis, mean_term=False),
+            "constant_stats": lambda: g / std,
+            "var_term_doubled": lambda: _bn_dx(xh, std, g, axis, var_term=2.0),
+            "no_gamma": lambda: _bn_dx(xh, std, dout, axis),
+            "no_std": lambda: _bn_dx(xh, std, g, axis) * std}[key]()
+
+
+def batchnorm_backward_mistakes(x, gamma, eps, dout, which, running_mean=None, running_var=None):
+    """``{description: [dx, dgamma, dbeta]}`` of the wrong batch norm backward passes ``which``; x, dout (N, D).
+
+    Train mode unless the running statistics are given (test mode, whose
+    right ``dx`` is ``dout * gamma / std``). Ids: those of _dx_texts,
+    ``no_one_over_n`` and ``no_n_on_dout`` (the simplified form's factors),
+    ``test_train_formula``, and for dgamma, dbeta: ``dgamma_x``,
+    ``dgamma_mean``, ``dbeta_mean``, ``dgamma_axis1``, ``dbeta_axis1``.
+    """
+    N = x.shape[0]
+    mean, var = (_stats(x, 0) if running_mean is None else (running_mean, running_var))
+    std = np.sqrt(var + eps)
+    xh = (x - mean) / std
+    g = dout * gamma
+    right, texts = _dx_texts("axis=0")
+    texts.update({
+        "no_one_over_n": f"the 1/N is missing: dx = gamma / std * (N * dout - dbeta - x_hat * dgamma)\nfix: {right}, "
+                         "or in the simplified form (1 / N) * gamma / std * (N * dout - dbeta - x_hat * dgamma)",
+        "no_n_on_dout": "dout is not multiplied by N: dx = (1 / N) * gamma / std * (dout - dbeta - x_hat * dgamma)"
+                        "\nfix: dx = (1 / N) * gamma / std * (N * dout - dbeta - x_hat * dgamma)",
+        "test_train_formula": "test mode uses the train-mode dx, with terms through the batch mean and variance; "
+                              "in test mode they are constants\nfix: test mode: dx = dout * gamma / std",
+        "test_no_gamma": "gamma is left out of the test-mode dx\nfix: test mode: dx = dout * gamma / std",
+        "dgamma_x": "dgamma sums dout * x, not dout * x_hat\nfix: dgamma = (dout * x_hat).sum(axis=0)",
+        "dgamma_mean": "dgamma is averaged over the batch, not summed\nfix: dgamma = (dout * x_hat).sum(axis=0)",
+        "dbeta_mean": "dbeta is averaged over the batch, not summed\nfix: dbeta = dout.sum(axis=0)",
+        "dgamma_axis1": "dgamma sums over axis 1 (the features of each example), not over the batch (axis 0)"
+                        "\nfix: dgamma = (dout * x_hat).sum(axis=0), one value per feature like gamma",
+        "dbeta_axis1": "dbeta sums over axis 1 (the features of each example), not over the batch (axis 0)"
+                       "\nfix: dbeta = dout.sum(axis=0), one value per feature like beta",
+    })
+    found = {}
+    for key in which:
+        if key == "no_one_over_n":
+            grads = [_bn_dx(xh, std, g, 0) * N, None, None]
+        elif key == "no_n_on_dout":
+            grads = [gamma / std * (dout - dout.sum(axis=0) - xh * (dout * xh).sum(axis=0)) / N, None, None]
+        elif key == "test_train_formula":
+            grads = [_bn_dx(xh, std, g, 0), None, None]
+        elif key == "test_no_gamma":
+            grads = [dout / std, None, None]
+        elif key == "no_std" and running_mean is not None:
+            grads = [g, None, None]
+        elif key == "dgamma_x":
+            grads = [None, (dout * x).sum(axis=0), None]
+        elif key == "dgamma_mean":
+            grads = [None, (dout * xh).mean(axis=0), None]
+        elif key == "dbeta_mean":
+            grads = [None, None, dout.mean(axis=0)]
+        elif key == "dgamma_axis1":
+            grads = [None, (dout * xh).sum(axis=1), None]
+        elif key == "dbeta_axis1":
+            grads = [None, None, dout.sum(axis=1)]
+        else:
+            grads = [_dx_variant(key, xh, std, g, dout, 0), None, None]
+        found[texts[key]] = grads
+    return found
+
+
+def batchnorm_running_mistakes(xs, x_test, momentum, eps):
+    """``{description: [running_mean, running_var, running_mean, running_var]}`` of wrong running averages.
+
+    ``xs``: the (N, D) batches of the training steps, from zeros; the last
+    two entries are after a further test-mode pass on ``x_test``.
+    """
+    def run(update, stat_var=lambda v: v.var(axis=0), in_test=False):
+        rm = rv = np.zeros(xs[0].shape[1])
+        for v in xs:
+            rm, rv = update(rm, v.mean(axis=0)), update(rv, stat_var(v))
+        after = (update(rm, x_test.mean(axis=0)), update(rv, stat_var(x_test))) if in_test else (rm, rv)
+        return [rm, rv, *after]
+
+    right = "running_mean = momentum * running_mean + (1 - momentum) * mean, and the same for running_var"
+    m = momentum
+    return {
+        "the momentum is swapped: running = (1 - momentum) * running + momentum * (batch statistic)"
+        f"\nfix: {right} (momentum weighs the old value)": run(lambda r, s: (1 - m) * r + m * s),
+        f"(1 - momentum) is missing: running = momentum * running + (batch statistic)\nfix: {right}":
+        run(lambda r, s: m * r + s),
+        "running_var averages the unbiased variance (ddof=1), not the biased one used to normalize"
+        "\nfix: running_var = momentum * running_var + (1 - momentum) * x.var(axis=0)":
+        run(lambda r, s: m * r + (1 - m) * s, lambda v: v.var(axis=0, ddof=1)),
+        "running_var averages the standard deviation np.sqrt(var + eps), not the variance"
+        "\nfix: running_var = momentum * running_var + (1 - momentum) * var":
+        run(lambda r, s: m * r + (1 - m) * s, lambda v: np.sqrt(v.var(axis=0) + eps)),
+        "a test-mode pass updates the running averages too (with the test batch's statistics)"
+        "\nfix: update running_mean and running_var only in train mode":
+        run(lambda r, s: m * r + (1 - m) * s, in_test=True),
+    }
+
+
+def _rows_nhwc(a):
+    """(N, C, H, W) -> (N*H*W, C) with C moved last: one row per pixel."""
+    return a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1])
+
+
+def spatial_batchnorm_mistakes(x, gamma, beta, eps, which):
+    """``{description: out}`` of wrong spatial batch norm forward passes on x (N, C, H, W).
+
+    Ids: ``no_transpose`` (NCHW reshaped to (-1, C) and back), ``back_no_transpose``
+    (only the way back), ``reshape_c_first`` (x.reshape(C, -1)), ``instance``
+    (per image and channel), ``per_position`` (over the batch axis only).
+    """
+    N, C, H, W = x.shape
+    bn = lambda rows: batchnorm(rows, gamma, beta, eps)                     # noqa: E731
+    fix = "x.transpose(0, 2, 3, 1).reshape(-1, C), and back with .reshape(N, H, W, C).transpose(0, 3, 1, 2)"
+    per_channel = "one mean and variance per channel over N, H and W (axis=(0, 2, 3))"
+    g4, b4 = gamma.reshape(1, C, 1, 1), beta.reshape(1, C, 1, 1)
+    variants = {
+        "no_transpose": (f"x is reshaped from NCHW to (-1, C) without moving C last, so channels mix in each "
+                         f"column\nfix: {fix}", lambda: bn(x.reshape(-1, C)).reshape(N, C, H, W)),
+        "back_no_transpose": ("the rows are reshaped back to (N, C, H, W) without the transpose: they are "
+                              f"(N, H, W, C) ordered\nfix: {fix}", lambda: bn(_rows_nhwc(x)).reshape(N, C, H, W)),
+        "reshape_c_first": ("x.reshape(C, -1) takes blocks of N*H*W consecutive values, which mix channels and "
+                            "images\nfix: x.transpose(1, 0, 2, 3).reshape(C, -1), or " + fix,
+                            lambda: bn(x.reshape(C, -1).T).T.reshape(N, C, H, W)),
+        "instance": (f"the statistics are taken per image and channel over H, W only (instance norm)\nfix: "
+                     f"{per_channel}", lambda: g4 * _standardize(x, *_stats(x, (2, 3)), eps) + b4),
+        "per_position": (f"the statistics are taken over the batch only, per channel and position (axis 0)\nfix: "
+                         f"{per_channel}", lambda: g4 * _standardize(x, *_stats(x, 0), eps) + b4),
+    }
+    return {variants[k][0]: variants[k][1]() for k in which}
+
+
+def spatial_batchnorm_backward_mistakes(x, gamma, eps, dout, which):
+    """``{description: [dx, dgamma, dbeta]}`` of wrong spatial batch norm backward passes (x, dout NCHW).
+
+    Ids: ``no_transpose`` (dout reshaped to (-1, C) and dx back without the
+    transposes), ``back_no_transpose`` (only dx back).
+    """
+    N, C, H, W = x.shape
+    rows = _rows_nhwc(x)
+    mean, var = _stats(rows, 0)
+    std = np.sqrt(var + eps)
+    xh = (rows - mean) / std
+
+    def grads(dout_rows, back):
+        dx_rows = _bn_dx(xh, std, dout_rows * gamma, 0)
+        dx = dx_rows.reshape(N, C, H, W) if back else dx_rows.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+        return [dx, (dout_rows * xh).sum(axis=0), dout_rows.sum(axis=0)]
+
+    fix = ("dout.transpose(0, 2, 3, 1).reshape(-1, C), and dx back with .reshape(N, H, W, C).transpose(0, 3, "
+           "1, 2)")
+    variants = {
+        "no_transpose": ("dout is reshaped from NCHW to (-1, C) without moving C last (and dx back without the "
+                         f"transpose), so its rows do not match the forward pass's\nfix: {fix}",
+                         lambda: grads(dout.reshape(-1, C), True)),
+        "back_no_transpose": ("dx_rows are reshaped back to (N, C, H, W) without the transpose: they are (N, H, W, "
+                              f"C) ordered\nfix: {fix}", lambda: [grads(_rows_nhwc(dout), True)[0], None, None]),
+    }
+    return {variants[k][0]: variants[k][1]() for k in which}
+
+
+def layernorm_mistakes(x, gamma, beta, eps, which):
+    """``{description: out}`` of wrong layer norm forward passes on x (N, D).
+
+    Ids: those of _NORM_HOW and _AFFINE, ``eps_ignored``, and ``batch_axis``
+    (the statistics over axis 0, as in batch norm).
+    """
+    texts = _norm_texts("x.var(axis=1, keepdims=True)", "axis 1").copy()
+    texts["eps_ignored"] = texts["eps_ignored"].replace("norm_param", "ln_param")
+    texts["batch_axis"] = ("the statistics are taken over the batch (axis 0), as in batch norm, not over each "
+                           "example's features (axis 1)\nfix: mean = x.mean(axis=1, keepdims=True), var = "
+                           "x.var(axis=1, keepdims=True)")
+    return {texts[k]: _norm_variant(x, gamma, beta, eps, k, 0 if k == "batch_axis" else 1) for k in which}
+
+
+def layernorm_backward_mistakes(x, gamma, eps, dout, which):
+    """``{description: [dx, dgamma, dbeta]}`` of wrong layer norm backward passes (x, dout (N, D)).
+
+    Ids: those of _dx_texts, ``batch_axis`` (dx's means over axis 0),
+    ``dgamma_axis1``, ``dbeta_axis1`` (summed over the features).
+    """
+    mean, var = _stats(x, 1)
+    std = np.sqrt(var + eps)
+    xh = (x - mean) / std
+    g = dout * gamma
+    right, texts = _dx_texts("axis=1, keepdims=True")
+    texts.update({
+        "batch_axis": "dx's means are over the batch (axis 0), as in batch norm, not over each example's "
+                      f"features (axis 1)\nfix: {right}",
+        "dgamma_axis1": "dgamma sums over the features (axis 1), not over the batch (axis 0): gamma is per feature"
+                        "\nfix: dgamma = (dout * x_hat).sum(axis=0)",
+        "dbeta_axis1": "dbeta sums over the features (axis 1), not over the batch (axis 0): beta is per feature"
+                       "\nfix: dbeta = dout.sum(axis=0)",
+    })
+    found = {}
+    for key in which:
+        if key == "batch_axis":
+            grads = [_bn_dx(xh, std, g, 0), None, None]
+        elif key == "dgamma_axis1":
+            grads = [None, (dout * xh).sum(axis=1), None]
+        elif key == "dbeta_axis1":
+            grads = [None, None, dout.sum(axis=1)]
+        else:
+            grads = [_dx_variant(key, xh, std, g, dout, 1), None, None]
+        found[texts[key]] = grads
+    return found
+
+
+def spatial_groupnorm_mistakes(x, gamma, beta, G, eps, which):
+    """``{description: out}`` of wrong group norm forward passes on x (N, C, H, W), gamma, beta (1, C, 1, 1).
+
+    Ids: those of _NORM_HOW and _AFFINE, ``eps_ignored``, and the grouping
+    mistakes ``swapped_groups`` (C/G groups of G channels), ``strided_groups``
+    (every G-th channel), ``batch_groups`` (a group over the whole batch),
+    ``instance`` (each channel alone), ``layer`` (G ignored: all channels).
+    """
+    N, C, H, W = x.shape
+    texts = _norm_texts("over the group (np.var)", "each example's group").copy()
+    texts["eps_ignored"] = texts["eps_ignored"].replace("norm_param", "gn_param")
+    fix = ("x.reshape(N, G, C // G * H * W), statistics over axis 2: group g is the C/G consecutive channels "
+           "g*C/G to (g+1)*C/G - 1 of one example")
+    texts.update({
+        "swapped_groups": f"C/G groups of G channels: x.reshape(N, C // G, ...) instead of G groups of C/G\nfix: {fix}",
+        "strided_groups": "group g holds every G-th channel (g, g + G, g + 2G, ...), not C/G consecutive channels"
+                          f"\nfix: {fix}",
+        "batch_groups": "a group's statistics are taken over the whole batch (axes 0 and 2), mixing examples"
+                        f"\nfix: {fix}",
+        "instance": f"each channel is normalized on its own (instance norm), whatever G is\nfix: {fix}",
+        "layer": f"G is ignored: each example is normalized over all its channels at once (layer norm)\nfix: {fix}",
+    })
+    grouping = {
+        "swapped_groups": lambda: x.reshape(N, C // G, -1),
+        "strided_groups": lambda: x.reshape(N, C // G, G, H * W).transpose(0, 2, 1, 3).reshape(N, G, -1),
+        "instance": lambda: x.reshape(N, C, -1),
+        "layer": lambda: x.reshape(N, 1, -1),
+    }
+    found = {}
+    for key in which:
+        if key in grouping:
+            rows = grouping[key]()
+            xh = _standardize(rows, *_stats(rows, 2), eps)
+            if key == "strided_groups":
+                xh = xh.reshape(N, G, C // G, H * W).transpose(0, 2, 1, 3)
+            out = gamma * xh.reshape(N, C, H, W) + beta
+        elif key == "batch_groups":
+            rows = x.reshape(N, G, -1)
+            out = gamma * _standardize(rows, *_stats(rows, (0, 2)), eps).reshape(N, C, H, W) + beta
+        else:
+            rows = x.reshape(N, G, -1)
+            stats_kw, std_kw = _NORM_HOW.get(key, ({}, {}))
+            xh = _standardize(rows, *_stats(rows, 2, **stats_kw), 1e-5 if key == "eps_ignored" else eps, **std_kw)
+            out = _AFFINE.get(key, lambda xh, gamma, beta: gamma * xh + beta)(xh.reshape(N, C, H, W), gamma, beta)
+        found[texts[key]] = out
+    return found
+
+
+def spatial_groupnorm_backward_mistakes(x, gamma, G, eps, dout, which):
+    """``{description: [dx, dgamma, dbeta]}`` of wrong group norm backward passes (x, dout (N, C, H, W)).
+
+    Ids: those of _dx_texts, ``flat_dgamma``, ``flat_dbeta`` (shape (C,)),
+    ``dgamma_x`` (dout * x summed).
+    """
+    N, C, H, W = x.shape
+    rows = x.reshape(N, G, -1)
+    mean, var = _stats(rows, 2)
+    std = np.sqrt(var + eps)
+    xh = (rows - mean) / std
+    g = (dout * gamma).reshape(N, G, -1)
+    right, texts = _dx_texts("over each example's group")
+    keep = "summed over axis=(0, 2, 3) with keepdims=True: shape (1, C, 1, 1) like gamma"
+    texts.update({
+        "flat_dgamma": f"dgamma has shape (C,): the sum over N, H, W dropped the kept axes\nfix: dgamma = "
+                       f"(dout * x_hat) {keep}",
+        "flat_dbeta": f"dbeta has shape (C,): the sum over N, H, W dropped the kept axes\nfix: dbeta = dout {keep}",
+        "dgamma_x": f"dgamma sums dout * x, not dout * x_hat\nfix: dgamma = (dout * x_hat) {keep}",
+    })
+    x_hat = xh.reshape(N, C, H, W)
+    found = {}
+    for key in which:
+        if key == "flat_dgamma":
+            grads = [None, (dout * x_hat).sum(axis=(0, 2, 3)), None]
+        elif key == "flat_dbeta":
+            grads = [None, None, dout.sum(axis=(0, 2, 3))]
+        elif key == "dgamma_x":
+            grads = [None, (dout * x).sum(axis=(0, 2, 3), keepdims=True), None]
+        else:
+            grads = [_dx_variant(key, xh, std, g, dout.reshape(N, G, -1), 2).reshape(N, C, H, W), None, None]
+        found[texts[key]] = grads
+    return found
 
 
 def softmax_loss_grad(x, y):
