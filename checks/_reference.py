@@ -479,6 +479,8 @@ def pool_forward_mistakes(x, ph, pw, stride, reduce):
               "\nfix: out = (sum of the window) / (PH * PW)"] = right * (ph * pw)
         found["the sum is divided by PH * PH, not by PH * PW (a square window assumed)"
               "\nfix: out = (sum of the window) / (PH * PW)"] = right * (ph * pw) / (ph * ph)
+        found["the sum is divided by S * S (the stride), not by PH * PW"
+              "\nfix: out = (sum of the window) / (PH * PW)"] = right * (ph * pw) / (stride * stride)
         found["each window's maximum is taken, not its mean\nfix: out[n, c, i, j] = np.mean(window)"] = \
             pool(x, ph, pw, stride, other)
     else:
@@ -531,6 +533,8 @@ def _max_weights(win, pick):
         return np.ones(win.shape)
     if pick == "corner":
         k = np.zeros(flat.shape[:-1], dtype=int)
+    elif pick == "min":
+        k = np.argmin(flat, axis=-1)
     elif pick == "last":
         k = ph * pw - 1 - np.argmax(flat[..., ::-1] == top, axis=-1)
     elif pick == "column":
@@ -544,22 +548,44 @@ def _max_weights(win, pick):
     return w.reshape(win.shape)
 
 
-def max_pool_backward_mistakes(x, dout, ph, pw, stride):
-    """The common wrong versions of the max-pool backward pass on x and dout: ``{description: dx}``."""
+def max_pool_backward_mistakes(x, dout, ph, pw, stride, only_ties=False):
+    """The common wrong versions of the max-pool backward pass on x and dout: ``{description: dx}``.
+
+    ``only_ties``: just the wrong tie rules, for an input made to show them, where a mistake that every
+    input shows (and an earlier part would have shown) can coincide with one of them.
+    """
     x, dout = np.asarray(x, dtype=np.float64), np.asarray(dout, dtype=np.float64)
     H_out, W_out = dout.shape[2:]
     D = dout[..., None, None]
     win = _pool_windows(x, ph, pw, stride, H_out, W_out)
     first = _max_weights(win, "first") * D
+    right = _pool_scatter(first, x.shape, stride)
 
     def routed(pick, **kw):
         return _pool_scatter(_max_weights(win, pick) * D, x.shape, stride, **kw)
 
+    ties = {
+        "every maximum of a window gets its gradient (the mask x == max), not only the first one"
+        f"\n{_POOL_FIX_FIRST}": routed("every"),
+        "the gradient is split equally between a window's tied maxima"
+        f"\n{_POOL_FIX_FIRST}": routed("split"),
+        "the LAST maximum of a window in row-major order gets the gradient, not the first"
+        f"\n{_POOL_FIX_FIRST}": routed("last"),
+        "the first maximum in column-major order gets the gradient (window offsets visited column by column?)"
+        f"\n{_POOL_FIX_FIRST}": routed("column"),
+    }
+    if only_ties:
+        return _told_apart(ties, right)
     found = {
         "each window's gradient goes to every element of the window, not only to its maximum"
         f"\n{_POOL_FIX_FIRST}": routed("window"),
         "each window's gradient goes to its first element x[i*S, j*S], not to its maximum"
         f"\n{_POOL_FIX_FIRST}": routed("corner"),
+        "the window's minimum gets the gradient, not its maximum (argmin for argmax?)"
+        f"\n{_POOL_FIX_FIRST}": routed("min"),
+        "each window's maximum gets 1, not dout[n, c, i, j]: the upstream gradient is not used"
+        "\nfix: dx[n, c, i*S + a, j*S + b] += dout[n, c, i, j]":
+        _pool_scatter(_max_weights(win, "first"), x.shape, stride),
         "overlapping windows overwrite each other's gradient (dx[...] = dout instead of +=)"
         "\nfix: dx[n, c, i*S + a, j*S + b] += dout[n, c, i, j]: an input that is the maximum of several windows "
         "gets the sum": _pool_scatter(first, x.shape, stride, mode="assign routed"),
@@ -574,16 +600,13 @@ def max_pool_backward_mistakes(x, dout, ph, pw, stride):
         "\nfix: window = x[n, c, i*S:i*S + PH, j*S:j*S + PW], and dx[n, c, i*S + a, j*S + b] += dout[n, c, i, j]":
         _pool_scatter(_max_weights(_pool_windows(x, ph, pw, 1, H_out, W_out), "first") * D, x.shape, stride,
                       index_stride=1),
-        "every maximum of a window gets its gradient (the mask x == max), not only the first one"
-        f"\n{_POOL_FIX_FIRST}": routed("every"),
-        "the gradient is split equally between a window's tied maxima"
-        f"\n{_POOL_FIX_FIRST}": routed("split"),
-        "the LAST maximum of a window in row-major order gets the gradient, not the first"
-        f"\n{_POOL_FIX_FIRST}": routed("last"),
-        "the first maximum in column-major order gets the gradient (window offsets visited column by column?)"
-        f"\n{_POOL_FIX_FIRST}": routed("column"),
+        **ties,
     }
-    return _told_apart(found, _pool_scatter(first, x.shape, stride))
+    if ph == pw:
+        found["the window offset (a, b) of the maximum is used as (b, a): dx[i*S + b, j*S + a]"
+              "\nfix: dx[n, c, i*S + a, j*S + b] += dout[n, c, i, j], with a the row and b the column in the "
+              "window"] = _pool_scatter(np.swapaxes(first, -1, -2), x.shape, stride)
+    return _told_apart(found, right)
 
 
 def _smooth_pool_mistakes(x, G, ph, pw, stride, what):
@@ -612,6 +635,9 @@ def avg_pool_backward_mistakes(x, dout, ph, pw, stride):
         "\nfix: every input of a window gets dout / (PH * PW)": right * (ph * pw),
         "each window's dout is divided by PH * PH, not by PH * PW (a square window assumed)"
         "\nfix: every input of a window gets dout / (PH * PW)": right * (ph * pw) / (ph * ph),
+        "every input of a window gets 1 / (PH * PW), not dout / (PH * PW): the upstream gradient is not used"
+        "\nfix: every input of a window gets dout[n, c, i, j] / (PH * PW)":
+        _pool_scatter(np.ones(G.shape) / (ph * pw), x.shape, stride),
         **_smooth_pool_mistakes(x, G, ph, pw, stride, "dout / (PH * PW)"),
     }
     return _told_apart(found, right)
@@ -643,6 +669,9 @@ def l2_pool_backward_mistakes(x, dout, ph, pw, stride):
         "\nfix: dx = dout * x / out": _pool_scatter(scaled(norm ** 2), x.shape, stride),
         "dx = 2 * dout * x: the gradient of the sum of squares, without the square root's 1 / (2 * out)"
         "\nfix: dx = dout * x / out": _pool_scatter(2 * D * win, x.shape, stride),
+        "dx = x / out: the upstream gradient dout is not used"
+        "\nfix: dx = dout * x / out": _pool_scatter(np.divide(win, norm[..., None, None], out=np.zeros(win.shape),
+                                                               where=norm[..., None, None] > 0), x.shape, stride),
         **_smooth_pool_mistakes(x, G, ph, pw, stride, "dout * x / out"),
     }
     return _told_apart(found, _pool_scatter(G, x.shape, stride))
