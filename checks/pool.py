@@ -170,18 +170,23 @@ def _gap_part(t, forward, backward, points=1.0):
 
 def _upcast_message(out, x):
     """Why float32 average pooling came out float64: a float64 accumulator, or float32 sums upcast at the end."""
-    exact = ref.pool(x.astype(np.float64), 2, 2, 2, "avg")
-    g = out.astype(np.float64)
     head = f"float32 input gave {out.dtype} output"
-    if out.dtype == np.float64 and float(np.max(np.abs(g - exact) / np.maximum(1e-8, np.abs(exact)))) <= 1e-12:
-        # Sums of float32 numbers rounded to float32 differ from these by ~1e-7: these were summed in float64.
+    if out.dtype != np.float64:
+        return f"{head}, expected float32 (the dtype of x)"
+    exact = ref.pool(x.astype(np.float64), 2, 2, 2, "avg")
+    err = float(np.max(np.abs(out - exact) / np.maximum(1e-8, np.abs(out) + np.abs(exact))))
+    if err <= 1e-12:
+        # Window sums rounded to float32 on the way differ from these by ~1e-8: these were summed in float64.
         return (f"{head}: the window sums were accumulated in float64: the accumulator was made with "
                 f"np.zeros(shape) (or np.empty(shape)), which is float64 unless given a dtype (or x was converted "
                 f"to float64)\nfix: np.zeros(shape, dtype=x.dtype), or start from a copy of the first offset's "
                 f"entries")
-    return (f"{head}: the float32 window sums became {out.dtype} at the end: a division by a NumPy float64 or "
-            f"int64 number (np.float64(PH * PW), np.prod(...)) or an .astype(np.float64) upcasts"
-            f"\nfix: divide by the Python int PH * PW, and keep every array in x.dtype")
+    if err <= 1e-6:
+        return (f"{head}: the window sums were float32 and became float64 at the end: a division by a NumPy "
+                f"float64 or int64 number (np.float64(PH * PW), np.prod(...)) or an .astype(np.float64) upcasts"
+                f"\nfix: divide by the Python int PH * PW, and keep every array in x.dtype")
+    return (f"{head}, and its values are wrong too (see the float64 parts first); a float64 accumulator "
+            f"(np.zeros(shape) without dtype=x.dtype) or a NumPy float64 divisor upcasts")
 
 
 @check("max_pool_forward_naive", points=4)
