@@ -38,8 +38,10 @@ TIE_DOUT = np.array([[[[10.0, 20.0]]]])
 TIE_DX = np.array([[[[0.0, 10.0, 20.0, 0.0],
                      [0.0, 0.0, 0.0, 0.0]]]])
 
-_BACKWARD_MISTAKES = {"max": ref.max_pool_backward_mistakes, "avg": ref.avg_pool_backward_mistakes,
-                      "l2": ref.l2_pool_backward_mistakes}
+# The reference function computing each layer's wrong backward passes, looked up on ``ref`` at call time (the
+# release builder wraps the module's functions to record them; a reference kept here would escape it).
+_BACKWARD_MISTAKES = {"max": "max_pool_backward_mistakes", "avg": "avg_pool_backward_mistakes",
+                      "l2": "l2_pool_backward_mistakes"}
 
 # Wrong output-size formulas, as (what the code did, H_out from (H, PH, PW, S)); W_out uses (W, PW, PH, S).
 _SIZE_MISTAKES = [
@@ -129,7 +131,7 @@ def _backward_parts(t, forward, backward, reduce, cases, distinct=False, points=
             cache = _forward_for_backward(t, forward, x, ph, pw, s, reduce)
             dx = t.call(backward, dout, cache)
             t.assert_close(dx, dx_num, tol=1e-6, name="dx",
-                           mistakes=lambda: _BACKWARD_MISTAKES[reduce](x, dout, ph, pw, s),
+                           mistakes=lambda: getattr(ref, _BACKWARD_MISTAKES[reduce])(x, dout, ph, pw, s),
                            factors=_factors(ph, pw))
 
 
