@@ -99,16 +99,24 @@ def _call_forward(t, fn, x, ph, pw, s):
     return h.unpack(t.call(fn, x, _pp(ph, pw, s), check_unmodified=True), "out, cache", fn)
 
 
+def _see_forward(t, fn, out, x, ph, pw, s, reduce, *, then, mistakes=False):
+    """``out`` of the forward pass ``fn`` on x must be right before a part checks what ``then`` says.
+
+    Otherwise the part fails with ``see <fn>: its out is wrong on this input (...)``: the function to fix
+    first, not the one the part is about.
+    """
+    try:
+        _compare_out(t, out, x, ph, pw, s, reduce, mistakes=mistakes)
+    except CheckFailure as exc:
+        head, _, details = str(exc).partition("\n")
+        raise CheckFailure(f"see {fn.split('.')[-1]}: its out is wrong on this input ({head}), so this part "
+                           f"cannot check {then}" + (f"\n{details}" if details else "")) from None
+
+
 def _forward_for_backward(t, fn, x, ph, pw, s, reduce):
     """The cache of the student's forward pass, once its ``out`` is right on x (else: see that function)."""
     out, cache = _call_forward(t, fn, x, ph, pw, s)
-    try:
-        _compare_out(t, out, x, ph, pw, s, reduce, mistakes=False)
-    except CheckFailure as exc:
-        head, _, details = str(exc).partition("\n")
-        name = fn.split(".")[-1]
-        raise CheckFailure(f"see {name}: its out is wrong on this input ({head}), so this part cannot check the "
-                           f"backward pass" + (f"\n{details}" if details else "")) from None
+    _see_forward(t, fn, out, x, ph, pw, s, reduce, then="the backward pass")
     return cache
 
 
@@ -291,7 +299,8 @@ def pool_output_size_error(t):
         with t.part(label):
             x = t.rng.standard_normal(ok)
             out, _ = _call_forward(t, fn, x, ph, pw, s)
-            _compare_out(t, out, x, ph, pw, s, reduce)
+            _see_forward(t, fn, out, x, ph, pw, s, reduce, mistakes=True,
+                         then="the error for a size that does not fit")
             t.assert_raises(fn, np.zeros(bad), _pp(ph, pw, s), match=match)
 
 

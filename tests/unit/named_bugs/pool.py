@@ -247,7 +247,7 @@ BUGS = [
     Bug("maxpool-fast-no-plus-one", "pool_output_size_error",
         (_e("max_pool_forward_fast", "_, _, H_out, W_out = out_shape",
             "H_out, W_out = (x.shape[2] - PH) // S, (x.shape[3] - PW) // S"),),
-        "pool_output_size_error: [W=7 works, W=6 (3x3 windows, S=2) raises (fast)] out has shape (1, 2, 2, 2), "
-        "expected (1, 2, 3, 3): the + 1",
+        "pool_output_size_error: [W=7 works, W=6 (3x3 windows, S=2) raises (fast)] see max_pool_forward_fast: its "
+        "out is wrong on this input (out has shape (1, 2, 2, 2), expected (1, 2, 3, 3): the + 1",
         why="output size without the + 1"),
 ]
