@@ -420,7 +420,7 @@ def _pool_windows(x, ph, pw, step, H_out, W_out):
     return sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::step, ::step][:, :, :H_out, :W_out]
 
 
-def _pool_reduce(x, ph, pw, H_out, W_out, reduce, start, size):
+def _pool_reduce(x, H_out, W_out, reduce, start, size):
     """``reduce`` over the windows x[start*i : start*i + size[0], start*j : ...], cut at the border as slicing
     cuts them; None if a window is empty (the wrong code would have crashed there)."""
     h, w = size
@@ -452,21 +452,21 @@ def pool_forward_mistakes(x, ph, pw, stride, reduce):
     x = np.asarray(x, dtype=np.float64)
     H_out, W_out = (x.shape[2] - ph) // stride + 1, (x.shape[3] - pw) // stride + 1
     right = pool(x, ph, pw, stride, reduce)
-    s = stride
+    s = stride  # the S of the descriptions
     found = {
         "the window of out[i, j] starts at x[i, j], not at x[i*S, j*S]: the stride is ignored"
-        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, ph, pw, H_out, W_out, reduce, 1, (ph, pw)),
+        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, H_out, W_out, reduce, 1, (ph, pw)),
         "the windows are S x S (x[i*S:(i+1)*S]), not PH x PW"
-        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, ph, pw, H_out, W_out, reduce, s, (s, s)),
+        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, H_out, W_out, reduce, s, (s, s)),
         "the windows are PW x PH: pool_height and pool_width are swapped"
-        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, ph, pw, H_out, W_out, reduce, s, (pw, ph)),
+        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, H_out, W_out, reduce, s, (pw, ph)),
         "the windows are PH x PH: pool_width is not used"
-        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, ph, pw, H_out, W_out, reduce, s, (ph, ph)),
+        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, H_out, W_out, reduce, s, (ph, ph)),
     }
     if ph == pw:
         # Windows that start every PH rows and columns: the window size used as the stride.
         found["the windows start every PH = PW entries (the window size used as the stride), not every S"
-              f"\n{_POOL_FIX_WINDOW}"] = _pool_reduce(x, ph, pw, H_out, W_out, reduce, ph, (ph, pw))
+              f"\n{_POOL_FIX_WINDOW}"] = _pool_reduce(x, H_out, W_out, reduce, ph, (ph, pw))
     other = {"max": "avg", "avg": "max"}.get(reduce)
     if reduce == "max":
         found["each window's mean is taken, not its maximum\nfix: out[n, c, i, j] = np.max(window)"] = \
