@@ -907,6 +907,277 @@ def l2_pool_backward(x, dout, ph, pw, stride):
     return dx
 
 
+# Known mistakes in the pooling layers (checks/pool.py; cs231n_cnn.grading.mistakes): each the result of one
+# common wrong version on the check's own inputs, computed over sliding windows from x, dout and the pooling
+# parameters only. Descriptions: what the code did, then the fix.
+
+_POOL_FIX_WINDOW = "fix: the window of out[i, j] is x[n, c, i*S:i*S + PH, j*S:j*S + PW]"
+_POOL_FIX_FIRST = ("fix: the whole dout[n, c, i, j] goes to the FIRST maximum of the window in row-major order "
+                   "(a, b = np.unravel_index(np.argmax(window), window.shape))")
+
+
+def _pool_windows(x, ph, pw, step, H_out, W_out):
+    """Windows of x (N, C, H, W) as (N, C, H_out, W_out, ph, pw), window (i, j) at x[i*step, j*step]."""
+    return sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::step, ::step][:, :, :H_out, :W_out]
+
+
+def _pool_reduce(x, H_out, W_out, reduce, start, size):
+    """``reduce`` over the windows x[start*i : start*i + size[0], start*j : ...], cut at the border as slicing
+    cuts them; None if a window is empty (the wrong code would have crashed there)."""
+    h, w = size
+    out = np.empty(x.shape[:2] + (H_out, W_out))
+    for i in range(H_out):
+        for j in range(W_out):
+            win = x[:, :, start * i:start * i + h, start * j:start * j + w]
+            if win.shape[2] == 0 or win.shape[3] == 0:
+                return None
+            out[:, :, i, j] = pool(win, win.shape[2], win.shape[3], 1, reduce)[:, :, 0, 0]
+    return out
+
+
+def _told_apart(found, right):
+    """The variants of ``found`` that are neither the right result nor within 1e-3 of the right result or of
+    another variant (two that coincide on this input cannot be told apart, so neither is named)."""
+    def far(a, b):
+        if a is None or b is None or a.shape != b.shape:
+            return True
+        return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0.0)) > 1e-3
+
+    values = {k: None if v is None else np.asarray(v, dtype=np.float64) for k, v in found.items()}
+    return {k: v for k, v in values.items() if v is not None and far(v, right)
+            and all(far(v, o) for j, o in values.items() if j != k)}
+
+
+def pool_forward_mistakes(x, ph, pw, stride, reduce):
+    """The common wrong versions of a pooling forward pass ('max', 'avg' or 'l2') on x: ``{description: out}``."""
+    x = np.asarray(x, dtype=np.float64)
+    H_out, W_out = (x.shape[2] - ph) // stride + 1, (x.shape[3] - pw) // stride + 1
+    right = pool(x, ph, pw, stride, reduce)
+    s = stride  # the S of the descriptions
+    found = {
+        "the window of out[i, j] starts at x[i, j], not at x[i*S, j*S]: the stride is ignored"
+        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, H_out, W_out, reduce, 1, (ph, pw)),
+        "the windows are S x S (x[i*S:(i+1)*S]), not PH x PW"
+        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, H_out, W_out, reduce, s, (s, s)),
+        "the windows are PW x PH: pool_height and pool_width are swapped"
+        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, H_out, W_out, reduce, s, (pw, ph)),
+        "the windows are PH x PH: pool_width is not used"
+        f"\n{_POOL_FIX_WINDOW}": _pool_reduce(x, H_out, W_out, reduce, s, (ph, ph)),
+    }
+    if ph == pw:
+        # Windows that start every PH rows and columns: the window size used as the stride.
+        found["the windows start every PH = PW entries (the window size used as the stride), not every S"
+              f"\n{_POOL_FIX_WINDOW}"] = _pool_reduce(x, H_out, W_out, reduce, ph, (ph, pw))
+    other = {"max": "avg", "avg": "max"}.get(reduce)
+    if reduce == "max":
+        found["each window's mean is taken, not its maximum\nfix: out[n, c, i, j] = np.max(window)"] = \
+            pool(x, ph, pw, stride, other)
+        found["the running maximum starts at 0 (an accumulator made with np.zeros), so a window of negative "
+              "numbers gives 0\nfix: start from the window's first entry (or -np.inf), not from 0"] = \
+            np.maximum(right, 0.0)
+    elif reduce == "avg":
+        found["each window's sum is taken, not its mean: it is not divided by PH * PW"
+              "\nfix: out = (sum of the window) / (PH * PW)"] = right * (ph * pw)
+        found["the sum is divided by PH * PH, not by PH * PW (a square window assumed)"
+              "\nfix: out = (sum of the window) / (PH * PW)"] = right * (ph * pw) / (ph * ph)
+        found["the sum is divided by S * S (the stride), not by PH * PW"
+              "\nfix: out = (sum of the window) / (PH * PW)"] = right * (ph * pw) / (stride * stride)
+        found["each window's maximum is taken, not its mean\nfix: out[n, c, i, j] = np.mean(window)"] = \
+            pool(x, ph, pw, stride, other)
+    else:
+        found["out is each window's sum of squares, without the square root"
+              "\nfix: out = np.sqrt(np.sum(window ** 2))"] = right ** 2
+    return _told_apart(found, right)
+
+
+def _pool_scatter(G, x_shape, stride, *, mode="add", index_stride=None):
+    """dx (x_shape) from per-window contributions G (N, C, H_out, W_out, PH, PW).
+
+    mode 'add': every window adds G to its inputs (the right rule); 'assign': windows in row-major order
+    write G over their whole window (``dx[window] = ...``); 'assign routed': they write only where G is
+    not 0 (``dx[n, c, i*S + a, j*S + b] = dout``); 'offsets': for each window offset (a, b) in row-major
+    order, the view of every window's entry (a, b) is overwritten with G[..., a, b] (a vectorized ``=``).
+    ``index_stride``: the stride used in dx's index (1 when it is left out).
+    """
+    N, C, H_out, W_out, ph, pw = G.shape
+    s = stride if index_stride is None else index_stride
+    dx = np.zeros(x_shape)
+    if mode == "offsets":
+        for a in range(ph):
+            for b in range(pw):
+                dx[:, :, a:a + s * H_out:s, b:b + s * W_out:s] = G[:, :, :, :, a, b]
+        return dx
+    for i in range(H_out):
+        for j in range(W_out):
+            target = dx[:, :, i * s:i * s + ph, j * s:j * s + pw]
+            g = G[:, :, i, j]
+            if mode == "add":
+                target += g
+            elif mode == "assign routed":
+                np.copyto(target, g, where=g != 0)
+            else:
+                target[...] = g
+    return dx
+
+
+def _max_weights(win, pick):
+    """Which entries of each window (..., PH, PW) get its gradient, and how much of it: (..., PH, PW)."""
+    ph, pw = win.shape[-2:]
+    flat = win.reshape(win.shape[:-2] + (ph * pw,))
+    top = flat.max(axis=-1, keepdims=True)
+    if pick in ("every", "split"):
+        w = (flat == top).astype(np.float64)
+        if pick == "split":
+            w /= w.sum(axis=-1, keepdims=True)
+        return w.reshape(win.shape)
+    if pick == "window":
+        return np.ones(win.shape)
+    if pick == "corner":
+        k = np.zeros(flat.shape[:-1], dtype=int)
+    elif pick == "min":
+        k = np.argmin(flat, axis=-1)
+    elif pick == "last":
+        k = ph * pw - 1 - np.argmax(flat[..., ::-1] == top, axis=-1)
+    elif pick == "column":
+        by_column = np.swapaxes(win, -1, -2).reshape(flat.shape)
+        kc = np.argmax(by_column == by_column.max(axis=-1, keepdims=True), axis=-1)
+        k = (kc % ph) * pw + kc // ph
+    else:  # "first"
+        k = np.argmax(flat == top, axis=-1)
+    w = np.zeros(flat.shape)
+    np.put_along_axis(w, k[..., None], 1.0, axis=-1)
+    return w.reshape(win.shape)
+
+
+def max_pool_backward_mistakes(x, dout, ph, pw, stride, only_ties=False):
+    """The common wrong versions of the max-pool backward pass on x and dout: ``{description: dx}``.
+
+    ``only_ties``: just the wrong tie rules, for an input made to show them, where a mistake that every
+    input shows (and an earlier part would have shown) can coincide with one of them.
+    """
+    x, dout = np.asarray(x, dtype=np.float64), np.asarray(dout, dtype=np.float64)
+    H_out, W_out = dout.shape[2:]
+    D = dout[..., None, None]
+    win = _pool_windows(x, ph, pw, stride, H_out, W_out)
+    first = _max_weights(win, "first") * D
+    right = _pool_scatter(first, x.shape, stride)
+
+    def routed(pick, **kw):
+        return _pool_scatter(_max_weights(win, pick) * D, x.shape, stride, **kw)
+
+    ties = {
+        "every maximum of a window gets its gradient (the mask x == max), not only the first one"
+        f"\n{_POOL_FIX_FIRST}": routed("every"),
+        "the gradient is split equally between a window's tied maxima"
+        f"\n{_POOL_FIX_FIRST}": routed("split"),
+        "the LAST maximum of a window in row-major order gets the gradient, not the first"
+        f"\n{_POOL_FIX_FIRST}": routed("last"),
+        "the first maximum in column-major order gets the gradient (window offsets visited column by column?)"
+        f"\n{_POOL_FIX_FIRST}": routed("column"),
+    }
+    if only_ties:
+        return _told_apart(ties, right)
+    found = {
+        "each window's gradient goes to every element of the window, not only to its maximum"
+        f"\n{_POOL_FIX_FIRST}": routed("window"),
+        "each window's gradient goes to its first element x[i*S, j*S], not to its maximum"
+        f"\n{_POOL_FIX_FIRST}": routed("corner"),
+        "the window's minimum gets the gradient, not its maximum (argmin for argmax?)"
+        f"\n{_POOL_FIX_FIRST}": routed("min"),
+        "each window's maximum gets 1, not dout[n, c, i, j]: the upstream gradient is not used"
+        "\nfix: dx[n, c, i*S + a, j*S + b] += dout[n, c, i, j]":
+        _pool_scatter(_max_weights(win, "first"), x.shape, stride),
+        "overlapping windows overwrite each other's gradient (dx[...] = dout instead of +=)"
+        "\nfix: dx[n, c, i*S + a, j*S + b] += dout[n, c, i, j]: an input that is the maximum of several windows "
+        "gets the sum": _pool_scatter(first, x.shape, stride, mode="assign routed"),
+        "overlapping windows overwrite each other's gradient (dx[view] = ... for each window offset, not +=)"
+        "\nfix: dx[view] += dout * mask wherever windows can overlap (along either axis): an input inside "
+        "several windows collects the gradient of each":
+        _pool_scatter(first, x.shape, stride, mode="offsets"),
+        "the gradient goes to x[i + a, j + b], not x[i*S + a, j*S + b]: the stride is left out of dx's index"
+        "\nfix: dx[n, c, i*S + a, j*S + b] += dout[n, c, i, j]":
+        _pool_scatter(first, x.shape, stride, index_stride=1),
+        "the stride is ignored: the window of dout[i, j] starts at x[i, j], not at x[i*S, j*S]"
+        "\nfix: window = x[n, c, i*S:i*S + PH, j*S:j*S + PW], and dx[n, c, i*S + a, j*S + b] += dout[n, c, i, j]":
+        _pool_scatter(_max_weights(_pool_windows(x, ph, pw, 1, H_out, W_out), "first") * D, x.shape, stride,
+                      index_stride=1),
+        **ties,
+    }
+    if ph == pw:
+        found["the window offset (a, b) of the maximum is used as (b, a): dx[i*S + b, j*S + a]"
+              "\nfix: dx[n, c, i*S + a, j*S + b] += dout[n, c, i, j], with a the row and b the column in the "
+              "window"] = _pool_scatter(np.swapaxes(first, -1, -2), x.shape, stride)
+    return _told_apart(found, right)
+
+
+def _smooth_pool_mistakes(x, G, ph, pw, stride, what):
+    """The wrong ways of summing the contributions G of an average or L2 pool backward pass into dx."""
+    return {
+        f"overlapping windows overwrite each other's gradient (dx[window] = {what} instead of +=)"
+        f"\nfix: dx[window] += {what}: an input inside several windows collects the gradient of each":
+        _pool_scatter(G, x.shape, stride, mode="assign"),
+        f"overlapping windows overwrite each other's gradient (dx[view] = {what} for each window offset, not +=)"
+        f"\nfix: dx[view] += {what} wherever windows can overlap (along either axis): an input inside several "
+        f"windows collects the gradient of each":
+        _pool_scatter(G, x.shape, stride, mode="offsets"),
+        "the gradient goes to x[i + a, j + b], not x[i*S + a, j*S + b]: the stride is left out of dx's index"
+        "\nfix: dx[n, c, i*S:i*S + PH, j*S:j*S + PW] += the window's gradient":
+        _pool_scatter(G, x.shape, stride, index_stride=1),
+    }
+
+
+def avg_pool_backward_mistakes(x, dout, ph, pw, stride):
+    """The common wrong versions of the average-pool backward pass: ``{description: dx}``."""
+    x, dout = np.asarray(x, dtype=np.float64), np.asarray(dout, dtype=np.float64)
+    G = np.broadcast_to(dout[..., None, None] / (ph * pw), dout.shape + (ph, pw))
+    right = _pool_scatter(G, x.shape, stride)
+    found = {
+        "each window's dout is not divided by PH * PW"
+        "\nfix: every input of a window gets dout / (PH * PW)": right * (ph * pw),
+        "each window's dout is divided by PH * PH, not by PH * PW (a square window assumed)"
+        "\nfix: every input of a window gets dout / (PH * PW)": right * (ph * pw) / (ph * ph),
+        "every input of a window gets 1 / (PH * PW), not dout / (PH * PW): the upstream gradient is not used"
+        "\nfix: every input of a window gets dout[n, c, i, j] / (PH * PW)":
+        _pool_scatter(np.ones(G.shape) / (ph * pw), x.shape, stride),
+        **_smooth_pool_mistakes(x, G, ph, pw, stride, "dout / (PH * PW)"),
+    }
+    return _told_apart(found, right)
+
+
+def l2_pool_backward_mistakes(x, dout, ph, pw, stride):
+    """The common wrong versions of the L2-pool backward pass (0 for an all-zero window): ``{description: dx}``."""
+    x, dout = np.asarray(x, dtype=np.float64), np.asarray(dout, dtype=np.float64)
+    H_out, W_out = dout.shape[2:]
+    win = _pool_windows(x, ph, pw, stride, H_out, W_out)
+    norm = np.sqrt((win ** 2).sum(axis=(-2, -1)))
+    D = dout[..., None, None]
+
+    def scaled(by):
+        """dout * x / by per window, 0 where the window's norm is 0."""
+        by = np.broadcast_to(by, norm.shape)
+        scale = np.divide(dout, by, out=np.zeros(norm.shape), where=norm > 0)
+        return scale[..., None, None] * win
+
+    G = scaled(norm)
+    found = {
+        "dx = dout * x: the division by the window's norm out is missing"
+        "\nfix: dx = dout * x / out (the derivative of sqrt(sum x**2) is x / sqrt(sum x**2))":
+        _pool_scatter(D * win, x.shape, stride),
+        "dx = dout * x / (2 * out): the factor 2 of d(x**2)/dx = 2x is missing"
+        "\nfix: dx = dout * x / out (d sqrt(s)/ds = 1 / (2 sqrt(s)), times ds/dx = 2x)":
+        _pool_scatter(scaled(2 * norm), x.shape, stride),
+        "dx = dout * x / out**2: divided by the sum of squares, not by its square root out"
+        "\nfix: dx = dout * x / out": _pool_scatter(scaled(norm ** 2), x.shape, stride),
+        "dx = 2 * dout * x: the gradient of the sum of squares, without the square root's 1 / (2 * out)"
+        "\nfix: dx = dout * x / out": _pool_scatter(2 * D * win, x.shape, stride),
+        "dx = x / out: the upstream gradient dout is not used"
+        "\nfix: dx = dout * x / out": _pool_scatter(np.divide(win, norm[..., None, None], out=np.zeros(win.shape),
+                                                               where=norm[..., None, None] > 0), x.shape, stride),
+        **_smooth_pool_mistakes(x, G, ph, pw, stride, "dout * x / out"),
+    }
+    return _told_apart(found, _pool_scatter(G, x.shape, stride))
+
+
 # ---------------------------------------------------------------- whole models (checks/models.py)
 
 def _weights_penalty(params, reg):
