@@ -38,6 +38,36 @@ def see_first(fn: str, name: str = "out"):
                            + (f"\n{rest}" if rest else "")) from None
 
 
+def first_problem(fn: str, compare, name: str = "out") -> str | None:
+    """The ``see <fn>: ...`` message if ``compare()`` (a comparison of ``fn``'s result) fails, else None.
+
+    Run up front, so that the comparison (and, when the release is built,
+    its known mistakes) runs whatever happens next; :func:`blamed` uses it.
+    """
+    try:
+        with see_first(fn, name):
+            compare()
+    except CheckFailure as exc:
+        return str(exc)
+    return None
+
+
+@contextlib.contextmanager
+def blamed(problem: str | None):
+    """Inside: a failed comparison fails with ``problem`` instead, when the function called first was wrong.
+
+    A backward pass that is right although its forward pass is wrong (its
+    cache holds only the inputs) keeps its points; one that is wrong too
+    is reported as what it most likely follows from: ``see <forward>: ...``.
+    """
+    try:
+        yield
+    except CheckFailure:
+        if problem is None:
+            raise
+        raise CheckFailure(problem) from None
+
+
 def forward(t, fn: str, *args):
     """Call a layer's forward pass; return ``(out, cache)``."""
     return unpack(t.call(fn, *args), "out, cache", fn)

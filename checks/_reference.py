@@ -111,6 +111,12 @@ def conv_forward_mistakes(x, w, b, stride, pad, fast=False):
         found["the filters are reshaped to (C*HH*WW, F) and transposed (w.reshape(-1, F).T), which mixes "
               "filters and their weights\nfix: w.reshape(F, -1)"] = conv(x, w.reshape(K, F).T.reshape(w.shape), b,
                                                                        stride, pad)
+        # conv_forward_fast calls the student's im2col: its known mistakes show here too.
+        for description, cols in im2col_mistakes(x, HH, WW, stride, pad).items():
+            what, _, fix = description.partition("\nfix: ")
+            product = (w.reshape(F, K) @ cols).reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)
+            found[f"im2col's {what.removeprefix('the ')} (see the im2col check): out is w.reshape(F, -1) @ those "
+                  f"columns\nfix: in im2col, {fix}"] = product + b[None, :, None, None]
         rows = right.transpose(1, 0, 2, 3)                   # the product, (F, N, H_out, W_out)
         found["the product (F, N*H_out*W_out) is reshaped to (N, F, H_out, W_out) without moving F after N: "
               "images and filters are mixed\nfix: rows.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)"] = \

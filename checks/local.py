@@ -43,8 +43,8 @@ def locally_connected_forward(t):
 def locally_connected_backward(t):
     """Locally connected backward pass against numerical gradients: dx, dw, db.
 
-    The forward pass it calls for the cache must be right first: if not,
-    the part says ``see locally_connected_forward: ...``.
+    A part whose gradient is wrong while the forward pass it called for the
+    cache is wrong too says ``see locally_connected_forward: ...``.
     """
     fwd = "layers.locally_connected_forward"
     for label, xs, fs, s, p in BACKWARD_CASES:
@@ -60,16 +60,17 @@ def locally_connected_backward(t):
                 return {k: v[i] for k, v in variants.items()}
             return compute
 
-        grads = None
+        grads = problem = None
         for i, (name, num) in enumerate(zip(("dx", "dw", "db"), nums)):
             with t.part(f"{label}: {name}"):
                 if i == 0:
                     out, cache = h.forward(t, fwd, x, w, b, {"stride": s, "pad": p})
-                    with h.see_first(fwd):
-                        t.assert_close(out, ref.local(x, w, b, s, p), tol=1e-9, name="out",
-                                       mistakes=lambda: ref.local_forward_mistakes(x, w, b, s, p))
+                    problem = h.first_problem(fwd, lambda: t.assert_close(
+                        out, ref.local(x, w, b, s, p), tol=1e-9, name="out",
+                        mistakes=lambda: ref.local_forward_mistakes(x, w, b, s, p)))
                     grads = h.unpack(t.call("layers.locally_connected_backward", dout, cache), "dx, dw, db",
                                      "layers.locally_connected_backward")
                 else:
                     t.needs(grads, f"{label}: dx")
-                t.assert_close(grads[i], num, tol=1e-6, name=name, mistakes=mistakes(i))
+                with h.blamed(problem):
+                    t.assert_close(grads[i], num, tol=1e-6, name=name, mistakes=mistakes(i))

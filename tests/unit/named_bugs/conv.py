@@ -164,13 +164,24 @@ BUGS = [
         why="reshape instead of transpose when regrouping dx"),
     # ------------------------------------------------------------ a backward check blames the forward pass
     Bug("conv-naive-backward-sees-forward", "conv_backward_naive",
-        (_c("conv_forward_naive", NAIVE_WINDOW, "xpad[n, :, y:y + HH, x_:x_ + WW]"),),
+        (_c("conv_forward_naive", NAIVE_WINDOW, "xpad[n, :, y:y + HH, x_:x_ + WW]"),
+         _c("conv_backward_naive", BACK_ROWS, "rows = slice(y, y + HH)"),
+         _c("conv_backward_naive", BACK_COLS, "cols = slice(x_, x_ + WW)")),
         "conv_backward_naive: [stride 2, pad 1: dx] see conv_forward_naive: its out is wrong on this input: "
-        "the stride is ignored in the window start", why="stride ignored in the forward pass"),
+        "the stride is ignored in the window start", why="the same window start without the stride in both passes"),
     Bug("conv-fast-backward-sees-forward", "conv_backward_fast",
-        (_c("conv_forward_fast", "w_rows = w.reshape(F, K)", "w_rows = w.transpose(0, 2, 3, 1).reshape(F, K)"),),
-        "conv_backward_fast: [stride 2, pad 1: dx] see conv_forward_fast: its out is wrong on this input: "
-        "the filters are flattened channel-last", why="filters flattened in another order, in the forward pass"),
+        (_i("im2col", "cols = workspace.empty((C, HH, WW, N, H_out, W_out), x.dtype)",
+            "cols = workspace.empty((HH, WW, C, N, H_out, W_out), x.dtype)"),
+         _i("im2col", "cols[:, i, j] =", "cols[i, j] =")),
+        "conv_backward_fast: [stride 2, pad 1: dw] see conv_forward_fast: its out is wrong on this input: "
+        "im2col's rows are ordered (i, j, c)", why="im2col's rows channel-fastest, seen by the backward check"),
+    Bug("conv-fast-forward-sees-im2col", "conv_forward_fast",
+        (_i("im2col", "cols = workspace.empty((C, HH, WW, N, H_out, W_out), x.dtype)",
+            "cols = workspace.empty((C, HH, WW, H_out, W_out, N), x.dtype)"),
+         _i("im2col", "xp_cn[:, :, i:i_end:stride, j:j_end:stride]",
+            "xp_cn[:, :, i:i_end:stride, j:j_end:stride].transpose(0, 2, 3, 1)")),
+        "conv_forward_fast: [3x3 filters, stride 1, pad 1] out: im2col's columns are ordered (y, x, n)",
+        why="im2col's columns image-fastest, seen by the fast forward check"),
     # ------------------------------------------------------------ conv_fast_float32
     Bug("conv-fast-float64-out", "conv_fast_float32",
         (_c("conv_forward_fast", "out = np.empty((N, F, H_out, W_out), x.dtype)",

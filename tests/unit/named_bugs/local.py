@@ -49,7 +49,9 @@ BUGS = [
         "locally_connected_forward: [3x3 filters, stride 1, pad 1] out: the filters of position (0, 0) are used "
         "at every position", why="one filter bank for every position, as in a convolution"),
     Bug("local-backward-sees-forward", "locally_connected_backward",
-        (_e("locally_connected_forward", "out += b.transpose(2, 0, 1)", "out += b[0, 0][:, None, None]"),),
+        (_e("locally_connected_forward", '"ncijkl,ijfckl->nfij"', '"ncijlk,ijfckl->nfij"'),
+         _e("locally_connected_backward", '"nfij,ncijkl->ijfckl"', '"nfij,ncijlk->ijfckl"'),
+         _e("locally_connected_backward", '"nfij,ijfckl->ncijkl"', '"nfij,ijfclk->ncijkl"')),
         "locally_connected_backward: [3x3 filters, stride 1, pad 1: dx] see locally_connected_forward: its out is "
-        "wrong on this input: one bias per filter is shared", why="the conv's bias in the forward pass"),
+        "wrong on this input: each filter is used transposed", why="window axes k and l swapped in every einsum"),
 ]
