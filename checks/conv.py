@@ -210,16 +210,18 @@ def conv_fast_float32(t):
 
 
 ### BEGIN HIDDEN TESTS
+HIDDEN_CASES = [("stride 3, pad 2", (2, 2, 7, 9), (3, 2, 5, 4), 3, 2),
+                ("filter as large as the padded input", (1, 3, 3, 4), (2, 3, 5, 6), 1, 1),
+                # Columns of more than 1 MiB and stride 1 with F*H*W <= C*H_out*W_out: dx as a convolution,
+                # block by block; 16 images also make forward blocks of 2.
+                ("16 images in several blocks, dx as a convolution", (16, 8, 12, 12), (4, 8, 3, 3), 1, 1)]
+
+
 @check("conv_hidden_shapes", points=4, hidden=True)
 def conv_hidden_shapes(t):
     """Hidden: fast conv on shapes the public checks do not use (stride 3, large pad, F = padded input, and
     several blocks of images with dx computed as a convolution)."""
-    cases = [("stride 3, pad 2", (2, 2, 7, 9), (3, 2, 5, 4), 3, 2),
-             ("filter as large as the padded input", (1, 3, 3, 4), (2, 3, 5, 6), 1, 1),
-             # Columns of more than 1 MiB and stride 1 with F*H*W <= C*H_out*W_out: dx as a convolution,
-             # block by block; 16 images also make forward blocks of 2.
-             ("16 images in several blocks, dx as a convolution", (16, 8, 12, 12), (4, 8, 3, 3), 1, 1)]
-    for label, xs, ws, s, p in cases:
+    for label, xs, ws, s, p in HIDDEN_CASES:
         x, w, b = _inputs(t, xs, ws)
         cp = {"stride": s, "pad": p}
         large = x.size > 10_000

@@ -12,6 +12,7 @@ test per file, so that each file's missing branches are reported on their own.
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import coverage
 import pytest
 
 import cs231n_cnn
+import cs231n_cnn.layers.conv as conv
 from cs231n_cnn.grading import load_checks, run_check_def
 from cs231n_cnn.grading.student import InProcessStudent
 
@@ -85,3 +87,25 @@ def test_every_branch_of_the_solution_is_taken_by_some_check(measured, rel):
     assert not problems, (f"{len(missing_arcs)} branch(es) and {len(missing_lines)} line(s) of the solution in "
                           f"{rel} are reached by no check (add a public or hidden case that takes them):\n"
                           + "\n".join(problems))
+
+
+def _backward_path(xs, ws, s, p):
+    """(number of image blocks, dx as a convolution?) of conv_backward_fast on float64 inputs of these shapes."""
+    N, C, H, W = xs
+    F, _, HH, WW = ws
+    H_out, W_out = (H + 2 * p - HH) // s + 1, (W + 2 * p - WW) // s + 1
+    cols_bytes = C * HH * WW * N * H_out * W_out * 8
+    return len(conv._image_blocks(N, C * HH * WW, F, cols_bytes)), conv._dx_as_convolution(xs, ws, s, p)
+
+
+def test_the_block_cases_take_the_paths_they_are_named_after():
+    # Branch coverage alone would not notice a case that stopped reaching several blocks on the dx-as-convolution
+    # path (no branch of its own), nor forward blocks of more than one image (a loop, not a branch).
+    load_checks()
+    cases = importlib.import_module("_cs231n_checks.conv")
+    N = cases.BLOCKS_FORWARD_CASE[1][0]
+    assert N // 8 >= 2 and N % (N // 8) == 0
+    assert _backward_path(*cases.BLOCKS_BACKWARD_CASE[1:]) >= (2, False)
+    (hidden,) = [c for c in cases.HIDDEN_CASES if "several blocks" in c[0]]
+    assert _backward_path(*hidden[1:])[0] >= 2 and _backward_path(*hidden[1:])[1]
+    assert hidden[1][0] // 8 >= 2
