@@ -30,6 +30,212 @@ def im2col(x, HH, WW, stride, pad):
                      for n in range(N) for i in range(H_out) for j in range(W_out)]).T
 
 
+def conv_grads(x, w, dout, stride, pad):
+    """Analytic (dx, dw, db) of :func:`conv` for upstream ``dout``, by a loop over the HH*WW window offsets.
+
+    For the large cases, where numerical gradients would take minutes;
+    tests/unit/test_reference_conv.py checks it against them.
+    """
+    return _conv_grads(x, w, dout, stride, pad)
+
+
+def _padded(x, pad):
+    return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+
+
+def _conv_grads(x, w, dout, stride, pad, *, row_step=None, col_step=None):
+    """Gradients of a cross-correlation whose windows start at (y*row_step, x*col_step) (default: the stride)."""
+    rs, cs = row_step or stride, col_step or stride
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    _, _, H_out, W_out = dout.shape
+    xp = _padded(x, pad)
+    dxp = np.zeros_like(xp)
+    dw = np.zeros(w.shape)
+    for i in range(HH):
+        for j in range(WW):
+            # offset (i, j) of every window: xp[:, :, i + y*rs, j + x*cs]
+            rows, cols = slice(i, i + rs * (H_out - 1) + 1, rs), slice(j, j + cs * (W_out - 1) + 1, cs)
+            dw[:, :, i, j] = np.einsum("nfyx,ncyx->fc", dout, xp[:, :, rows, cols])
+            dxp[:, :, rows, cols] += np.einsum("nfyx,fc->ncyx", dout, w[:, :, i, j])
+    return dxp[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=(0, 2, 3))
+
+
+def _conv_steps(x, w, b, pad, row_step, col_step):
+    """Forward pass whose windows start at (y*row_step, x*col_step), with the output size of the real stride."""
+    full = conv(x, w, b, 1, pad)
+    return full[:, :, ::row_step, ::col_step]
+
+
+def _flipped_dx(dout, w_eff, pad, HH):
+    """dx computed as a convolution of dout (stride 1) with the given (C, F, HH, WW) filters, pad HH - 1 - P."""
+    return conv(dout, w_eff, np.zeros(w_eff.shape[0]), 1, HH - 1 - pad)
+
+
+# Known mistakes in the convolution layers (cs231n_cnn.grading.mistakes): the results the common wrong versions
+# give on the check's inputs. Descriptions: what the code did, then the fix.
+_NO_BIAS = ("the bias is never added: out[n, f] = sum(window * w[f])"
+            "\nfix: add b[f] to every output of filter f: np.sum(window * w[f]) + b[f]")
+_STRIDE_IGNORED = ("the stride is ignored in the window start: the window of output (y, x) starts at (y, x), "
+                   "not (y*S, x*S)\nfix: xpad[n, :, y*stride : y*stride + HH, x*stride : x*stride + WW]")
+
+
+def conv_forward_mistakes(x, w, b, stride, pad, fast=False):
+    """``{description: out}`` for the known mistakes of a conv forward pass on these inputs.
+
+    ``fast``: also the mistakes of the im2col layer (how the filters are
+    flattened, how the product is regrouped to NCHW).
+    """
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    right = conv(x, w, b, stride, pad)
+    _, _, H_out, W_out = right.shape
+    found = {_NO_BIAS: conv(x, w, np.zeros_like(b), stride, pad)}
+    if stride > 1:
+        found[_STRIDE_IGNORED] = conv(x, w, b, 1, pad)[:, :, :H_out, :W_out]
+        found["the stride is ignored in the row start: the window of output (y, x) starts at row y, not y*S"
+              "\nfix: rows y*stride : y*stride + HH"] = _conv_steps(x, w, b, pad, 1, stride)[:, :, :H_out, :W_out]
+        found["the stride is ignored in the column start: the window of output (y, x) starts at column x, not x*S"
+              "\nfix: columns x*stride : x*stride + WW"] = _conv_steps(x, w, b, pad, stride, 1)[:, :, :H_out, :W_out]
+    found["the filters are flipped (a true convolution, as scipy.signal.convolve), but the layer is a "
+          "cross-correlation\nfix: multiply each window by w[f] as it is, not w[f, :, ::-1, ::-1]"] = \
+        conv(x, w[:, :, ::-1, ::-1], b, stride, pad)
+    if N <= F:
+        found["the bias is indexed by the image, b[n], not by the filter"
+              "\nfix: + b[f] for filter f"] = right - b[None, :, None, None] + b[:N, None, None, None]
+    if fast:
+        K = C * HH * WW
+        found["the filters are flattened channel-last (w.transpose(0, 2, 3, 1).reshape(F, -1)), but im2col's "
+              "rows are ordered (c, i, j)\nfix: w.reshape(F, -1), which matches the rows of cols"] = \
+            conv(x, w.transpose(0, 2, 3, 1).reshape(w.shape), b, stride, pad)
+        found["the filters are reshaped to (C*HH*WW, F) and transposed (w.reshape(-1, F).T), which mixes "
+              "filters and their weights\nfix: w.reshape(F, -1)"] = conv(x, w.reshape(K, F).T.reshape(w.shape), b,
+                                                                       stride, pad)
+        # conv_forward_fast calls the student's im2col: its known mistakes show here too.
+        for description, cols in im2col_mistakes(x, HH, WW, stride, pad).items():
+            what, _, fix = description.partition("\nfix: ")
+            product = (w.reshape(F, K) @ cols).reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)
+            found[f"im2col's {what.removeprefix('the ')} (see the im2col check): out is w.reshape(F, -1) @ those "
+                  f"columns\nfix: in im2col, {fix}"] = product + b[None, :, None, None]
+        rows = right.transpose(1, 0, 2, 3)                   # the product, (F, N, H_out, W_out)
+        found["the product (F, N*H_out*W_out) is reshaped to (N, F, H_out, W_out) without moving F after N: "
+              "images and filters are mixed\nfix: rows.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)"] = \
+            rows.reshape(right.shape)
+        k = max(1, N // 8)
+        if 1 < k < N:
+            # conv_forward_fast's docstring: the product is computed for a block of N/8 images at a time.
+            blocks = [rows[:, n0:n0 + k].reshape(-1, F, H_out, W_out) for n0 in range(0, N, k)]
+            found[f"each block's product (F, k*H_out*W_out), k = N // 8 = {k} images, is reshaped to (k, F, ...) "
+                  f"without moving F after the image axis: images and filters are mixed within each block"
+                  f"\nfix: rows.reshape(F, k, H_out*W_out).transpose(1, 0, 2)"] = np.concatenate(blocks)
+    return found
+
+
+def conv_backward_mistakes(x, w, b, stride, pad, dout, fast=False):
+    """``{description: (dx, dw, db)}`` for the known mistakes of a conv backward pass on these inputs.
+
+    ``fast``: also the mistakes of the im2col layer (dout regrouped, dw.T,
+    dx as a convolution with the filters not flipped or not swapped).
+    """
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    _, _, H_out, W_out = dout.shape
+    dx, dw, db = _conv_grads(x, w, dout, stride, pad)
+    xp = _padded(x, pad)
+    found = {
+        "db is the mean of dout over images and positions, not the sum"
+        "\nfix: db = dout.sum(axis=(0, 2, 3))": (dx, dw, db / (N * H_out * W_out)),
+        "db sums the last image's dout only: the sum over the batch is missing (or db is overwritten per image)"
+        "\nfix: db = dout.sum(axis=(0, 2, 3))": (dx, dw, dout[-1].sum(axis=(1, 2))),
+        "dw is flipped in both spatial axes, as if the forward pass were a true convolution"
+        "\nfix: dw[f] += dout[n, f, y, x] * window, the window as it is": (dx, dw[:, :, ::-1, ::-1], db),
+    }
+    if stride > 1:
+        found["the stride is ignored in the window start: the window of output (y, x) starts at (y, x), "
+              "not (y*S, x*S)\nfix: rows y*stride : y*stride + HH, columns x*stride : x*stride + WW"] = \
+            _conv_grads(x, w, dout, stride, pad, row_step=1, col_step=1)
+    # = instead of +=, in the loop order n, f, y, x: each term replaces the previous one.
+    last = xp[-1, :, (H_out - 1) * stride:(H_out - 1) * stride + HH, (W_out - 1) * stride:(W_out - 1) * stride + WW]
+    found["dw[f] is overwritten at each output position (= instead of +=): only the last window's term remains"
+          "\nfix: dw[f] += dout[n, f, y, x] * window"] = (dx, dout[-1, :, -1, -1, None, None, None] * last, db)
+    dxp = np.zeros_like(xp)
+    for y in range(H_out):
+        for x_ in range(W_out):
+            dxp[:, :, y * stride:y * stride + HH, x_ * stride:x_ * stride + WW] = \
+                dout[:, -1, y, x_, None, None, None] * w[-1]
+    found["dx is overwritten (= instead of +=): each input pixel keeps only the last term, from the last filter "
+          "and window that touch it\nfix: dxpad[n, :, rows, cols] += dout[n, f, y, x] * w[f]"] = \
+        (dxp[:, :, pad:pad + H, pad:pad + W], dw, db)
+    if fast:
+        dout_mixed = dout.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)
+        found["dout is reshaped to (F, N*H_out*W_out) without moving F first (dout.reshape(F, -1)): images and "
+              "filters are mixed\nfix: dout.transpose(1, 0, 2, 3).reshape(F, -1)"] = \
+            _conv_grads(x, w, dout_mixed, stride, pad)
+        K = C * HH * WW
+        found["dw is reshaped from (C*HH*WW, F) without transposing it back (cols @ dout_rows.T is dw.T)"
+              "\nfix: dw = (dout_rows @ cols.T).reshape(w.shape), or transpose before reshaping"] = \
+            (dx, dw.reshape(F, K).T.reshape(w.shape), db)
+        if stride == 1 and HH == WW and pad <= HH - 1:
+            # conv_backward_fast's Notes: dx = conv(dout, w flipped with F and C swapped, pad HH - 1 - P).
+            found["dx as a convolution: the filters are not flipped (w.transpose(1, 0, 2, 3) without "
+                  "[:, :, ::-1, ::-1])\nfix: w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)"] = \
+                (_flipped_dx(dout, w.transpose(1, 0, 2, 3), pad, HH), dw, db)
+            found["dx as a convolution: the product (C, N*H*W) is reshaped to (N, C, H, W) without moving C "
+                  "after N: images and channels are mixed\nfix: dx_rows.reshape(C, N, H, W).transpose(1, 0, 2, 3)"] = \
+                (dx.transpose(1, 0, 2, 3).reshape(dx.shape), dw, db)
+            found["dx as a convolution: the filters' F and C axes are not swapped (the flipped (F, C, HH, WW) "
+                  "filters reshaped to (C, F*HH*WW))\nfix: w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)"] = \
+                (_flipped_dx(dout, w[:, :, ::-1, ::-1].reshape(C, F, HH, WW), pad, HH), dw, db)
+    return found
+
+
+def im2col_mistakes(x, HH, WW, stride, pad):
+    """``{description: cols}`` for the known mistakes of im2col: rows or columns in another order."""
+    N, C = x.shape[:2]
+    cols = im2col(x, HH, WW, stride, pad)
+    K, L = cols.shape
+    by_row = cols.reshape(C, HH, WW, L)
+    found = {"the rows are ordered (i, j, c), channel fastest, which does not match w.reshape(F, -1)"
+             "\nfix: row (c*HH + i)*WW + j holds offset (i, j) of channel c":
+             by_row.transpose(1, 2, 0, 3).reshape(K, L),
+             "the columns are ordered (y, x, n), image fastest (as the old course im2col_indices)"
+             "\nfix: column (n*H_out + y)*W_out + x holds output position (n, y, x)":
+             cols.reshape(K, N, L // N).transpose(0, 2, 1).reshape(K, L)}
+    if HH == WW:
+        found["the rows are ordered (c, j, i): the kernel's row and column offsets are swapped"
+              "\nfix: row (c*HH + i)*WW + j holds offset (i, j) of channel c"] = \
+            by_row.transpose(0, 2, 1, 3).reshape(K, L)
+    return found
+
+
+def _col2im(cols, x_shape, HH, WW, stride, pad, *, assign=False):
+    """col2im by a loop over window offsets: += the entries (``assign``: = them, the last offset wins)."""
+    N, C, H, W = x_shape
+    H_out, W_out = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
+    c6 = cols.reshape(C, HH, WW, N, H_out, W_out).transpose(3, 0, 1, 2, 4, 5)
+    xp = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
+    for i in range(HH):
+        for j in range(WW):
+            target = (slice(None), slice(None), slice(i, i + stride * (H_out - 1) + 1, stride),
+                      slice(j, j + stride * (W_out - 1) + 1, stride))
+            xp[target] = c6[:, :, i, j] if assign else xp[target] + c6[:, :, i, j]
+    return xp[:, :, pad:pad + H, pad:pad + W]
+
+
+def col2im_mistakes(cols, x_shape, HH, WW, stride, pad):
+    """``{description: x}`` for the known mistakes of col2im on these columns."""
+    C = x_shape[1]
+    K, L = cols.shape
+    found = {"col2im assigns (=) where it must add (+=): where windows overlap only the last entry survives"
+             "\nfix: xpad[...] += the columns' entries (np.add.at with fancy indices)":
+             _col2im(cols, x_shape, HH, WW, stride, pad, assign=True)}
+    if HH == WW:
+        found["the rows are read as (c, j, i): the kernel's row and column offsets are swapped"
+              "\nfix: row (c*HH + i)*WW + j of cols holds offset (i, j) of channel c"] = \
+            _col2im(cols.reshape(C, HH, WW, L).transpose(0, 2, 1, 3).reshape(K, L), x_shape, HH, WW, stride, pad)
+    return found
+
+
 def pool(x, ph, pw, stride, reduce):
     """Pooling by a reduction over sliding windows; reduce is 'max', 'avg' or 'l2'."""
     win = sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::stride, ::stride]
@@ -50,6 +256,74 @@ def local(x, w, b, stride, pad):
             patch = xp[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
             out[:, :, i, j] = np.tensordot(patch, w[i, j], axes=([1, 2, 3], [1, 2, 3])) + b[i, j]
     return out
+
+
+def _local_grads(x, w, dout, stride, pad, *, assign_dx=None):
+    """(dx, dw, db) of :func:`local` by loops.
+
+    ``assign_dx``: dx written with = instead of +=, in a loop over output
+    positions (``"positions"``: the last window touching a pixel wins) or
+    over window offsets (``"offsets"``: the last offset (k, l) wins).
+    """
+    N, C, H, W = x.shape
+    H_out, W_out, F, _, HH, WW = w.shape
+    xp = _padded(x, pad)
+    dxp = np.zeros_like(xp)
+    dw = np.zeros(w.shape)
+    terms = np.zeros((N, C, H_out, W_out, HH, WW))
+    for i in range(H_out):
+        for j in range(W_out):
+            rows, cols = slice(i * stride, i * stride + HH), slice(j * stride, j * stride + WW)
+            dw[i, j] = np.tensordot(dout[:, :, i, j], xp[:, :, rows, cols], axes=([0], [0]))
+            terms[:, :, i, j] = np.tensordot(dout[:, :, i, j], w[i, j], axes=([1], [0]))     # (N, C, HH, WW)
+            if assign_dx != "offsets":
+                dxp[:, :, rows, cols] = terms[:, :, i, j] if assign_dx else dxp[:, :, rows, cols] + terms[:, :, i, j]
+    if assign_dx == "offsets":
+        for k in range(HH):
+            for l_ in range(WW):
+                dxp[:, :, k:k + stride * (H_out - 1) + 1:stride, l_:l_ + stride * (W_out - 1) + 1:stride] = \
+                    terms[:, :, :, :, k, l_]
+    return dxp[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=0).transpose(1, 2, 0)
+
+
+def local_forward_mistakes(x, w, b, stride, pad):
+    """``{description: out}`` for the known mistakes of the locally connected forward pass."""
+    H_out, W_out, F, C, HH, WW = w.shape
+    plain = local(x, w, np.zeros_like(b), stride, pad)
+    found = {
+        "the bias is never added\nfix: out += b.transpose(2, 0, 1), b[i, j, f] for output (f, i, j)": plain,
+        "b is reshaped to (F, H_out, W_out) instead of transposed: biases land at other positions and filters"
+        "\nfix: b.transpose(2, 0, 1)": plain + b.reshape(F, H_out, W_out),
+        "one bias per filter is shared by all positions (b[0, 0, f], as in a convolution)"
+        "\nfix: output (f, i, j) gets b[i, j, f]": plain + b[0, 0][:, None, None],
+        "the filters of position (0, 0) are used at every position (a convolution, not a locally connected "
+        "layer)\nfix: output position (i, j) uses its own filters w[i, j]":
+        local(x, np.broadcast_to(w[0, 0], w.shape), b, stride, pad),
+    }
+    if HH == WW:
+        found["each filter is used transposed: window offset (k, l) multiplies w[i, j, f, c, l, k]"
+              "\nfix: offset (k, l) of the window multiplies w[i, j, f, c, k, l]"] = \
+            local(x, w.swapaxes(4, 5), b, stride, pad)
+    return found
+
+
+def local_backward_mistakes(x, w, b, stride, pad, dout):
+    """``{description: (dx, dw, db)}`` for the known mistakes of the locally connected backward pass."""
+    dx, dw, db = _local_grads(x, w, dout, stride, pad)
+    H_out, W_out, F = b.shape
+    return {
+        "db is the mean of dout over the batch, not the sum\nfix: db = dout.sum(axis=0).transpose(1, 2, 0)":
+        (dx, dw, db / x.shape[0]),
+        "db is reshaped from (F, H_out, W_out) to (H_out, W_out, F) instead of transposed"
+        "\nfix: dout.sum(axis=0).transpose(1, 2, 0)": (dx, dw, dout.sum(axis=0).reshape(H_out, W_out, F)),
+        "dx is overwritten where windows overlap (= instead of +=, looping over output positions): each input "
+        "pixel keeps only the last window's term\nfix: dxpad[n, :, rows, cols] += the window's gradient":
+        (_local_grads(x, w, dout, stride, pad, assign_dx="positions")[0], dw, db),
+        "dx is overwritten where windows overlap (= instead of +=, looping over window offsets (k, l)): each "
+        "input pixel keeps only the last offset's term\nfix: dxpad[:, :, k:k + S*H_out:S, l:l + S*W_out:S] += "
+        "dwindows[..., k, l]":
+        (_local_grads(x, w, dout, stride, pad, assign_dx="offsets")[0], dw, db),
+    }
 
 
 def lrn(x, size, alpha, beta, k):
