@@ -70,8 +70,8 @@ def _weight(points, parts):
 
 def _size_message(got, x_shape, ph, pw, s):
     """``out has shape ...``: which wrong output-size formula gives the student's H_out and W_out, if one does."""
-    N, C, H, W = x_shape
-    want = (N, C, (H - ph) // s + 1, (W - pw) // s + 1)
+    H, W = x_shape[2:]
+    want = (*x_shape[:2], (H - ph) // s + 1, (W - pw) // s + 1)
     head = f"out has shape {got}, expected {want}"
     formula = (f"H_out = (H - PH) // S + 1 = ({H} - {ph}) // {s} + 1 = {want[2]} and "
                f"W_out = (W - PW) // S + 1 = ({W} - {pw}) // {s} + 1 = {want[3]}")
