@@ -80,6 +80,75 @@ def svm_loss(x, y):
     return total / len(y)
 
 
+# Known mistakes in the losses (cs231n_cnn.grading.mistakes): ``{description: [loss, dx]}`` on the check's
+# scores and labels, None where a mistake leaves that output right. A factor of N (the sum instead of the
+# mean) is not listed: the checks name it with ``factors=``.
+
+def _softmax(x):
+    shifted = x - x.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_loss_mistakes(x, y):
+    """The softmax loss's common wrong versions on scores ``x`` (N, C) and labels ``y`` (N,)."""
+    N = len(y)
+    rows = np.arange(N)
+    p = _softmax(x)
+    found = {}
+    # Each row shifted by its max, as it should be, but normalised by the column sums (axis 0).
+    shifted = x - x.max(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        logp0 = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+        loss0 = float(-logp0[rows, y].mean())
+    p0 = np.exp(logp0)
+    d0 = p0.copy()
+    d0[rows, y] -= 1
+    found["the softmax is normalised over the batch (exp summed over axis 0), not over each example's classes"
+          "\nfix: p = exp(shifted) / exp(shifted).sum(axis=1, keepdims=True)"] = [np.asarray(loss0), d0 / N]
+    found["dx does not subtract 1 at the correct class: dx = softmax(x) / N"
+          "\nfix: dx = softmax(x); dx[np.arange(N), y] -= 1; dx /= N"] = [None, p / N]
+    dcol = p.copy()
+    dcol[:, y] -= 1      # what numpy does: 1 off columns y[i] of every row, once per distinct label
+    found["dx[:, y] -= 1 subtracts 1 in the columns y of every row, not only at (i, y[i])"
+          "\nfix: dx[np.arange(N), y] -= 1"] = [None, dcol / N]
+    return found
+
+
+def svm_loss_mistakes(x, y):
+    """The SVM loss's common wrong versions on scores ``x`` (N, C) and labels ``y`` (N,)."""
+    N = len(y)
+    rows = np.arange(N)
+    correct = x[rows, y][:, None]
+
+    def hinge(margins, *, count_at_correct=True, once=False):
+        margins = np.maximum(margins, 0)
+        margins[rows, y] = 0
+        positive = (margins > 0).astype(np.float64)
+        dx = positive.copy()
+        if count_at_correct:
+            dx[rows, y] -= 1.0 if once else positive.sum(axis=1)
+        return np.asarray(margins.sum() / N), dx / N
+
+    found = {
+        "the margin has no delta: max(0, x_j - x_y), not max(0, x_j - x_y + 1)"
+        "\nfix: margins = np.maximum(0, x - x[np.arange(N), y][:, None] + 1)": list(hinge(x - correct)),
+        "delta is subtracted: max(0, x_j - x_y - 1), not max(0, x_j - x_y + 1)"
+        "\nfix: margins = np.maximum(0, x - x[np.arange(N), y][:, None] + 1)": list(hinge(x - correct - 1)),
+        "the margins are x_y - x_j + 1 (correct and wrong class swapped)"
+        "\nfix: margins = np.maximum(0, x - x[np.arange(N), y][:, None] + 1)": list(hinge(correct - x + 1)),
+    }
+    right_loss, _ = hinge(x - correct + 1)
+    found["the correct class is counted in the sum: its margin max(0, 1) = 1 adds 1 per example"
+          "\nfix: margins[np.arange(N), y] = 0 before summing"] = [right_loss + 1, None]
+    found["dx gets +1 for each positive margin but nothing at the correct class"
+          "\nfix: dx[np.arange(N), y] -= (margins > 0).sum(axis=1)"] = \
+        [None, hinge(x - correct + 1, count_at_correct=False)[1]]
+    found["dx subtracts 1 at the correct class once, not once per positive margin"
+          "\nfix: dx[np.arange(N), y] -= (margins > 0).sum(axis=1)"] = [None, hinge(x - correct + 1, once=True)[1]]
+    return found
+
+
 def numerical_grads(f, args, dout, which, h=1e-6):
     """Numerical gradients of sum(f(*args) * dout) with respect to args[i] for i in ``which``."""
     args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
@@ -147,6 +216,78 @@ def affine(x, w, b):
 
 def relu(x):
     return np.where(x > 0, x, 0.0)
+
+
+# Known mistakes of the affine layer and ReLU: ``{description: [outputs...]}`` on the check's inputs, None
+# where a mistake leaves that output right. A value may have another shape than the right one (a missing
+# reshape); a mistake numpy cannot even compute on these inputs is left out.
+
+def _attempt(fn):
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(fn(), dtype=np.float64)
+    except (ValueError, IndexError):
+        return None
+
+
+def affine_forward_mistakes(x, w, b):
+    """``{description: [out]}``: affine forward passes students write by mistake."""
+    N, D = x.shape[0], w.shape[0]
+    found = {
+        "the bias is not added: out = x @ w\nfix: out = x.reshape(N, -1) @ w + b":
+        _attempt(lambda: x.reshape(N, D) @ w),
+        "x is flattened to (D, N) and transposed, which mixes the values of different examples"
+        "\nfix: x.reshape(N, -1) (one row per example), then @ w": _attempt(lambda: x.reshape(D, N).T @ w + b),
+    }
+    return {k: [v] for k, v in found.items() if v is not None}
+
+
+def affine_backward_mistakes(x, w, b, dout):
+    """``{description: [dx, dw, db]}``: affine backward passes students write by mistake."""
+    N, D = x.shape[0], w.shape[0]
+    rows = x.reshape(N, D)
+    found = {
+        "dx is not reshaped back to x's shape: dx = dout @ w.T is (N, D)"
+        "\nfix: dx = (dout @ w.T).reshape(x.shape)": [_attempt(lambda: dout @ w.T), None, None],
+        "dw = x.T @ dout with x not flattened to (N, D) first"
+        "\nfix: dw = x.reshape(N, -1).T @ dout": [None, _attempt(lambda: np.matmul(x.T, dout)), None],
+        "dw = x.reshape(D, N) @ dout: a reshape where a transpose was needed, so examples and features mix"
+        "\nfix: dw = x.reshape(N, -1).T @ dout": [None, _attempt(lambda: x.reshape(D, N) @ dout), None],
+        "dw is computed as dout.T @ x, shape (M, D): the transpose of the right one"
+        "\nfix: dw = x.reshape(N, -1).T @ dout": [None, _attempt(lambda: dout.T @ rows), None],
+        "db sums dout over axis 1 (each example's outputs), not over the batch"
+        "\nfix: db = dout.sum(axis=0)": [None, None, _attempt(lambda: dout.sum(axis=1))],
+        "db sums dout over every axis: one number, not one per output"
+        "\nfix: db = dout.sum(axis=0)": [None, None, _attempt(lambda: np.sum(dout))],
+    }
+    if x.ndim == 2:
+        del found["dx is not reshaped back to x's shape: dx = dout @ w.T is (N, D)"
+                  "\nfix: dx = (dout @ w.T).reshape(x.shape)"]
+    return {k: v for k, v in found.items() if any(a is not None for a in v)}
+
+
+def relu_forward_mistakes(x):
+    """``{description: [out]}``: ReLU forward passes students write by mistake."""
+    return {
+        "np.max(x, 0) is the maximum over axis 0 (a reduction), not the elementwise maximum with 0"
+        "\nfix: out = np.maximum(x, 0)": [np.max(x, 0)],
+        "np.minimum(x, 0) keeps the negative part\nfix: out = np.maximum(x, 0)": [np.minimum(x, 0)],
+        "out is the mask x > 0, not x where x > 0\nfix: out = np.maximum(x, 0) (or x * (x > 0))":
+        [(x > 0).astype(np.float64)],
+    }
+
+
+def relu_backward_mistakes(x, dout):
+    """``{description: [dx]}``: ReLU backward passes students write by mistake."""
+    return {
+        "the mask comes from dout (dx = dout where dout > 0), not from the input x"
+        "\nfix: dx = dout * (x > 0), with x the cached input": [dout * (dout > 0)],
+        "dx is the mask x > 0 alone: dout is not multiplied in\nfix: dx = dout * (x > 0)":
+        [(x > 0).astype(np.float64)],
+        "dout is multiplied by the ReLU's output max(0, x), not by its derivative (x > 0)"
+        "\nfix: dx = dout * (x > 0)": [dout * np.maximum(x, 0)],
+        "the mask is reversed: dx = dout where x < 0\nfix: dx = dout * (x > 0)": [dout * (x < 0)],
+    }
 
 
 def batchnorm(x, gamma, beta, eps=1e-5, mean=None, var=None):
