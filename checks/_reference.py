@@ -644,6 +644,182 @@ def fully_connected_net_grads(params, X, y, reg=0.0, normalization=None):
         lambda p: float(softmax_loss(_fc_scores(p, X, normalization), y)) + _weights_penalty(p, reg), params)
 
 
+# Known mistakes of the models and the layer-by-layer traces that blame a layer (checks/models.py,
+# checks/training.py). Everything is a function of the parameters and data the check chose.
+
+def _penalties(params, reg):
+    """Wrong regularization penalties: ``{description: penalty}`` (the right one is 0.5 * reg * sum(W**2))."""
+    weights = [k for k in params if k[0] == "W" and k[1:].isdigit()]
+    last = max(weights, key=lambda k: int(k[1:]))
+
+    def squares(keys):
+        return sum(float(np.sum(params[k] ** 2)) for k in keys)
+    norms = [k for k in params if k.startswith(("gamma", "beta"))]
+    biases = [k for k in params if k[0] == "b" and k[1:].isdigit()]
+    found = {
+        "the penalty is reg * sum(W**2), without the 0.5\nfix: loss += 0.5 * reg * sum(np.sum(W**2) for each W)":
+        reg * squares(weights),
+        "the regularization penalty is missing from the loss\nfix: loss += 0.5 * reg * sum(np.sum(W**2) for each W)":
+        0.0,
+        "the penalty also sums the biases' squares (0.5 * reg * sum(b**2) too)"
+        "\nfix: regularize the weights W1, W2, ... only, not the biases": 0.5 * reg * squares(weights + biases),
+        "the penalty leaves out the last layer's weights"
+        f"\nfix: sum 0.5 * reg * np.sum(W**2) over every W, {last} included":
+        0.5 * reg * squares([k for k in weights if k != last]),
+    }
+    if norms:
+        found["the penalty sums every parameter's squares: biases, gammas and betas too"
+              "\nfix: regularize the weights W1, W2, ... only"] = 0.5 * reg * squares(list(params))
+    return found if reg > 0 else {}
+
+
+def _convnet_variant_scores(params, X, *, conv_relu=True, hidden_relu=True, scores_relu=False):
+    W1 = params["W1"]
+    h = conv(X, W1, params["b1"], 1, (W1.shape[2] - 1) // 2)
+    h = pool(relu(h) if conv_relu else h, 2, 2, 2, "max").reshape(len(X), -1)
+    h = np.tensordot(h, params["W2"], axes=1) + params["b2"]
+    s = np.tensordot(relu(h) if hidden_relu else h, params["W3"], axes=1) + params["b3"]
+    return relu(s) if scores_relu else s
+
+
+_CONVNET_STRUCTURE = {
+    "no ReLU after the hidden affine layer: conv - relu - pool - affine - affine"
+    "\nfix: relu_forward the hidden affine output before the last affine layer (relu_backward on the way back)":
+    {"hidden_relu": False},
+    "no ReLU after the conv layer: conv - pool - affine - relu - affine"
+    "\nfix: relu_forward the conv output before the max pool (and relu_backward on the way back)": {"conv_relu": False},
+    "a ReLU is applied to the scores, after the last affine layer"
+    "\nfix: the scores are the last affine layer's output, with no ReLU": {"scores_relu": True},
+}
+
+
+def three_layer_convnet_mistakes(params, X, y, reg=0.0):
+    """``{description: [loss, scores]}``: ThreeLayerConvNet.loss's common wrong versions (None: that output right)."""
+    found = {}
+    for description, change in _CONVNET_STRUCTURE.items():
+        scores = _convnet_variant_scores(params, X, **change)
+        found[description] = [float(softmax_loss(scores, y)) + _weights_penalty(params, reg), scores]
+    data = float(softmax_loss(_convnet_scores(params, X), y))
+    for description, penalty in _penalties(params, reg).items():
+        found[description] = [data + penalty, None]
+    return found
+
+
+def fully_connected_net_mistakes(params, X, y, reg=0.0, normalization=None):
+    """``{description: [loss, scores]}``: FullyConnectedNet.loss's common wrong versions (None: that output right)."""
+    found = {}
+    if normalization is not None:
+        scores = _fc_scores(params, X)
+        found[f"{normalization} is not applied: the hidden layers are affine - relu"
+              f"\nfix: pass gamma{{i}}, beta{{i}}, the layer's bn_param and self.normalization to "
+              f"affine_norm_relu_forward"] = [float(softmax_loss(scores, y)) + _weights_penalty(params, reg), scores]
+    data = float(softmax_loss(_fc_scores(params, X, normalization), y))
+    for description, penalty in _penalties(params, reg).items():
+        found[description] = [data + penalty, None]
+    return found
+
+
+def regularization_grad_mistakes(params, reg):
+    """``{description: {name: change}}``: wrong penalty gradients, as changes to each right gradient."""
+    if not reg > 0:
+        return {}
+    weights = [k for k in params if k[0] == "W" and k[1:].isdigit()]
+    others = [k for k in params if k not in weights]
+    return {
+        "reg * W is not added to the weights' gradients\nfix: grads[W] += reg * W for every weight matrix":
+        {k: -reg * params[k] for k in weights},
+        "the penalty's gradient is 2 * reg * W (the derivative of reg * sum(W**2), without the 0.5)"
+        "\nfix: grads[W] += reg * W, the derivative of 0.5 * reg * sum(W**2)": {k: reg * params[k] for k in weights},
+        "reg * p is added to the gradients of the biases (and of gammas, betas) too"
+        "\nfix: grads[k] += reg * params[k] only for the weights W1, W2, ...": {k: reg * params[k] for k in others},
+    }
+
+
+def _conv_dw(x, dout, pad):
+    """dw and db of a stride-1 convolution: dw[f, c] = correlate(x_padded[:, c], dout[:, f]) over the batch."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    F, C = dout.shape[1], x.shape[1]
+    dw = np.array([[signal.correlate(xp[:, c], dout[:, f], mode="valid", method="direct")[0]
+                    for c in range(C)] for f in range(F)])
+    return dw, dout.sum(axis=(0, 2, 3))
+
+
+def three_layer_convnet_trace(params, X, y):
+    """Every layer's input and output in ThreeLayerConvNet.loss (reg 0), forward and backward, by the references.
+
+    Keys: ``conv relu1 pool hidden relu2 scores loss dscores drelu2 dW3 db3 dhidden dpooled dW2 db2 drelu1 dconv
+    dW1 db1``; ``pool`` is (N, F, H/2, W/2), ``dpooled`` the same shape.
+    """
+    W1 = params["W1"]
+    pad = (W1.shape[2] - 1) // 2
+    tr = {"conv": conv(X, W1, params["b1"], 1, pad)}
+    tr["relu1"] = relu(tr["conv"])
+    tr["pool"] = pool(tr["relu1"], 2, 2, 2, "max")
+    tr["hidden"] = affine(tr["pool"], params["W2"], params["b2"])
+    tr["relu2"] = relu(tr["hidden"])
+    tr["scores"] = affine(tr["relu2"], params["W3"], params["b3"])
+    tr["loss"] = float(softmax_loss(tr["scores"], y))
+    tr["dscores"] = softmax_loss_grad(tr["scores"], y)
+    tr["drelu2"], tr["dW3"], tr["db3"] = tr["dscores"] @ params["W3"].T, tr["relu2"].T @ tr["dscores"], \
+        tr["dscores"].sum(axis=0)
+    tr["dhidden"] = tr["drelu2"] * (tr["hidden"] > 0)
+    rows = tr["pool"].reshape(len(X), -1)
+    tr["dpooled"] = (tr["dhidden"] @ params["W2"].T).reshape(tr["pool"].shape)
+    tr["dW2"], tr["db2"] = rows.T @ tr["dhidden"], tr["dhidden"].sum(axis=0)
+    tr["drelu1"] = max_pool_backward(tr["relu1"], tr["dpooled"], 2, 2, 2)
+    tr["dconv"] = tr["drelu1"] * (tr["conv"] > 0)
+    tr["dW1"], tr["db1"] = _conv_dw(X, tr["dconv"], pad)
+    return tr
+
+
+def _norm_backward(dout, xhat, gamma, std, axis):
+    """Closed-form gradients of ``gamma * xhat + beta`` with xhat normalised along ``axis``: (dx, dgamma, dbeta)."""
+    n = xhat.shape[axis]
+    dxhat = dout * gamma
+    dx = (n * dxhat - dxhat.sum(axis=axis, keepdims=True)
+          - xhat * (dxhat * xhat).sum(axis=axis, keepdims=True)) / (n * std)
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
+def fully_connected_net_trace(params, X, y, normalization=None):
+    """Every layer's input and output in FullyConnectedNet.loss (reg 0, no dropout), forward and backward.
+
+    For hidden layer i: ``x{i}`` its input (N, D_i) (``x1`` is X flattened), ``a{i}`` the affine output,
+    ``n{i}`` the normalised one (without normalization, a{i}), ``r{i}`` after ReLU; ``dr{i} dn{i} da{i} dx{i}``
+    and ``dW{i} db{i} dgamma{i} dbeta{i}`` their gradients; ``scores loss dscores``.
+    """
+    L = sum(1 for k in params if k[0] == "W")
+    tr, stats = {}, {}
+    h = X.reshape(len(X), -1)
+    for i in range(1, L):
+        tr[f"x{i}"] = h
+        a = affine(h, params[f"W{i}"], params[f"b{i}"])
+        tr[f"a{i}"] = n = a
+        if normalization is not None:
+            axis = 0 if normalization == "batchnorm" else 1
+            std = np.sqrt(a.var(axis=axis, keepdims=True) + 1e-5)
+            xhat = (a - a.mean(axis=axis, keepdims=True)) / std
+            stats[i] = (xhat, std, axis)
+            n = (batchnorm if normalization == "batchnorm" else layernorm)(a, params[f"gamma{i}"], params[f"beta{i}"])
+        tr[f"n{i}"] = n
+        tr[f"r{i}"] = h = relu(n)
+    tr[f"x{L}"] = h
+    tr["scores"] = affine(h, params[f"W{L}"], params[f"b{L}"])
+    tr["loss"] = float(softmax_loss(tr["scores"], y))
+    d = tr["dscores"] = softmax_loss_grad(tr["scores"], y)
+    for i in range(L, 0, -1):
+        if i < L:
+            tr[f"dr{i}"] = d
+            d = tr[f"dn{i}"] = d * (tr[f"n{i}"] > 0)
+            if normalization is not None:
+                xhat, std, axis = stats[i]
+                d, tr[f"dgamma{i}"], tr[f"dbeta{i}"] = _norm_backward(d, xhat, params[f"gamma{i}"], std, axis)
+            tr[f"da{i}"] = d
+        tr[f"dW{i}"], tr[f"db{i}"] = tr[f"x{i}"].T @ d, d.sum(axis=0)
+        d = tr[f"dx{i}"] = d @ params[f"W{i}"].T
+    return tr
+
+
 def _fully_connected_net_dropout(params, X, y, keep, masks):
     """``(loss, numerical grads)`` of the plain fully connected net with the given dropout masks, reg 0.
 
