@@ -53,7 +53,9 @@ BUGS = [
             "scores, relu3_cache = L.relu_forward(scores)"),
          _e(CNN, "L.affine_backward(dscores, fc2_cache)", "L.affine_backward(L.relu_backward(dscores, relu3_cache), "
             "fc2_cache)")),
-        "a ReLU is applied to the scores", why="a ReLU after the last layer"),
+        "three_layer_convnet: [loss with small weights (std 1e-3), reg 0: about log(10), equal to the reference; "
+        "test-mode scores] ThreeLayerConvNet.loss(X) (scores, no labels: test mode): a ReLU is applied to the scores",
+        why="a ReLU after the last layer"),
     Bug("cnn-softmax-grad-not-over-n", "three_layer_convnet",
         (Edit("cs231n_cnn.layers.losses", "softmax_loss", "    dx /= N\n", ""),),
         "three_layer_convnet: [gradients (float64, reg 0) against centred differences of the reference loss] see "
