@@ -61,7 +61,7 @@ def softmax_loss(t):
         y = t.rng.integers(0, C, size=N)
         y[0] = int(np.argmin(x[0]))          # a correct class far below the maximum: its probability underflows
         overflow = ("softmax_loss of scores ~1000 overflows in exp{}: the row's max is not subtracted before exp"
-                    "\nfix: subtract each row's max before exp: shifted = x - x.max(axis=1, keepdims=True)")
+                    "\nfix: subtract each row's max before exp (x minus x.max(axis=1, keepdims=True))")
         underflow = ("softmax_loss of scores ~1000 takes log(0){}: the loss is log(p), and p underflows to 0 for a "
                      "correct class far below the maximum\nfix: log-probabilities as shifted - "
                      "log(sum(exp(shifted))), not log(p) (p underflows to 0)")

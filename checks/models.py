@@ -53,6 +53,7 @@ import math
 import numpy as np
 
 from cs231n_cnn.grading import CheckFailure, check
+from cs231n_cnn.grading.mistakes import eager
 
 from . import _helpers as h
 from . import _reference as ref
@@ -116,28 +117,51 @@ def _layer_close(t, fn: str, got, expected, name: str, role: str, **kwargs) -> N
                            + (f"\n{rest}" if rest else "")) from None
 
 
+# The layers' own known mistakes (checks/fc.py), on the inputs the model check gives them: forward ones take
+# the forward pass's inputs, backward ones those and dout. Each returns {description: [outputs]}.
+_FORWARD_MISTAKES = {"layers.affine_forward": lambda args: ref.affine_forward_mistakes(*args),
+                     "layers.relu_forward": lambda args: ref.relu_forward_mistakes(*args)}
+_BACKWARD_MISTAKES = {"layers.affine_backward": lambda args, dout: ref.affine_backward_mistakes(*args, dout),
+                      "layers.relu_backward": lambda args, dout: ref.relu_backward_mistakes(*args, dout)}
+
+
+def _output(found, i: int):
+    """Output ``i`` of the known mistakes ``found()``, None entries left out, computed when asked."""
+    return lambda: {k: v[i] for k, v in found().items() if v[i] is not None}
+
+
 def _layer_forward(t, fn: str, args, expected, role: str):
     """Call layer ``fn`` on ``args``; its out must be ``expected``; returns its cache."""
     out, cache = h.forward(t, fn, *args)
-    _layer_close(t, fn, out, expected, "out", role)
+    known = _FORWARD_MISTAKES.get(fn)
+    _layer_close(t, fn, out, expected, "out", role, mistakes=None if known is None else _output(lambda: known(args), 0))
     return cache
 
 
-def _layer_backward(t, fn: str, dout, cache, expected: dict, role: str, *, n: int) -> None:
-    """Call backward layer ``fn``; each output named in ``expected`` (dx, dw, db, ...) must match."""
+def _layer_backward(t, fn: str, dout, cache, expected: dict, role: str, *, n: int, inputs=()) -> None:
+    """Call backward layer ``fn``; each output named in ``expected`` (dx, dw, db, ...) must match.
+
+    ``inputs``: the forward pass's arguments, for the layer's known mistakes.
+    """
     names = list(expected)
     result = t.call(fn, dout, cache)
     grads = (result,) if len(names) == 1 and not isinstance(result, tuple) else \
         h.unpack(result, ", ".join(names), fn)
-    for name, got, want in zip(names, grads, expected.values()):
+    known = _BACKWARD_MISTAKES.get(fn)
+    for i, (name, got, want) in enumerate(zip(names, grads, expected.values())):
         if want is not None:
-            _layer_close(t, fn, got, want, name, role, factors={"N, the batch size": n})
+            _layer_close(t, fn, got, want, name, role, factors={"N, the batch size": n},
+                         mistakes=None if known is None else _output(lambda: known(inputs, dout), i))
 
 
 def _softmax_layer(t, scores, y, tr, role: str) -> None:
-    loss, dx = h.unpack(t.call("layers.softmax_loss", scores, y), "loss, dx", "layers.softmax_loss")
-    _layer_close(t, "layers.softmax_loss", loss, tr["loss"], "loss", role)
-    _layer_close(t, "layers.softmax_loss", dx, tr["dscores"], "dx", role, factors={"N, the batch size": len(y)})
+    fn = "layers.softmax_loss"
+    loss, dx = h.unpack(t.call(fn, scores, y), "loss, dx", fn)
+    n = {"N, the batch size": len(y)}
+    _layer_close(t, fn, loss, tr["loss"], "loss", role, factors=n,
+                 mistakes=_output(lambda: ref.softmax_loss_mistakes(scores, y), 0))
+    _layer_close(t, fn, dx, tr["dscores"], "dx", role, factors=n,
+                 mistakes=_output(lambda: ref.softmax_loss_mistakes(scores, y), 1))
 
 
 def _blame_cnn(t, params, X, y, tr, *, backward: bool = True) -> None:
@@ -145,32 +169,34 @@ def _blame_cnn(t, params, X, y, tr, *, backward: bool = True) -> None:
     p, n = params, len(X)
     conv_param = {"stride": 1, "pad": (p["W1"].shape[2] - 1) // 2}
     pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+    fc1, fc2 = (tr["pool"], p["W2"], p["b2"]), (tr["relu2"], p["W3"], p["b3"])
     c_conv = _layer_forward(t, "layers.conv_forward_fast", (X, p["W1"], p["b1"], conv_param), tr["conv"],
                             "the model's conv layer on the check's images")
     c_relu1 = _layer_forward(t, "layers.relu_forward", (tr["conv"],), tr["relu1"], "the ReLU after the conv layer")
     c_pool = _layer_forward(t, "layers.max_pool_forward_fast", (tr["relu1"], pool_param), tr["pool"],
                             "the model's 2x2 max pool")
-    c_fc1 = _layer_forward(t, "layers.affine_forward", (tr["pool"], p["W2"], p["b2"]), tr["hidden"],
+    c_fc1 = _layer_forward(t, "layers.affine_forward", fc1, tr["hidden"],
                            "the model's hidden affine layer, on the pooled volume")
     c_relu2 = _layer_forward(t, "layers.relu_forward", (tr["hidden"],), tr["relu2"], "the ReLU after the hidden layer")
-    c_fc2 = _layer_forward(t, "layers.affine_forward", (tr["relu2"], p["W3"], p["b3"]), tr["scores"],
-                           "the model's last affine layer")
+    c_fc2 = _layer_forward(t, "layers.affine_forward", fc2, tr["scores"], "the model's last affine layer")
     _softmax_layer(t, tr["scores"], y, tr, "the model's scores")
     if not backward:
         return
     _layer_backward(t, "layers.affine_backward", tr["dscores"], c_fc2,
-                    {"dx": tr["drelu2"], "dw": tr["dW3"], "db": tr["db3"]}, "the model's last affine layer", n=n)
+                    {"dx": tr["drelu2"], "dw": tr["dW3"], "db": tr["db3"]}, "the model's last affine layer", n=n,
+                    inputs=fc2)
     _layer_backward(t, "layers.relu_backward", tr["drelu2"], c_relu2, {"dx": tr["dhidden"]},
-                    "the ReLU after the hidden layer", n=n)
+                    "the ReLU after the hidden layer", n=n, inputs=(tr["hidden"],))
     _layer_backward(t, "layers.affine_backward", tr["dhidden"], c_fc1,
-                    {"dx": tr["dpooled"], "dw": tr["dW2"], "db": tr["db2"]}, "the model's hidden affine layer", n=n)
+                    {"dx": tr["dpooled"], "dw": tr["dW2"], "db": tr["db2"]}, "the model's hidden affine layer", n=n,
+                    inputs=fc1)
     dx = t.assert_array(t.call("layers.max_pool_backward_fast", tr["dpooled"], c_pool), shape=tr["relu1"].shape,
                         name="layers.max_pool_backward_fast's dx")
     # Where the pooled ReLU output is 0 a window may tie; the ReLU's backward pass zeroes those places anyway.
     alive = tr["relu1"] > 0
     _layer_close(t, "layers.max_pool_backward_fast", dx * alive, tr["drelu1"] * alive, "dx", "the model's max pool")
     _layer_backward(t, "layers.relu_backward", tr["drelu1"], c_relu1, {"dx": tr["dconv"]},
-                    "the ReLU after the conv layer", n=n)
+                    "the ReLU after the conv layer", n=n, inputs=(tr["conv"],))
     _layer_backward(t, "layers.conv_backward_fast", tr["dconv"], c_conv, {"dx": None, "dw": tr["dW1"], "db": tr["db1"]},
                     "the model's conv layer", n=n)
 
@@ -181,46 +207,54 @@ _NORM_LAYERS = {"batchnorm": ("layers.batchnorm_forward", "layers.batchnorm_back
 
 def _blame_fc(t, params, y, tr, normalization, *, backward: bool = True) -> None:
     """FullyConnectedNet.loss's layers (no dropout), one at a time on the reference's inputs."""
-    L = sum(1 for k in params if k[0] == "W")
+    last = sum(1 for k in params if k[0] == "W")      # the number of affine layers
     n = len(y)
-    caches = {}
-    for i in range(1, L):
-        caches["affine", i] = _layer_forward(t, "layers.affine_forward",
-                                             (tr[f"x{i}"], params[f"W{i}"], params[f"b{i}"]), tr[f"a{i}"],
+    caches, affine = {}, {i: (tr[f"x{i}"], params[f"W{i}"], params[f"b{i}"]) for i in range(1, last + 1)}
+    for i in range(1, last):
+        caches["affine", i] = _layer_forward(t, "layers.affine_forward", affine[i], tr[f"a{i}"],
                                              f"hidden layer {i}'s affine part")
-        if normalization is not None:
+        if normalization in _NORM_LAYERS:
             fwd, _, norm_param = _NORM_LAYERS[normalization]
             caches["norm", i] = _layer_forward(t, fwd, (tr[f"a{i}"], params[f"gamma{i}"], params[f"beta{i}"],
                                                         dict(norm_param)), tr[f"n{i}"], f"hidden layer {i}")
         caches["relu", i] = _layer_forward(t, "layers.relu_forward", (tr[f"n{i}"],), tr[f"r{i}"],
                                            f"hidden layer {i}'s ReLU")
-    caches["affine", L] = _layer_forward(t, "layers.affine_forward", (tr[f"x{L}"], params[f"W{L}"], params[f"b{L}"]),
-                                         tr["scores"], "the last affine layer")
+    caches["affine", last] = _layer_forward(t, "layers.affine_forward", affine[last], tr["scores"],
+                                            "the last affine layer")
     _softmax_layer(t, tr["scores"], y, tr, "the model's scores")
     if not backward:
         return
-    _layer_backward(t, "layers.affine_backward", tr["dscores"], caches["affine", L],
-                    {"dx": tr[f"dx{L}"], "dw": tr[f"dW{L}"], "db": tr[f"db{L}"]}, "the last affine layer", n=n)
-    for i in range(L - 1, 0, -1):
+    _layer_backward(t, "layers.affine_backward", tr["dscores"], caches["affine", last],
+                    {"dx": tr[f"dx{last}"], "dw": tr[f"dW{last}"], "db": tr[f"db{last}"]}, "the last affine layer",
+                    n=n, inputs=affine[last])
+    for i in range(last - 1, 0, -1):
         _layer_backward(t, "layers.relu_backward", tr[f"dr{i}"], caches["relu", i], {"dx": tr[f"dn{i}"]},
-                        f"hidden layer {i}'s ReLU", n=n)
-        if normalization is not None:
+                        f"hidden layer {i}'s ReLU", n=n, inputs=(tr[f"n{i}"],))
+        if normalization in _NORM_LAYERS:
             _layer_backward(t, _NORM_LAYERS[normalization][1], tr[f"dn{i}"], caches["norm", i],
                             {"dx": tr[f"da{i}"], "dgamma": tr[f"dgamma{i}"], "dbeta": tr[f"dbeta{i}"]},
                             f"hidden layer {i}", n=n)
         _layer_backward(t, "layers.affine_backward", tr[f"da{i}"], caches["affine", i],
                         {"dx": tr[f"dx{i}"], "dw": tr[f"dW{i}"], "db": tr[f"db{i}"]}, f"hidden layer {i}'s affine part",
-                        n=n)
+                        n=n, inputs=affine[i])
 
 
 @contextlib.contextmanager
 def _blaming(blame):
-    """Inside: a CheckFailure first runs ``blame()``, which raises its own failure if a layer is wrong."""
+    """Inside: a CheckFailure first runs ``blame()``, which raises its own failure if a layer is wrong.
+
+    Under ``computing_every_variant`` (the release build records reference results; the tests check every
+    known mistake) the layers are checked even when nothing failed, so the known mistakes of the layers
+    on these inputs are computed, recorded and told apart like every other comparison's.
+    """
     try:
         yield
     except CheckFailure:
         blame()
         raise
+    else:
+        if eager() is not None:
+            blame()
 
 
 def _adam(t, model, params: dict, X, y, steps: int, lr: float, fn: str) -> dict:

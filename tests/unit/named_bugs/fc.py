@@ -45,7 +45,7 @@ BUGS = [
         "relu_backward passes the gradient where x == 0", why=">= for >"),
     Bug("relu-backward-mask-from-dout", "relu_backward",
         (_e("relu_backward", "dx = dout * (x > 0)", "dx = dout * (dout > 0)"),),
-        "the mask comes from dout", why="masked by dout's sign"),
+        "relu_backward: [shape (N, D)] dx: the mask comes from dout", why="masked by dout's sign"),
     Bug("relu-backward-no-dout", "relu_backward", (_e("relu_backward", "dx = dout * (x > 0)", "dx = (x > 0).astype(x.dtype)"),),
         "dx is the mask x > 0 alone", why="forgot the upstream gradient"),
     Bug("relu-backward-times-output", "relu_backward",

@@ -61,7 +61,7 @@ BUGS = [
         "three_layer_convnet: [gradients (float64, reg 0) against centred differences of the reference loss] see "
         "layers.softmax_loss: its dx is wrong on this input (the model's scores): dx is 4x the expected values "
         "(an extra factor of 4 = N", why="the loss layer's gradient not averaged"),
-    Bug("cnn-affine-db-axis", "three_layer_convnet",
+    Bug("cnn-affine-db-mean", "three_layer_convnet",
         (Edit("cs231n_cnn.layers.fc", "affine_backward", "db = dout.sum(axis=0)", "db = dout.mean(axis=0)"),),
         "see layers.affine_backward: its db is wrong on this input (the model's last affine layer): db is 0.25x",
         why="an affine layer's db averaged"),

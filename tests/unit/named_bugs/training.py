@@ -38,6 +38,7 @@ BUGS = [
         "(an extra factor of 30 = N, the batch size?)", why="the loss layer's gradient not averaged"),
     Bug("training-relu-backward-from-dout", "training_smoke",
         (Edit("cs231n_cnn.layers.fc", "relu_backward", "dx = dout * (x > 0)", "dx = dout * (dout > 0)"),),
-        "see layers.relu_backward: its dx is wrong on this input (the ReLU after the hidden layer)", names=False,
+        "see layers.relu_backward: its dx is wrong on this input (the ReLU after the hidden layer): dx: the mask comes "
+        "from dout",
         why="ReLU's mask from dout"),
 ]
