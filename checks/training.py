@@ -77,14 +77,29 @@ def _forward_of_a_batch(t, X, y) -> tuple:
         t.set_item(model, "params", k, params[k])
     mistakes = ref.three_layer_convnet_mistakes
     with _blaming(lambda: _blame_cnn(t, params, X, y, trace, backward=False)):
-        loss, _ = h.unpack(t.call_method(model, "loss", X, y), "loss, grads", fn)
+        loss, grads = h.unpack(t.call_method(model, "loss", X, y), "loss, grads", fn)
         t.assert_close(loss, trace["loss"], tol=1e-8, factors={"N, the batch size": len(X)},
                        name=f"loss (against the reference forward pass of model.params) of a batch of {len(X)}",
                        mistakes=lambda: {k: v[0] for k, v in mistakes(params, X, y).items()})
         t.assert_close(t.call_method(model, "loss", X), trace["scores"], tol=1e-8,
                        name=f"{fn}(X) (the scores of a batch of {len(X)})",
                        mistakes=lambda: {k: v[1] for k, v in mistakes(params, X, y).items()})
-    return params, trace
+    return params, trace, grads
+
+
+def _gradients_of_a_batch(t, probe, X, y) -> None:
+    """The gradients ThreeLayerConvNet.loss returned in :func:`_forward_of_a_batch`, against the reference's.
+
+    The reference's backward pass is closed-form (``three_layer_convnet_trace``), so this holds in the student
+    release too, where the directional derivatives of the private forward pass are not available.
+    """
+    params, trace, grads = probe
+    if not isinstance(grads, dict):
+        raise CheckFailure("ThreeLayerConvNet.loss(X, y) must return (loss as a float, grads as a dict)")
+    with _blaming(lambda: _blame_cnn(t, params, X, y, trace)):
+        for k in sorted(PARAM_SHAPES):
+            t.assert_close(grads.get(k), trace[f"d{k}"], tol=1e-7, atol=1e-12, factors={"N, the batch size": len(X)},
+                           name=f"grads[{k!r}] (against the reference gradients of a batch of {len(X)})")
 
 
 def _directional_derivatives(t, trusted, params, grads, X, y):
@@ -138,6 +153,7 @@ def training_smoke(t):
             # A wrong gradient is first looked for in the layers' backward passes, on the check's own inputs.
             with _blaming(lambda: _blame_cnn(t, probe[0], X, y, probe[1])):
                 _directional_derivatives(t, trusted, initial, grads, X[:10], y[:10])
+        _gradients_of_a_batch(t, probe, X, y)
     trained = None
     with t.part(f"the Solver (adam) overfits {NUM_TRAIN} examples: training accuracy >= 0.9"):
         if model is None:
