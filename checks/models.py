@@ -24,6 +24,15 @@ nothing. Because these inputs are the grader's own, the student release
 replays the references' results exactly (README, "Reference results, not
 reference code").
 
+What a failure names. A wrong loss, score or gradient is first looked for in
+the layers the model chains: each is called on the reference's input for it
+(``_reference.three_layer_convnet_trace`` / ``fully_connected_net_trace``),
+and the first wrong one is named ("see layers.softmax_loss: its dx is wrong
+on this input ..."). Only when every layer is right is the model blamed, and
+then its result is matched against the known mistakes of assembling it (a
+ReLU left out or added, the penalty without its 0.5 or over the biases,
+``reg * W`` missing from the gradients, ...; ``_reference.*_mistakes``).
+
 Two parts need more than the grader's numbers, and there the release can
 only check the student's model against the student's own numbers:
 
@@ -104,6 +113,7 @@ def _compare_grads(t, grads: dict, expected: dict, what: str, n: int, changes=No
 # first layer whose result is wrong is named: "see layers.conv_forward_fast: its out is wrong ...". Only when
 # every layer is right is the model itself blamed.
 
+# The references and a right layer agree to ~1e-12 in float64; 1e-7 leaves room for any order of summation.
 LAYER_TOL = 1e-7
 
 
@@ -295,11 +305,6 @@ def _overfit(t, model, params, X, y, private, fn: str, steps: int, lr: float) ->
                            + (f" (reference loss {loss:.3f})" if loss is not None else ""))
 
 
-def _at(mistakes, i):
-    """Output ``i`` of ``mistakes()`` (``{description: [loss, scores]}``) without None entries, computed when asked."""
-    return lambda: {k: v[i] for k, v in mistakes().items() if v[i] is not None}
-
-
 def _initial_loss(t, model, params, X, y, expected, fn: str, mistakes, blame) -> None:
     """``model.loss`` at the grader's small weights, reg 0: the reference loss, about log(10), and the scores.
 
@@ -315,7 +320,7 @@ def _initial_loss(t, model, params, X, y, expected, fn: str, mistakes, blame) ->
         # The scores first: at small weights every mistake moves the loss by little, the scores by much.
         scores = t.call_method(model, "loss", X)
         t.assert_close(scores, want_scores, tol=1e-7, name=f"{fn}(X) (scores, no labels: test mode)",
-                       mistakes=_at(mistakes, 1))
+                       mistakes=_output(mistakes, 1))
         t.assert_close(loss, want_loss, tol=1e-7, name=f"loss (log(10) = {math.log(NUM_CLASSES):.4f})",
                        factors={"N, the batch size": len(X)})
 
@@ -383,12 +388,17 @@ def _check_init(t, model, shapes: dict, dtype: str, std_of, wrong=None) -> dict:
             continue
         mean, std, want = float(p.mean()), float(p.std()), std_of(k)
         if not fits(mean, std, 0.0, want):
-            found = "" if wrong is None else [(what, fix) for what, fix, m, s in wrong(k) if fits(mean, std, m, s)]
+            found = [] if wrong is None else [(what, fix) for what, fix, m, s in wrong(k) if fits(mean, std, m, s)]
             stats = f"mean {mean:.3g} and std {std:.3g}; expected draws from N(0, s^2) with s = {want:.3g}"
-            if found and len(found) == 1:
+            if len(found) == 1:         # several fitting would be a guess: then only the statistics
                 raise CheckFailure(f"model.params[{k!r}]: {found[0][0]} ({stats})\nfix: {found[0][1]}")
             raise CheckFailure(f"model.params[{k!r}] has {stats}")
     return params
+
+
+def _he_std(k) -> float:
+    """He's std sqrt(2 / fan_in) of weight ``k`` of the model built with INIT_DIMS."""
+    return math.sqrt(2.0 / _cnn_fan_in(k, **INIT_DIMS))
 
 
 def _scale_mistakes(weight_scale: float, he):
@@ -422,8 +432,7 @@ def three_layer_convnet(t):
     shapes_init = _cnn_shapes(**INIT_DIMS)
     with t.part("__init__: parameter names, shapes, dtype, zero biases, weights N(0, weight_scale^2), seeded"):
         model = t.call("models.ThreeLayerConvNet", **INIT_DIMS, weight_scale=2e-2, dtype="float32", seed=0)
-        he = lambda k: math.sqrt(2.0 / _cnn_fan_in(k, **INIT_DIMS))     # noqa: E731
-        first = _check_init(t, model, shapes_init, "float32", lambda k: 2e-2, _scale_mistakes(2e-2, he))
+        first = _check_init(t, model, shapes_init, "float32", lambda k: 2e-2, _scale_mistakes(2e-2, _he_std))
         again = t.get_attr(t.call("models.ThreeLayerConvNet", **INIT_DIMS, weight_scale=2e-2, dtype="float32",
                                   seed=0), "params")
         if not isinstance(again, dict) or any(not np.array_equal(first[k], again.get(k)) for k in first):
@@ -431,7 +440,7 @@ def three_layer_convnet(t):
                                "rng = _init_generator(seed), as the skeleton does")
     with t.part("__init__ with weight_scale=None: He initialisation, std sqrt(2 / fan_in)"):
         model = t.call("models.ThreeLayerConvNet", **INIT_DIMS, weight_scale=None, dtype="float64", seed=1)
-        _check_init(t, model, shapes_init, "float64", he, _he_mistakes(shapes_init, he))
+        _check_init(t, model, shapes_init, "float64", _he_std, _he_mistakes(shapes_init, _he_std))
     _cnn_model_parts(t, "models.ThreeLayerConvNet")
 
 
@@ -458,7 +467,7 @@ def _cnn_model_parts(t, cls: str) -> None:
         loss, grads = _loss_and_grads(t, model, X, y, fn)
         t.assert_close(loss, ref.three_layer_convnet(params, X, y)[0], tol=1e-7, name="loss",
                        factors={"N, the batch size": CNN_N},
-                       mistakes=_at(lambda: ref.three_layer_convnet_mistakes(params, X, y), 0))
+                       mistakes=_output(lambda: ref.three_layer_convnet_mistakes(params, X, y), 0))
         expected_grads = ref.three_layer_convnet_grads(params, X, y)
         _compare_grads(t, grads, expected_grads, "against centred differences", CNN_N)
     with t.part("reg=0.7 adds 0.5 * reg * sum(W**2) over W1, W2, W3 (not biases) and reg * W to their gradients"), \
@@ -469,7 +478,7 @@ def _cnn_model_parts(t, cls: str) -> None:
         loss, grads = _loss_and_grads(t, model, X, y, fn)
         t.assert_close(loss, ref.three_layer_convnet(params, X, y, reg)[0], tol=1e-9,
                        name="loss (reference loss + 0.5 * reg * sum of squares of the weights)",
-                       mistakes=_at(lambda: ref.three_layer_convnet_mistakes(params, X, y, reg), 0))
+                       mistakes=_output(lambda: ref.three_layer_convnet_mistakes(params, X, y, reg), 0))
         if expected_grads is None:
             expected_grads = ref.three_layer_convnet_grads(params, X, y)
         # The penalty's gradient, reg * W, added to the unregularized reference: biases get nothing.
@@ -568,7 +577,8 @@ def fully_connected_net(t):
             loss, grads = _loss_and_grads(t, model, X, y, fn)
             t.assert_close(loss, ref.fully_connected_net(params, X, y, 0.0, normalization)[0], tol=1e-7, name="loss",
                            factors={"N, the batch size": FC_N},
-                           mistakes=_at(lambda: ref.fully_connected_net_mistakes(params, X, y, 0.0, normalization), 0))
+                           mistakes=_output(lambda: ref.fully_connected_net_mistakes(params, X, y, 0.0,
+                                                                                     normalization), 0))
             _compare_grads(t, grads, ref.fully_connected_net_grads(params, X, y, 0.0, normalization),
                            "against centred differences", FC_N)
     params = _random_params(t, _fc_shapes("batchnorm"))
@@ -581,7 +591,7 @@ def fully_connected_net(t):
         loss, grads = _loss_and_grads(t, model, X, y, fn)
         t.assert_close(loss, ref.fully_connected_net(params, X, y, reg, "batchnorm")[0], tol=1e-9,
                        name="loss (reference loss + 0.5 * reg * sum of squares of the weights)",
-                       mistakes=_at(lambda: ref.fully_connected_net_mistakes(params, X, y, reg, "batchnorm"), 0))
+                       mistakes=_output(lambda: ref.fully_connected_net_mistakes(params, X, y, reg, "batchnorm"), 0))
         expected = ref.fully_connected_net_grads(params, X, y, 0.0, "batchnorm")
         _compare_grads(t, grads, {k: g + reg * params[k] if k[0] == "W" else g for k, g in expected.items()},
                        "reference + reg * W", FC_N, lambda: ref.regularization_grad_mistakes(params, reg))

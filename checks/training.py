@@ -94,8 +94,9 @@ def _gradients_of_a_batch(t, probe, X, y) -> None:
     release too, where the directional derivatives of the private forward pass are not available.
     """
     params, trace, grads = probe
-    if not isinstance(grads, dict):
-        raise CheckFailure("ThreeLayerConvNet.loss(X, y) must return (loss as a float, grads as a dict)")
+    if not isinstance(grads, dict) or sorted(grads) != sorted(PARAM_SHAPES):
+        raise CheckFailure(f"ThreeLayerConvNet.loss(X, y) must return (loss, grads) with grads a dict with the keys "
+                           f"{sorted(PARAM_SHAPES)}")
     with _blaming(lambda: _blame_cnn(t, params, X, y, trace)):
         for k in sorted(PARAM_SHAPES):
             t.assert_close(grads.get(k), trace[f"d{k}"], tol=1e-7, atol=1e-12, factors={"N, the batch size": len(X)},
@@ -128,7 +129,7 @@ def training_smoke(t):
     y = t.rng.integers(0, NUM_CLASSES, size=NUM_TRAIN)
     trusted = getattr(ref, "_three_layer_convnet", None)       # None in the student release
     model = solver = initial = None
-    forward_ok = probe = False
+    forward_ok, probe = False, None
     with t.part(FIRST_PART):
         model = t.call("models.ThreeLayerConvNet", input_dim=INPUT_DIM, num_filters=NUM_FILTERS,
                        filter_size=FILTER_SIZE, hidden_dim=HIDDEN_DIM, weight_scale=1e-2, dtype="float64", seed=0)
@@ -173,15 +174,18 @@ def training_smoke(t):
             if abs(reported - acc) > 1e-9:
                 claim = (f"Solver.check_accuracy reports {reported:.3f}, but the reference forward pass of the trained "
                          f"model.params classifies {acc:.3f} of the examples correctly")
+                # check_accuracy classifies with the model's own forward pass: unless that pass is known to be
+                # right, a disagreement is the model's, not the Solver's.
                 if not forward_ok:
-                    raise FollowOnFailure(f"see [{FIRST_PART}] first: the model's forward pass is wrong there"
-                                          f"\nthis part's own result: {claim}", FIRST_PART)
-                scores = t.call_method(model, "loss", X)
-                if not (isinstance(scores, np.ndarray) and scores.shape == (len(X), NUM_CLASSES)
-                        and float(np.mean(np.argmax(scores, axis=1) == y)) == acc):
-                    raise CheckFailure(f"ThreeLayerConvNet.loss(X) classifies other examples correctly than the "
-                                       f"reference forward pass of the trained model.params ({acc:.3f}): the model's "
-                                       f"forward pass is wrong for these parameters\n{claim}")
+                    raise FollowOnFailure(f"see [{FIRST_PART}] first: the model failed there, so its forward pass "
+                                          f"cannot be trusted here\nthis part's own result: {claim}", FIRST_PART)
+                scores = t.assert_array(t.call_method(model, "loss", X), shape=(len(X), NUM_CLASSES),
+                                        name="ThreeLayerConvNet.loss(X) (scores of the trained model)")
+                own = float(np.mean(np.argmax(scores, axis=1) == y))
+                if own != acc:
+                    raise CheckFailure(f"ThreeLayerConvNet.loss(X) with the trained model.params classifies {own:.3f} "
+                                       f"of the examples correctly, the reference forward pass {acc:.3f}: the "
+                                       f"model's forward pass is wrong for these parameters\n{claim}")
                 raise CheckFailure(claim)
         if not acc >= 0.9:
             raise CheckFailure(f"training accuracy after 40 epochs is {acc:.3f}; expected >= 0.9 when overfitting "
