@@ -260,9 +260,8 @@ def affine_backward_mistakes(x, w, b, dout):
         "db sums dout over every axis: one number, not one per output"
         "\nfix: db = dout.sum(axis=0)": [None, None, _attempt(lambda: np.sum(dout))],
     }
-    if x.ndim == 2:
-        del found["dx is not reshaped back to x's shape: dx = dout @ w.T is (N, D)"
-                  "\nfix: dx = (dout @ w.T).reshape(x.shape)"]
+    # For an x of shape (N, D) a missing reshape is no mistake: the comparison ignores a variant equal to the
+    # right result.
     return {k: v for k, v in found.items() if any(a is not None for a in v)}
 
 
