@@ -381,6 +381,13 @@ def _check_init(t, model, shapes: dict, dtype: str, std_of, wrong=None) -> dict:
         return abs(mean - want_mean) <= 0.2 * want and abs(std - want) < 0.15 * want
 
     for k, shape in shapes.items():
+        got = getattr(params[k], "shape", None)
+        weight = shapes.get(f"W{k[1:]}") if k[0] == "b" else None
+        if weight is not None and got != shape and got == (weight[1] if len(weight) == 4 else weight[0],):
+            # The bias sized by the layer's input: C channels for a conv, D inputs for an affine layer.
+            unit, per = (("input channel", "filter (F") if len(weight) == 4 else ("input", "output (M"))
+            raise CheckFailure(f"model.params[{k!r}] has one entry per {unit} ({got[0]}), not one per {per} = "
+                               f"{shape[0]})\nfix: {k} = np.zeros({shape[0]}): W{k[1:]} has shape {weight}")
         p = t.assert_array(params[k], shape=shape, dtype=dtype, name=f"model.params[{k!r}]")
         if k[0] == "b":
             if np.any(p != 0):
