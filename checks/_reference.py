@@ -434,6 +434,75 @@ def svm_loss(x, y):
     return total / len(y)
 
 
+# Known mistakes in the losses (cs231n_cnn.grading.mistakes): ``{description: [loss, dx]}`` on the check's
+# scores and labels, None where a mistake leaves that output right. A factor of N (the sum instead of the
+# mean) is not listed: the checks name it with ``factors=``.
+
+def _softmax(x):
+    shifted = x - x.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_loss_mistakes(x, y):
+    """The softmax loss's common wrong versions on scores ``x`` (N, C) and labels ``y`` (N,)."""
+    N = len(y)
+    rows = np.arange(N)
+    p = _softmax(x)
+    found = {}
+    # Each row shifted by its max, as it should be, but normalised by the column sums (axis 0).
+    shifted = x - x.max(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        logp0 = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+        loss0 = float(-logp0[rows, y].mean())
+    p0 = np.exp(logp0)
+    d0 = p0.copy()
+    d0[rows, y] -= 1
+    found["the softmax is normalised over the batch (exp summed over axis 0), not over each example's classes"
+          "\nfix: p = exp(shifted) / exp(shifted).sum(axis=1, keepdims=True)"] = [np.asarray(loss0), d0 / N]
+    found["dx does not subtract 1 at the correct class: dx = softmax(x) / N"
+          "\nfix: dx = softmax(x); dx[np.arange(N), y] -= 1; dx /= N"] = [None, p / N]
+    dcol = p.copy()
+    dcol[:, y] -= 1      # what numpy does: 1 off columns y[i] of every row, once per distinct label
+    found["dx[:, y] -= 1 subtracts 1 in the columns y of every row, not only at (i, y[i])"
+          "\nfix: dx[np.arange(N), y] -= 1"] = [None, dcol / N]
+    return found
+
+
+def svm_loss_mistakes(x, y):
+    """The SVM loss's common wrong versions on scores ``x`` (N, C) and labels ``y`` (N,)."""
+    N = len(y)
+    rows = np.arange(N)
+    correct = x[rows, y][:, None]
+
+    def hinge(margins, *, count_at_correct=True, once=False):
+        margins = np.maximum(margins, 0)
+        margins[rows, y] = 0
+        positive = (margins > 0).astype(np.float64)
+        dx = positive.copy()
+        if count_at_correct:
+            dx[rows, y] -= 1.0 if once else positive.sum(axis=1)
+        return np.asarray(margins.sum() / N), dx / N
+
+    found = {
+        "the margin has no delta: max(0, x_j - x_y), not max(0, x_j - x_y + 1)"
+        "\nfix: margins = np.maximum(0, x - x[np.arange(N), y][:, None] + 1)": list(hinge(x - correct)),
+        "delta is subtracted: max(0, x_j - x_y - 1), not max(0, x_j - x_y + 1)"
+        "\nfix: margins = np.maximum(0, x - x[np.arange(N), y][:, None] + 1)": list(hinge(x - correct - 1)),
+        "the margins are x_y - x_j + 1 (correct and wrong class swapped)"
+        "\nfix: margins = np.maximum(0, x - x[np.arange(N), y][:, None] + 1)": list(hinge(correct - x + 1)),
+    }
+    right_loss, _ = hinge(x - correct + 1)
+    found["the correct class is counted in the sum: its margin max(0, 1) = 1 adds 1 per example"
+          "\nfix: margins[np.arange(N), y] = 0 before summing"] = [right_loss + 1, None]
+    found["dx gets +1 for each positive margin but nothing at the correct class"
+          "\nfix: dx[np.arange(N), y] -= (margins > 0).sum(axis=1)"] = \
+        [None, hinge(x - correct + 1, count_at_correct=False)[1]]
+    found["dx subtracts 1 at the correct class once, not once per positive margin"
+          "\nfix: dx[np.arange(N), y] -= (margins > 0).sum(axis=1)"] = [None, hinge(x - correct + 1, once=True)[1]]
+    return found
+
+
 def numerical_grads(f, args, dout, which, h=1e-6):
     """Numerical gradients of sum(f(*args) * dout) with respect to args[i] for i in ``which``."""
     args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
@@ -501,6 +570,77 @@ def affine(x, w, b):
 
 def relu(x):
     return np.where(x > 0, x, 0.0)
+
+
+# Known mistakes of the affine layer and ReLU: ``{description: [outputs...]}`` on the check's inputs, None
+# where a mistake leaves that output right. A value may have another shape than the right one (a missing
+# reshape); a mistake numpy cannot even compute on these inputs is left out.
+
+def _attempt(fn):
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(fn(), dtype=np.float64)
+    except (ValueError, IndexError):
+        return None
+
+
+def affine_forward_mistakes(x, w, b):
+    """``{description: [out]}``: affine forward passes students write by mistake."""
+    N, D = x.shape[0], w.shape[0]
+    found = {
+        "the bias is not added: out = x @ w\nfix: out = x.reshape(N, -1) @ w + b":
+        _attempt(lambda: x.reshape(N, D) @ w),
+        "x is flattened to (D, N) and transposed, which mixes the values of different examples"
+        "\nfix: x.reshape(N, -1) (one row per example), then @ w": _attempt(lambda: x.reshape(D, N).T @ w + b),
+    }
+    return {k: [v] for k, v in found.items() if v is not None}
+
+
+def affine_backward_mistakes(x, w, b, dout):
+    """``{description: [dx, dw, db]}``: affine backward passes students write by mistake."""
+    N, D = x.shape[0], w.shape[0]
+    rows = x.reshape(N, D)
+    found = {
+        "dx is not reshaped back to x's shape: dx = dout @ w.T is (N, D)"
+        "\nfix: dx = (dout @ w.T).reshape(x.shape)": [_attempt(lambda: dout @ w.T), None, None],
+        "dw = x.T @ dout with x not flattened to (N, D) first"
+        "\nfix: dw = x.reshape(N, -1).T @ dout": [None, _attempt(lambda: np.matmul(x.T, dout)), None],
+        "dw = x.reshape(D, N) @ dout: a reshape where a transpose was needed, so examples and features mix"
+        "\nfix: dw = x.reshape(N, -1).T @ dout": [None, _attempt(lambda: x.reshape(D, N) @ dout), None],
+        "dw is computed as dout.T @ x, shape (M, D): the transpose of the right one"
+        "\nfix: dw = x.reshape(N, -1).T @ dout": [None, _attempt(lambda: dout.T @ rows), None],
+        "db sums dout over axis 1 (each example's outputs), not over the batch"
+        "\nfix: db = dout.sum(axis=0)": [None, None, _attempt(lambda: dout.sum(axis=1))],
+        "db sums dout over every axis: one number, not one per output"
+        "\nfix: db = dout.sum(axis=0)": [None, None, _attempt(lambda: np.sum(dout))],
+    }
+    # For an x of shape (N, D) a missing reshape is no mistake: the comparison ignores a variant equal to the
+    # right result.
+    return {k: v for k, v in found.items() if any(a is not None for a in v)}
+
+
+def relu_forward_mistakes(x):
+    """``{description: [out]}``: ReLU forward passes students write by mistake."""
+    return {
+        "np.max(x, 0) is the maximum over axis 0 (a reduction), not the elementwise maximum with 0"
+        "\nfix: out = np.maximum(x, 0)": [np.max(x, 0)],
+        "np.minimum(x, 0) keeps the negative part\nfix: out = np.maximum(x, 0)": [np.minimum(x, 0)],
+        "out is the mask x > 0, not x where x > 0\nfix: out = np.maximum(x, 0) (or x * (x > 0))":
+        [(x > 0).astype(np.float64)],
+    }
+
+
+def relu_backward_mistakes(x, dout):
+    """``{description: [dx]}``: ReLU backward passes students write by mistake."""
+    return {
+        "the mask comes from dout (dx = dout where dout > 0), not from the input x"
+        "\nfix: dx = dout * (x > 0), with x the cached input": [dout * (dout > 0)],
+        "dx is the mask x > 0 alone: dout is not multiplied in\nfix: dx = dout * (x > 0)":
+        [(x > 0).astype(np.float64)],
+        "dout is multiplied by the ReLU's output max(0, x), not by its derivative (x > 0)"
+        "\nfix: dx = dout * (x > 0)": [dout * np.maximum(x, 0)],
+        "the mask is reversed: dx = dout where x < 0\nfix: dx = dout * (x > 0)": [dout * (x < 0)],
+    }
 
 
 def batchnorm(x, gamma, beta, eps=1e-5, mean=None, var=None):
@@ -1547,6 +1687,182 @@ def fully_connected_net_grads(params, X, y, reg=0.0, normalization=None):
     """Numerical gradients of :func:`fully_connected_net`'s loss with respect to every parameter."""
     return _numerical_param_grads(
         lambda p: float(softmax_loss(_fc_scores(p, X, normalization), y)) + _weights_penalty(p, reg), params)
+
+
+# Known mistakes of the models and the layer-by-layer traces that blame a layer (checks/models.py,
+# checks/training.py). Everything is a function of the parameters and data the check chose.
+
+def _penalties(params, reg):
+    """Wrong regularization penalties: ``{description: penalty}`` (the right one is 0.5 * reg * sum(W**2))."""
+    weights = [k for k in params if k[0] == "W" and k[1:].isdigit()]
+    last = max(weights, key=lambda k: int(k[1:]))
+
+    def squares(keys):
+        return sum(float(np.sum(params[k] ** 2)) for k in keys)
+    norms = [k for k in params if k.startswith(("gamma", "beta"))]
+    biases = [k for k in params if k[0] == "b" and k[1:].isdigit()]
+    found = {
+        "the penalty is reg * sum(W**2), without the 0.5\nfix: loss += 0.5 * reg * sum(np.sum(W**2) for each W)":
+        reg * squares(weights),
+        "the regularization penalty is missing from the loss\nfix: loss += 0.5 * reg * sum(np.sum(W**2) for each W)":
+        0.0,
+        "the penalty also sums the biases' squares (0.5 * reg * sum(b**2) too)"
+        "\nfix: regularize the weights W1, W2, ... only, not the biases": 0.5 * reg * squares(weights + biases),
+        "the penalty leaves out the last layer's weights"
+        f"\nfix: sum 0.5 * reg * np.sum(W**2) over every W, {last} included":
+        0.5 * reg * squares([k for k in weights if k != last]),
+    }
+    if norms:
+        found["the penalty sums every parameter's squares: biases, gammas and betas too"
+              "\nfix: regularize the weights W1, W2, ... only"] = 0.5 * reg * squares(list(params))
+    return found if reg > 0 else {}
+
+
+def _convnet_variant_scores(params, X, *, conv_relu=True, hidden_relu=True, scores_relu=False):
+    W1 = params["W1"]
+    h = conv(X, W1, params["b1"], 1, (W1.shape[2] - 1) // 2)
+    h = pool(relu(h) if conv_relu else h, 2, 2, 2, "max").reshape(len(X), -1)
+    h = np.tensordot(h, params["W2"], axes=1) + params["b2"]
+    s = np.tensordot(relu(h) if hidden_relu else h, params["W3"], axes=1) + params["b3"]
+    return relu(s) if scores_relu else s
+
+
+_CONVNET_STRUCTURE = {
+    "no ReLU after the hidden affine layer: conv - relu - pool - affine - affine"
+    "\nfix: relu_forward the hidden affine output before the last affine layer (relu_backward on the way back)":
+    {"hidden_relu": False},
+    "no ReLU after the conv layer: conv - pool - affine - relu - affine"
+    "\nfix: relu_forward the conv output before the max pool (and relu_backward on the way back)": {"conv_relu": False},
+    "a ReLU is applied to the scores, after the last affine layer"
+    "\nfix: the scores are the last affine layer's output, with no ReLU": {"scores_relu": True},
+}
+
+
+def three_layer_convnet_mistakes(params, X, y, reg=0.0):
+    """``{description: [loss, scores]}``: ThreeLayerConvNet.loss's common wrong versions (None: that output right)."""
+    found = {}
+    for description, change in _CONVNET_STRUCTURE.items():
+        scores = _convnet_variant_scores(params, X, **change)
+        found[description] = [float(softmax_loss(scores, y)) + _weights_penalty(params, reg), scores]
+    data = float(softmax_loss(_convnet_scores(params, X), y))
+    for description, penalty in _penalties(params, reg).items():
+        found[description] = [data + penalty, None]
+    return found
+
+
+def fully_connected_net_mistakes(params, X, y, reg=0.0, normalization=None):
+    """``{description: [loss, scores]}``: FullyConnectedNet.loss's common wrong versions (None: that output right)."""
+    found = {}
+    if normalization is not None:
+        scores = _fc_scores(params, X)
+        found[f"{normalization} is not applied: the hidden layers are affine - relu"
+              f"\nfix: pass gamma{{i}}, beta{{i}}, the layer's bn_param and self.normalization to "
+              f"affine_norm_relu_forward"] = [float(softmax_loss(scores, y)) + _weights_penalty(params, reg), scores]
+    data = float(softmax_loss(_fc_scores(params, X, normalization), y))
+    for description, penalty in _penalties(params, reg).items():
+        found[description] = [data + penalty, None]
+    return found
+
+
+def regularization_grad_mistakes(params, reg):
+    """``{description: {name: change}}``: wrong penalty gradients, as changes to each right gradient."""
+    if not reg > 0:
+        return {}
+    weights = [k for k in params if k[0] == "W" and k[1:].isdigit()]
+    others = [k for k in params if k not in weights]
+    return {
+        "reg * W is not added to the weights' gradients\nfix: grads[W] += reg * W for every weight matrix":
+        {k: -reg * params[k] for k in weights},
+        "the penalty's gradient is 2 * reg * W (the derivative of reg * sum(W**2), without the 0.5)"
+        "\nfix: grads[W] += reg * W, the derivative of 0.5 * reg * sum(W**2)": {k: reg * params[k] for k in weights},
+        "reg * p is added to the gradients of the biases (and of gammas, betas) too"
+        "\nfix: grads[k] += reg * params[k] only for the weights W1, W2, ...": {k: reg * params[k] for k in others},
+    }
+
+
+def _conv_dw(x, dout, pad):
+    """dw and db of a stride-1 convolution: dw[f, c] = correlate(x_padded[:, c], dout[:, f]) over the batch."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    F, C = dout.shape[1], x.shape[1]
+    dw = np.array([[signal.correlate(xp[:, c], dout[:, f], mode="valid", method="direct")[0]
+                    for c in range(C)] for f in range(F)])
+    return dw, dout.sum(axis=(0, 2, 3))
+
+
+def three_layer_convnet_trace(params, X, y):
+    """Every layer's input and output in ThreeLayerConvNet.loss (reg 0), forward and backward, by the references.
+
+    Keys: ``conv relu1 pool hidden relu2 scores loss dscores drelu2 dW3 db3 dhidden dpooled dW2 db2 drelu1 dconv
+    dW1 db1``; ``pool`` is (N, F, H/2, W/2), ``dpooled`` the same shape.
+    """
+    W1 = params["W1"]
+    pad = (W1.shape[2] - 1) // 2
+    tr = {"conv": conv(X, W1, params["b1"], 1, pad)}
+    tr["relu1"] = relu(tr["conv"])
+    tr["pool"] = pool(tr["relu1"], 2, 2, 2, "max")
+    tr["hidden"] = affine(tr["pool"], params["W2"], params["b2"])
+    tr["relu2"] = relu(tr["hidden"])
+    tr["scores"] = affine(tr["relu2"], params["W3"], params["b3"])
+    tr["loss"] = float(softmax_loss(tr["scores"], y))
+    tr["dscores"] = softmax_loss_grad(tr["scores"], y)
+    tr["drelu2"], tr["dW3"], tr["db3"] = tr["dscores"] @ params["W3"].T, tr["relu2"].T @ tr["dscores"], \
+        tr["dscores"].sum(axis=0)
+    tr["dhidden"] = tr["drelu2"] * (tr["hidden"] > 0)
+    rows = tr["pool"].reshape(len(X), -1)
+    tr["dpooled"] = (tr["dhidden"] @ params["W2"].T).reshape(tr["pool"].shape)
+    tr["dW2"], tr["db2"] = rows.T @ tr["dhidden"], tr["dhidden"].sum(axis=0)
+    tr["drelu1"] = max_pool_backward(tr["relu1"], tr["dpooled"], 2, 2, 2)
+    tr["dconv"] = tr["drelu1"] * (tr["conv"] > 0)
+    tr["dW1"], tr["db1"] = _conv_dw(X, tr["dconv"], pad)
+    return tr
+
+
+def _norm_backward(dout, xhat, gamma, std, axis):
+    """Closed-form gradients of ``gamma * xhat + beta`` with xhat normalised along ``axis``: (dx, dgamma, dbeta)."""
+    n = xhat.shape[axis]
+    dxhat = dout * gamma
+    dx = (n * dxhat - dxhat.sum(axis=axis, keepdims=True)
+          - xhat * (dxhat * xhat).sum(axis=axis, keepdims=True)) / (n * std)
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
+def fully_connected_net_trace(params, X, y, normalization=None):
+    """Every layer's input and output in FullyConnectedNet.loss (reg 0, no dropout), forward and backward.
+
+    For hidden layer i: ``x{i}`` its input (N, D_i) (``x1`` is X flattened), ``a{i}`` the affine output,
+    ``n{i}`` the normalised one (without normalization, a{i}), ``r{i}`` after ReLU; ``dr{i} dn{i} da{i} dx{i}``
+    and ``dW{i} db{i} dgamma{i} dbeta{i}`` their gradients; ``scores loss dscores``.
+    """
+    L = sum(1 for k in params if k[0] == "W")
+    tr, stats = {}, {}
+    h = X.reshape(len(X), -1)
+    for i in range(1, L):
+        tr[f"x{i}"] = h
+        a = affine(h, params[f"W{i}"], params[f"b{i}"])
+        tr[f"a{i}"] = n = a
+        if normalization is not None:
+            axis = 0 if normalization == "batchnorm" else 1
+            std = np.sqrt(a.var(axis=axis, keepdims=True) + 1e-5)
+            xhat = (a - a.mean(axis=axis, keepdims=True)) / std
+            stats[i] = (xhat, std, axis)
+            n = (batchnorm if normalization == "batchnorm" else layernorm)(a, params[f"gamma{i}"], params[f"beta{i}"])
+        tr[f"n{i}"] = n
+        tr[f"r{i}"] = h = relu(n)
+    tr[f"x{L}"] = h
+    tr["scores"] = affine(h, params[f"W{L}"], params[f"b{L}"])
+    tr["loss"] = float(softmax_loss(tr["scores"], y))
+    d = tr["dscores"] = softmax_loss_grad(tr["scores"], y)
+    for i in range(L, 0, -1):
+        if i < L:
+            tr[f"dr{i}"] = d
+            d = tr[f"dn{i}"] = d * (tr[f"n{i}"] > 0)
+            if normalization is not None:
+                xhat, std, axis = stats[i]
+                d, tr[f"dgamma{i}"], tr[f"dbeta{i}"] = _norm_backward(d, xhat, params[f"gamma{i}"], std, axis)
+            tr[f"da{i}"] = d
+        tr[f"dW{i}"], tr[f"db{i}"] = tr[f"x{i}"].T @ d, d.sum(axis=0)
+        d = tr[f"dx{i}"] = d @ params[f"W{i}"].T
+    return tr
 
 
 def _fully_connected_net_dropout(params, X, y, keep, masks):

@@ -15,6 +15,11 @@ def _away_from_zero(t, shape):
     return np.where(t.rng.random(shape) < 0.5, -1.0, 1.0) * (0.1 + np.abs(t.rng.standard_normal(shape)))
 
 
+def _at(mistakes, i, *inputs):
+    """The known mistakes ``mistakes(*inputs)`` at output ``i``, computed when asked (None entries left out)."""
+    return lambda: {k: v[i] for k, v in mistakes(*inputs).items() if v[i] is not None}
+
+
 @check("affine_forward", points=2)
 def affine_forward(t):
     """Affine forward pass, including inputs with extra dimensions that must be flattened."""
@@ -24,7 +29,8 @@ def affine_forward(t):
             D = int(np.prod(xs[1:]))
             w, b = t.rng.standard_normal((D, M)), t.rng.standard_normal(M)
             out, _ = h.forward(t, "layers.affine_forward", x, w, b)
-            t.assert_close(out, ref.affine(x, w, b), tol=1e-10, name="out")
+            t.assert_close(out, ref.affine(x, w, b), tol=1e-10, name="out",
+                           mistakes=_at(ref.affine_forward_mistakes, 0, x, w, b))
 
 
 @check("affine_backward", points=3)
@@ -43,7 +49,8 @@ def affine_backward(t):
                                  "layers.affine_backward")
             elif grads is None:
                 raise CheckFailure("the forward or backward pass failed (see dx)")
-            t.assert_close(grads[i], num, tol=1e-7, name=name)
+            t.assert_close(grads[i], num, tol=1e-7, name=name, factors={"N, the batch size": len(x)},
+                           mistakes=_at(ref.affine_backward_mistakes, i, x, w, b, dout))
 
 
 @check("relu_forward", points=3)
@@ -54,7 +61,7 @@ def relu_forward(t):
             x = t.rng.standard_normal((2, 3, 4, 4))
             x = np.abs(x) * sign if sign < 0 else x
             out, _ = h.forward(t, "layers.relu_forward", x)
-            t.assert_close(out, ref.relu(x), tol=0, name="out")
+            t.assert_close(out, ref.relu(x), tol=0, name="out", mistakes=_at(ref.relu_forward_mistakes, 0, x))
     with t.part("x is not modified in place (the cache is x itself)"):
         # The cache is the caller's x (see the docstring), so it shows whether
         # the forward pass wrote into x; the caller (and relu_backward) need it intact.
@@ -77,7 +84,7 @@ def relu_backward(t):
             (dx_num,) = ref.numerical_grads(ref.relu, [x], dout, [0])
             _, cache = h.forward(t, "layers.relu_forward", x)
             dx = t.call("layers.relu_backward", dout, cache)
-            t.assert_close(dx, dx_num, tol=1e-8, name="dx")
+            t.assert_close(dx, dx_num, tol=1e-8, name="dx", mistakes=_at(ref.relu_backward_mistakes, 0, x, dout))
     with t.part("x exactly 0 gets gradient 0 (the subgradient the docstring states)"):
         x = _away_from_zero(t, (4, 6))
         x[:, ::2] = 0.0

@@ -24,6 +24,15 @@ nothing. Because these inputs are the grader's own, the student release
 replays the references' results exactly (README, "Reference results, not
 reference code").
 
+What a failure names. A wrong loss, score or gradient is first looked for in
+the layers the model chains: each is called on the reference's input for it
+(``_reference.three_layer_convnet_trace`` / ``fully_connected_net_trace``),
+and the first wrong one is named ("see layers.softmax_loss: its dx is wrong
+on this input ..."). Only when every layer is right is the model blamed, and
+then its result is matched against the known mistakes of assembling it (a
+ReLU left out or added, the penalty without its 0.5 or over the biases,
+``reg * W`` missing from the gradients, ...; ``_reference.*_mistakes``).
+
 Two parts need more than the grader's numbers, and there the release can
 only check the student's model against the student's own numbers:
 
@@ -47,11 +56,13 @@ Where a run falls back like this its PASS/FAIL line says so.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 
 from cs231n_cnn.grading import CheckFailure, check
+from cs231n_cnn.grading.mistakes import eager
 
 from . import _helpers as h
 from . import _reference as ref
@@ -78,13 +89,182 @@ def _loss_and_grads(t, model, X, y, fn: str):
     return loss, grads
 
 
-def _compare_grads(t, grads: dict, expected: dict, what: str) -> None:
-    """Every ``grads[k]`` against ``expected[k]``; the keys must be the parameters' names."""
+def _compare_grads(t, grads: dict, expected: dict, what: str, n: int, changes=None) -> None:
+    """Every ``grads[k]`` against ``expected[k]``; the keys must be the parameters' names.
+
+    ``n``: the batch size (a factor of N is named); ``changes``: a callable returning ``{description: {k:
+    change}}``, known wrong gradients as changes to the expected ones (``ref.regularization_grad_mistakes``).
+    """
     if sorted(grads) != sorted(expected):
         raise CheckFailure(f"grads should have the keys {sorted(expected)} (one per parameter), got {sorted(grads)}")
+
+    def mistakes(k):
+        return lambda: {d: expected[k] + c[k] for d, c in changes().items() if k in c}
     for k in sorted(expected):
         # Centred differences of a float64 loss of ~2 with h = 1e-6 are good to ~1e-10 absolute.
-        t.assert_close(grads[k], expected[k], tol=1e-5, atol=1e-8, name=f"grads[{k!r}] ({what})")
+        t.assert_close(grads[k], expected[k], tol=1e-5, atol=1e-8, name=f"grads[{k!r}] ({what})",
+                       factors={"N, the batch size": n}, mistakes=None if changes is None else mistakes(k))
+
+
+# ------------------------------------------------------------------ blaming a layer
+#
+# A model's loss is the student's layers chained. When a model's result is wrong, each layer is called on
+# the reference's input for it (from ``ref.*_trace``, computed from the check's parameters and data), and the
+# first layer whose result is wrong is named: "see layers.conv_forward_fast: its out is wrong ...". Only when
+# every layer is right is the model itself blamed.
+
+# The references and a right layer agree to ~1e-12 in float64; 1e-7 leaves room for any order of summation.
+LAYER_TOL = 1e-7
+
+
+def _layer_close(t, fn: str, got, expected, name: str, role: str, **kwargs) -> None:
+    """``got`` against the reference's ``expected``; a failure says which layer and where in the model."""
+    try:
+        t.assert_close(got, expected, tol=LAYER_TOL, atol=1e-12, name=name, **kwargs)
+    except CheckFailure as exc:
+        head, _, rest = str(exc).partition("\n")
+        raise CheckFailure(f"see {fn}: its {name} is wrong on this input ({role}): {head}"
+                           + (f"\n{rest}" if rest else "")) from None
+
+
+# The layers' own known mistakes (checks/fc.py), on the inputs the model check gives them: forward ones take
+# the forward pass's inputs, backward ones those and dout. Each returns {description: [outputs]}.
+_FORWARD_MISTAKES = {"layers.affine_forward": lambda args: ref.affine_forward_mistakes(*args),
+                     "layers.relu_forward": lambda args: ref.relu_forward_mistakes(*args)}
+_BACKWARD_MISTAKES = {"layers.affine_backward": lambda args, dout: ref.affine_backward_mistakes(*args, dout),
+                      "layers.relu_backward": lambda args, dout: ref.relu_backward_mistakes(*args, dout)}
+
+
+def _output(found, i: int):
+    """Output ``i`` of the known mistakes ``found()``, None entries left out, computed when asked."""
+    return lambda: {k: v[i] for k, v in found().items() if v[i] is not None}
+
+
+def _layer_forward(t, fn: str, args, expected, role: str):
+    """Call layer ``fn`` on ``args``; its out must be ``expected``; returns its cache."""
+    out, cache = h.forward(t, fn, *args)
+    known = _FORWARD_MISTAKES.get(fn)
+    _layer_close(t, fn, out, expected, "out", role, mistakes=None if known is None else _output(lambda: known(args), 0))
+    return cache
+
+
+def _layer_backward(t, fn: str, dout, cache, expected: dict, role: str, *, n: int, inputs=()) -> None:
+    """Call backward layer ``fn``; each output named in ``expected`` (dx, dw, db, ...) must match.
+
+    ``inputs``: the forward pass's arguments, for the layer's known mistakes.
+    """
+    names = list(expected)
+    result = t.call(fn, dout, cache)
+    grads = (result,) if len(names) == 1 and not isinstance(result, tuple) else \
+        h.unpack(result, ", ".join(names), fn)
+    known = _BACKWARD_MISTAKES.get(fn)
+    for i, (name, got, want) in enumerate(zip(names, grads, expected.values())):
+        if want is not None:
+            _layer_close(t, fn, got, want, name, role, factors={"N, the batch size": n},
+                         mistakes=None if known is None else _output(lambda: known(inputs, dout), i))
+
+
+def _softmax_layer(t, scores, y, tr, role: str) -> None:
+    fn = "layers.softmax_loss"
+    loss, dx = h.unpack(t.call(fn, scores, y), "loss, dx", fn)
+    n = {"N, the batch size": len(y)}
+    _layer_close(t, fn, loss, tr["loss"], "loss", role, factors=n,
+                 mistakes=_output(lambda: ref.softmax_loss_mistakes(scores, y), 0))
+    _layer_close(t, fn, dx, tr["dscores"], "dx", role, factors=n,
+                 mistakes=_output(lambda: ref.softmax_loss_mistakes(scores, y), 1))
+
+
+def _blame_cnn(t, params, X, y, tr, *, backward: bool = True) -> None:
+    """ThreeLayerConvNet.loss's layers, one at a time on the reference's inputs; CheckFailure at the first wrong one."""
+    p, n = params, len(X)
+    conv_param = {"stride": 1, "pad": (p["W1"].shape[2] - 1) // 2}
+    pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+    fc1, fc2 = (tr["pool"], p["W2"], p["b2"]), (tr["relu2"], p["W3"], p["b3"])
+    c_conv = _layer_forward(t, "layers.conv_forward_fast", (X, p["W1"], p["b1"], conv_param), tr["conv"],
+                            "the model's conv layer on the check's images")
+    c_relu1 = _layer_forward(t, "layers.relu_forward", (tr["conv"],), tr["relu1"], "the ReLU after the conv layer")
+    c_pool = _layer_forward(t, "layers.max_pool_forward_fast", (tr["relu1"], pool_param), tr["pool"],
+                            "the model's 2x2 max pool")
+    c_fc1 = _layer_forward(t, "layers.affine_forward", fc1, tr["hidden"],
+                           "the model's hidden affine layer, on the pooled volume")
+    c_relu2 = _layer_forward(t, "layers.relu_forward", (tr["hidden"],), tr["relu2"], "the ReLU after the hidden layer")
+    c_fc2 = _layer_forward(t, "layers.affine_forward", fc2, tr["scores"], "the model's last affine layer")
+    _softmax_layer(t, tr["scores"], y, tr, "the model's scores")
+    if not backward:
+        return
+    _layer_backward(t, "layers.affine_backward", tr["dscores"], c_fc2,
+                    {"dx": tr["drelu2"], "dw": tr["dW3"], "db": tr["db3"]}, "the model's last affine layer", n=n,
+                    inputs=fc2)
+    _layer_backward(t, "layers.relu_backward", tr["drelu2"], c_relu2, {"dx": tr["dhidden"]},
+                    "the ReLU after the hidden layer", n=n, inputs=(tr["hidden"],))
+    _layer_backward(t, "layers.affine_backward", tr["dhidden"], c_fc1,
+                    {"dx": tr["dpooled"], "dw": tr["dW2"], "db": tr["db2"]}, "the model's hidden affine layer", n=n,
+                    inputs=fc1)
+    dx = t.assert_array(t.call("layers.max_pool_backward_fast", tr["dpooled"], c_pool), shape=tr["relu1"].shape,
+                        name="layers.max_pool_backward_fast's dx")
+    # Where the pooled ReLU output is 0 a window may tie; the ReLU's backward pass zeroes those places anyway.
+    alive = tr["relu1"] > 0
+    _layer_close(t, "layers.max_pool_backward_fast", dx * alive, tr["drelu1"] * alive, "dx", "the model's max pool")
+    _layer_backward(t, "layers.relu_backward", tr["drelu1"], c_relu1, {"dx": tr["dconv"]},
+                    "the ReLU after the conv layer", n=n, inputs=(tr["conv"],))
+    _layer_backward(t, "layers.conv_backward_fast", tr["dconv"], c_conv, {"dx": None, "dw": tr["dW1"], "db": tr["db1"]},
+                    "the model's conv layer", n=n)
+
+
+_NORM_LAYERS = {"batchnorm": ("layers.batchnorm_forward", "layers.batchnorm_backward", {"mode": "train"}),
+                "layernorm": ("layers.layernorm_forward", "layers.layernorm_backward", {})}
+
+
+def _blame_fc(t, params, y, tr, normalization, *, backward: bool = True) -> None:
+    """FullyConnectedNet.loss's layers (no dropout), one at a time on the reference's inputs."""
+    last = sum(1 for k in params if k[0] == "W")      # the number of affine layers
+    n = len(y)
+    caches, affine = {}, {i: (tr[f"x{i}"], params[f"W{i}"], params[f"b{i}"]) for i in range(1, last + 1)}
+    for i in range(1, last):
+        caches["affine", i] = _layer_forward(t, "layers.affine_forward", affine[i], tr[f"a{i}"],
+                                             f"hidden layer {i}'s affine part")
+        if normalization in _NORM_LAYERS:
+            fwd, _, norm_param = _NORM_LAYERS[normalization]
+            caches["norm", i] = _layer_forward(t, fwd, (tr[f"a{i}"], params[f"gamma{i}"], params[f"beta{i}"],
+                                                        dict(norm_param)), tr[f"n{i}"], f"hidden layer {i}")
+        caches["relu", i] = _layer_forward(t, "layers.relu_forward", (tr[f"n{i}"],), tr[f"r{i}"],
+                                           f"hidden layer {i}'s ReLU")
+    caches["affine", last] = _layer_forward(t, "layers.affine_forward", affine[last], tr["scores"],
+                                            "the last affine layer")
+    _softmax_layer(t, tr["scores"], y, tr, "the model's scores")
+    if not backward:
+        return
+    _layer_backward(t, "layers.affine_backward", tr["dscores"], caches["affine", last],
+                    {"dx": tr[f"dx{last}"], "dw": tr[f"dW{last}"], "db": tr[f"db{last}"]}, "the last affine layer",
+                    n=n, inputs=affine[last])
+    for i in range(last - 1, 0, -1):
+        _layer_backward(t, "layers.relu_backward", tr[f"dr{i}"], caches["relu", i], {"dx": tr[f"dn{i}"]},
+                        f"hidden layer {i}'s ReLU", n=n, inputs=(tr[f"n{i}"],))
+        if normalization in _NORM_LAYERS:
+            _layer_backward(t, _NORM_LAYERS[normalization][1], tr[f"dn{i}"], caches["norm", i],
+                            {"dx": tr[f"da{i}"], "dgamma": tr[f"dgamma{i}"], "dbeta": tr[f"dbeta{i}"]},
+                            f"hidden layer {i}", n=n)
+        _layer_backward(t, "layers.affine_backward", tr[f"da{i}"], caches["affine", i],
+                        {"dx": tr[f"dx{i}"], "dw": tr[f"dW{i}"], "db": tr[f"db{i}"]}, f"hidden layer {i}'s affine part",
+                        n=n, inputs=affine[i])
+
+
+@contextlib.contextmanager
+def _blaming(blame):
+    """Inside: a CheckFailure first runs ``blame()``, which raises its own failure if a layer is wrong.
+
+    Under ``computing_every_variant`` (the release build records reference results; the tests check every
+    known mistake) the layers are checked even when nothing failed, so the known mistakes of the layers
+    on these inputs are computed, recorded and told apart like every other comparison's.
+    """
+    try:
+        yield
+    except CheckFailure:
+        blame()
+        raise
+    else:
+        if eager() is not None:
+            blame()
 
 
 def _adam(t, model, params: dict, X, y, steps: int, lr: float, fn: str) -> dict:
@@ -125,16 +305,24 @@ def _overfit(t, model, params, X, y, private, fn: str, steps: int, lr: float) ->
                            + (f" (reference loss {loss:.3f})" if loss is not None else ""))
 
 
-def _initial_loss(t, model, params, X, y, expected, fn: str) -> None:
-    """``model.loss`` at the grader's small weights, reg 0: the reference loss, about log(10), and the scores."""
+def _initial_loss(t, model, params, X, y, expected, fn: str, mistakes, blame) -> None:
+    """``model.loss`` at the grader's small weights, reg 0: the reference loss, about log(10), and the scores.
+
+    ``mistakes``: the model's known wrong versions (``{description: [loss, scores]}``) on these inputs;
+    ``blame``: what checks the layers when a result is wrong (:func:`_blaming`).
+    """
     _set_params(t, model, params)
     loss, _ = _loss_and_grads(t, model, X, y, fn)
     want_loss, want_scores = expected
     # Small weights give nearly equal scores, so each class has probability ~1/10.
     assert abs(want_loss - math.log(NUM_CLASSES)) < 0.01, "the grader's weights are not small"
-    t.assert_close(loss, want_loss, tol=1e-7, name=f"loss (log(10) = {math.log(NUM_CLASSES):.4f})")
-    scores = t.call_method(model, "loss", X)
-    t.assert_close(scores, want_scores, tol=1e-7, name=f"{fn}(X) (scores, no labels: test mode)")
+    with _blaming(blame):
+        # The scores first: at small weights every mistake moves the loss by little, the scores by much.
+        scores = t.call_method(model, "loss", X)
+        t.assert_close(scores, want_scores, tol=1e-7, name=f"{fn}(X) (scores, no labels: test mode)",
+                       mistakes=_output(mistakes, 1))
+        t.assert_close(loss, want_loss, tol=1e-7, name=f"loss (log(10) = {math.log(NUM_CLASSES):.4f})",
+                       factors={"N, the batch size": len(X)})
 
 
 # ------------------------------------------------------------------ ThreeLayerConvNet
@@ -176,25 +364,73 @@ def _random_params(t, shapes: dict, weight_std=None, bias_std: float = 0.5) -> d
     return params
 
 
-def _check_init(t, model, shapes: dict, dtype: str, std_of) -> dict:
-    """The drawn parameters: names, shapes, dtype, zero biases, weight mean ~0 and std ``std_of(name)`` (within 15%)."""
+def _check_init(t, model, shapes: dict, dtype: str, std_of, wrong=None) -> dict:
+    """The drawn parameters: names, shapes, dtype, zero biases, weight mean ~0 and std ``std_of(name)`` (within 15%).
+
+    ``wrong(name)``: the draws students make by mistake, ``[(what, fix, mean, std)]``; a weight whose
+    statistics fit exactly one of them (by the same margins) is said to be drawn that way.
+    """
     params = t.get_attr(model, "params")
     if not isinstance(params, dict) or sorted(params) != sorted(shapes):
         got = sorted(params) if isinstance(params, dict) else type(params).__name__
         raise CheckFailure(f"model.params should be a dict with keys {sorted(shapes)}, got {got}")
+
+    def fits(mean, std, want_mean, want):
+        # At least 1,000 draws per weight: the sample std is within 3% (one standard error) of the true one
+        # and the mean within 3% of s, so 15% and 20% fail a correct draw almost never, a wrong scale always.
+        return abs(mean - want_mean) <= 0.2 * want and abs(std - want) < 0.15 * want
+
     for k, shape in shapes.items():
+        got = getattr(params[k], "shape", None)
+        weight = shapes.get(f"W{k[1:]}") if k[0] == "b" else None
+        if weight is not None and got != shape and got == (weight[1] if len(weight) == 4 else weight[0],):
+            # The bias sized by the layer's input: C channels for a conv, D inputs for an affine layer.
+            unit, per = (("input channel", "filter (F") if len(weight) == 4 else ("input", "output (M"))
+            raise CheckFailure(f"model.params[{k!r}] has one entry per {unit} ({got[0]}), not one per {per} = "
+                               f"{shape[0]})\nfix: {k} = np.zeros({shape[0]}): W{k[1:]} has shape {weight}")
         p = t.assert_array(params[k], shape=shape, dtype=dtype, name=f"model.params[{k!r}]")
         if k[0] == "b":
             if np.any(p != 0):
                 raise CheckFailure(f"model.params[{k!r}] should start at 0 (biases are not drawn at random)")
             continue
-        std, want = float(p.std()), std_of(k)
-        # At least 1,000 draws per weight: the sample std is within 3% (one standard error) of the true one
-        # and the mean within 3% of s, so 15% and 20% fail a correct draw almost never, a wrong scale always.
-        if abs(float(p.mean())) > 0.2 * want or not abs(std - want) < 0.15 * want:
-            raise CheckFailure(f"model.params[{k!r}] has mean {float(p.mean()):.3g} and std {std:.3g}; "
-                               f"expected draws from N(0, s^2) with s = {want:.3g}")
+        mean, std, want = float(p.mean()), float(p.std()), std_of(k)
+        if not fits(mean, std, 0.0, want):
+            found = [] if wrong is None else [(what, fix) for what, fix, m, s in wrong(k) if fits(mean, std, m, s)]
+            stats = f"mean {mean:.3g} and std {std:.3g}; expected draws from N(0, s^2) with s = {want:.3g}"
+            if len(found) == 1:         # several fitting would be a guess: then only the statistics
+                raise CheckFailure(f"model.params[{k!r}]: {found[0][0]} ({stats})\nfix: {found[0][1]}")
+            raise CheckFailure(f"model.params[{k!r}] has {stats}")
     return params
+
+
+def _he_std(k) -> float:
+    """He's std sqrt(2 / fan_in) of weight ``k`` of the model built with INIT_DIMS."""
+    return math.sqrt(2.0 / _cnn_fan_in(k, **INIT_DIMS))
+
+
+def _scale_mistakes(weight_scale: float, he):
+    """Wrong draws for ``weight_scale`` given: ``[(what, fix, mean, std)]`` (``he(k)`` is He's std of weight k)."""
+    fix = "W = weight_scale * rng.standard_normal(shape)"
+    return lambda k: [
+        ("the weights are uniform on [0, 1) times weight_scale (rng.random), not normal with mean 0", fix,
+         weight_scale / 2, weight_scale / math.sqrt(12)),
+        ("the std is weight_scale**2: weight_scale was taken as the variance", fix, 0.0, weight_scale ** 2),
+        ("the weights have He's std sqrt(2 / fan_in): weight_scale is ignored",
+         "std = weight_scale when it is given, He's sqrt(2 / fan_in) only when it is None", 0.0, he(k)),
+    ]
+
+
+def _he_mistakes(shapes: dict, he):
+    """Wrong He draws: ``[(what, fix, mean, std)]`` for weight k (``he(k)``: the right std)."""
+    def found(k):
+        out = [("the weights have std sqrt(1 / fan_in) (Xavier's), not He's sqrt(2 / fan_in)",
+                "std = np.sqrt(2.0 / fan_in)", 0.0, he(k) / math.sqrt(2))]
+        if len(shapes[k]) == 4:
+            out.append((f"std sqrt(2 / {shapes[k][0]}): the fan_in of {k} is taken as F = {shapes[k][0]}, the "
+                        f"number of filters, not C*HH*WW", f"fan_in of {k} = C * HH * WW", 0.0,
+                        math.sqrt(2.0 / shapes[k][0])))
+        return out
+    return found
 
 
 @check("three_layer_convnet", points=6)
@@ -203,7 +439,7 @@ def three_layer_convnet(t):
     shapes_init = _cnn_shapes(**INIT_DIMS)
     with t.part("__init__: parameter names, shapes, dtype, zero biases, weights N(0, weight_scale^2), seeded"):
         model = t.call("models.ThreeLayerConvNet", **INIT_DIMS, weight_scale=2e-2, dtype="float32", seed=0)
-        first = _check_init(t, model, shapes_init, "float32", lambda k: 2e-2)
+        first = _check_init(t, model, shapes_init, "float32", lambda k: 2e-2, _scale_mistakes(2e-2, _he_std))
         again = t.get_attr(t.call("models.ThreeLayerConvNet", **INIT_DIMS, weight_scale=2e-2, dtype="float32",
                                   seed=0), "params")
         if not isinstance(again, dict) or any(not np.array_equal(first[k], again.get(k)) for k in first):
@@ -211,7 +447,7 @@ def three_layer_convnet(t):
                                "rng = _init_generator(seed), as the skeleton does")
     with t.part("__init__ with weight_scale=None: He initialisation, std sqrt(2 / fan_in)"):
         model = t.call("models.ThreeLayerConvNet", **INIT_DIMS, weight_scale=None, dtype="float64", seed=1)
-        _check_init(t, model, shapes_init, "float64", lambda k: math.sqrt(2.0 / _cnn_fan_in(k, **INIT_DIMS)))
+        _check_init(t, model, shapes_init, "float64", _he_std, _he_mistakes(shapes_init, _he_std))
     _cnn_model_parts(t, "models.ThreeLayerConvNet")
 
 
@@ -224,28 +460,37 @@ def _cnn_model_parts(t, cls: str) -> None:
     with t.part("loss with small weights (std 1e-3), reg 0: about log(10), equal to the reference; test-mode scores"):
         small = _random_params(t, shapes, weight_std=1e-3, bias_std=1e-3)
         model = t.call(cls, **CNN_DIMS, weight_scale=1e-3, dtype="float64", seed=0)
-        _initial_loss(t, model, small, X, y, ref.three_layer_convnet(small, X, y), fn)
+        trace = ref.three_layer_convnet_trace(small, X, y)
+        _initial_loss(t, model, small, X, y, ref.three_layer_convnet(small, X, y), fn,
+                      lambda: ref.three_layer_convnet_mistakes(small, X, y),
+                      lambda: _blame_cnn(t, small, X, y, trace, backward=False))
     params = _random_params(t, shapes)
+    trace = ref.three_layer_convnet_trace(params, X, y)
     expected_grads = None
-    with t.part("gradients (float64, reg 0) against centred differences of the reference loss"):
+    with t.part("gradients (float64, reg 0) against centred differences of the reference loss"), \
+            _blaming(lambda: _blame_cnn(t, params, X, y, trace)):
         model = t.call(cls, **CNN_DIMS, dtype="float64", seed=0)
         _set_params(t, model, params)
         loss, grads = _loss_and_grads(t, model, X, y, fn)
-        t.assert_close(loss, ref.three_layer_convnet(params, X, y)[0], tol=1e-7, name="loss")
+        t.assert_close(loss, ref.three_layer_convnet(params, X, y)[0], tol=1e-7, name="loss",
+                       factors={"N, the batch size": CNN_N},
+                       mistakes=_output(lambda: ref.three_layer_convnet_mistakes(params, X, y), 0))
         expected_grads = ref.three_layer_convnet_grads(params, X, y)
-        _compare_grads(t, grads, expected_grads, "against centred differences")
-    with t.part("reg=0.7 adds 0.5 * reg * sum(W**2) over W1, W2, W3 (not biases) and reg * W to their gradients"):
+        _compare_grads(t, grads, expected_grads, "against centred differences", CNN_N)
+    with t.part("reg=0.7 adds 0.5 * reg * sum(W**2) over W1, W2, W3 (not biases) and reg * W to their gradients"), \
+            _blaming(lambda: _blame_cnn(t, params, X, y, trace)):
         reg = 0.7
         model = t.call(cls, **CNN_DIMS, reg=reg, dtype="float64", seed=0)
         _set_params(t, model, params)
         loss, grads = _loss_and_grads(t, model, X, y, fn)
         t.assert_close(loss, ref.three_layer_convnet(params, X, y, reg)[0], tol=1e-9,
-                       name="loss (reference loss + 0.5 * reg * sum of squares of the weights)")
+                       name="loss (reference loss + 0.5 * reg * sum of squares of the weights)",
+                       mistakes=_output(lambda: ref.three_layer_convnet_mistakes(params, X, y, reg), 0))
         if expected_grads is None:
             expected_grads = ref.three_layer_convnet_grads(params, X, y)
         # The penalty's gradient, reg * W, added to the unregularized reference: biases get nothing.
         _compare_grads(t, grads, {k: g + reg * params[k] if k[0] == "W" else g for k, g in expected_grads.items()},
-                       "reference + reg * W")
+                       "reference + reg * W", CNN_N, lambda: ref.regularization_grad_mistakes(params, reg))
     with t.part("overfits 10 examples: Adam on the gradients of model.loss, then every example classified correctly"):
         Xo = t.rng.standard_normal((10, *CNN_DIMS["input_dim"]))
         yo = t.rng.permutation(NUM_CLASSES)       # one example per class: nothing to gain from guessing the majority
@@ -324,29 +569,39 @@ def fully_connected_net(t):
     y = t.rng.integers(0, NUM_CLASSES, size=FC_N)
     with t.part("loss with small weights (std 1e-3), reg 0: about log(10), equal to the reference; test-mode scores"):
         small = _random_params(t, _fc_shapes(None), weight_std=1e-3, bias_std=1e-3)
-        _initial_loss(t, _fc_model(t, cls), small, X, y, ref.fully_connected_net(small, X, y), fn)
+        trace = ref.fully_connected_net_trace(small, X, y)
+        _initial_loss(t, _fc_model(t, cls), small, X, y, ref.fully_connected_net(small, X, y), fn,
+                      lambda: ref.fully_connected_net_mistakes(small, X, y),
+                      lambda: _blame_fc(t, small, y, trace, None, backward=False))
     for normalization, label in ((None, "no normalization"), ("batchnorm", "batch norm"),
                                  ("layernorm", "layer norm")):
-        with t.part(f"{label}: loss and gradients (float64, reg 0) against the reference"):
-            params = _random_params(t, _fc_shapes(normalization))
+        params = _random_params(t, _fc_shapes(normalization))
+        trace = ref.fully_connected_net_trace(params, X, y, normalization)
+        with t.part(f"{label}: loss and gradients (float64, reg 0) against the reference"), \
+                _blaming(lambda: _blame_fc(t, params, y, trace, normalization)):
             model = _fc_model(t, cls, normalization=normalization)
             _set_params(t, model, params)
             loss, grads = _loss_and_grads(t, model, X, y, fn)
-            t.assert_close(loss, ref.fully_connected_net(params, X, y, 0.0, normalization)[0], tol=1e-7, name="loss")
+            t.assert_close(loss, ref.fully_connected_net(params, X, y, 0.0, normalization)[0], tol=1e-7, name="loss",
+                           factors={"N, the batch size": FC_N},
+                           mistakes=_output(lambda: ref.fully_connected_net_mistakes(params, X, y, 0.0,
+                                                                                     normalization), 0))
             _compare_grads(t, grads, ref.fully_connected_net_grads(params, X, y, 0.0, normalization),
-                           "against centred differences")
+                           "against centred differences", FC_N)
+    params = _random_params(t, _fc_shapes("batchnorm"))
+    trace = ref.fully_connected_net_trace(params, X, y, "batchnorm")
     with t.part("reg=0.7 adds 0.5 * reg * sum(W**2) over the weights only (not b, gamma, beta), reg * W to their "
-                "gradients"):
+                "gradients"), _blaming(lambda: _blame_fc(t, params, y, trace, "batchnorm")):
         reg = 0.7
-        params = _random_params(t, _fc_shapes("batchnorm"))
         model = _fc_model(t, cls, normalization="batchnorm", reg=reg)
         _set_params(t, model, params)
         loss, grads = _loss_and_grads(t, model, X, y, fn)
         t.assert_close(loss, ref.fully_connected_net(params, X, y, reg, "batchnorm")[0], tol=1e-9,
-                       name="loss (reference loss + 0.5 * reg * sum of squares of the weights)")
+                       name="loss (reference loss + 0.5 * reg * sum of squares of the weights)",
+                       mistakes=_output(lambda: ref.fully_connected_net_mistakes(params, X, y, reg, "batchnorm"), 0))
         expected = ref.fully_connected_net_grads(params, X, y, 0.0, "batchnorm")
         _compare_grads(t, grads, {k: g + reg * params[k] if k[0] == "W" else g for k, g in expected.items()},
-                       "reference + reg * W")
+                       "reference + reg * W", FC_N, lambda: ref.regularization_grad_mistakes(params, reg))
     with t.part(f"dropout (keep {FC_KEEP}, seeded): test mode leaves it out, train mode applies "
                 f"layers.dropout_forward's masks"):
         params = _random_params(t, _fc_shapes(None))
@@ -362,8 +617,11 @@ def fully_connected_net(t):
         private = getattr(ref, "_fully_connected_net_dropout", None)      # None in the student release
         if private is not None:
             want_loss, want_grads = private(params, X, y, FC_KEEP, _dropout_masks(t))
-            t.assert_close(loss, want_loss, tol=1e-7, name="loss (with the masks of layers.dropout_forward)")
-            _compare_grads(t, grads, want_grads, "against centred differences, same masks")
+            t.assert_close(loss, want_loss, tol=1e-7, name="loss (with the masks of layers.dropout_forward)",
+                           mistakes=lambda: {"the training loss has no dropout: dropout_forward is not applied to the "
+                                             "hidden layers\nfix: in train mode, out, cache = dropout_forward(out, "
+                                             "self.dropout_param) after each hidden layer": plain})
+            _compare_grads(t, grads, want_grads, "against centred differences, same masks", FC_N)
         else:
             t.note(OWN_NUMBERS.format(what="dropout's training loss"))
             if abs(loss - plain) < 1e-6:

@@ -21,9 +21,11 @@ import math
 import numpy as np
 
 from cs231n_cnn.grading import CheckFailure, check
+from cs231n_cnn.grading.framework import FollowOnFailure
 
 from . import _helpers as h
 from . import _reference as ref
+from .models import _blame_cnn, _blaming
 
 NUM_CLASSES = 10
 NUM_TRAIN = 30
@@ -32,6 +34,10 @@ INPUT_DIM, NUM_FILTERS, FILTER_SIZE, HIDDEN_DIM = (3, 16, 16), 8, 3, 32
 PARAM_SHAPES = {"W1": (NUM_FILTERS, 3, FILTER_SIZE, FILTER_SIZE), "b1": (NUM_FILTERS,),
                 "W2": (NUM_FILTERS * 8 * 8, HIDDEN_DIM), "b2": (HIDDEN_DIM,),
                 "W3": (HIDDEN_DIM, NUM_CLASSES), "b3": (NUM_CLASSES,)}
+
+
+FIRST_PART = (f"the forward pass of a batch of {NUM_TRAIN} against the reference; initial loss on 10 random "
+              f"examples is about log(10), gradients against the reference")
 
 
 def _params(t, model) -> dict:
@@ -44,6 +50,57 @@ def _params(t, model) -> dict:
         if not np.all(np.isfinite(params[k])):
             raise CheckFailure(f"model.params[{k!r}] contains NaN or inf")
     return params
+
+
+def _probe_params(t) -> dict:
+    """Parameters the check chooses for the forward pass of a batch: He-scaled weights, biases N(0, 0.5^2)."""
+    params = {}
+    for k, shape in PARAM_SHAPES.items():
+        fan_in = int(np.prod(shape[1:])) if len(shape) == 4 else shape[0]
+        params[k] = (math.sqrt(2.0 / fan_in) if k[0] == "W" else 0.5) * t.rng.standard_normal(shape)
+    return params
+
+
+def _forward_of_a_batch(t, X, y) -> tuple:
+    """ThreeLayerConvNet.loss on all of X with parameters the check chose: loss and scores against the reference.
+
+    What the Solver and ``check_accuracy`` see is this forward pass on batches of 30, where
+    ``conv_forward_fast`` works on blocks of several images; a wrong result blames the first wrong layer
+    (``_blame_cnn``), else the model, never the Solver. Returns the parameters and the reference's trace.
+    """
+    fn = "ThreeLayerConvNet.loss"
+    params = _probe_params(t)
+    trace = ref.three_layer_convnet_trace(params, X, y)
+    model = t.call("models.ThreeLayerConvNet", input_dim=INPUT_DIM, num_filters=NUM_FILTERS, filter_size=FILTER_SIZE,
+                   hidden_dim=HIDDEN_DIM, dtype="float64", seed=0)
+    for k in sorted(params):
+        t.set_item(model, "params", k, params[k])
+    mistakes = ref.three_layer_convnet_mistakes
+    with _blaming(lambda: _blame_cnn(t, params, X, y, trace, backward=False)):
+        loss, grads = h.unpack(t.call_method(model, "loss", X, y), "loss, grads", fn)
+        t.assert_close(loss, trace["loss"], tol=1e-8, factors={"N, the batch size": len(X)},
+                       name=f"loss (against the reference forward pass of model.params) of a batch of {len(X)}",
+                       mistakes=lambda: {k: v[0] for k, v in mistakes(params, X, y).items()})
+        t.assert_close(t.call_method(model, "loss", X), trace["scores"], tol=1e-8,
+                       name=f"{fn}(X) (the scores of a batch of {len(X)})",
+                       mistakes=lambda: {k: v[1] for k, v in mistakes(params, X, y).items()})
+    return params, trace, grads
+
+
+def _gradients_of_a_batch(t, probe, X, y) -> None:
+    """The gradients ThreeLayerConvNet.loss returned in :func:`_forward_of_a_batch`, against the reference's.
+
+    The reference's backward pass is closed-form (``three_layer_convnet_trace``), so this holds in the student
+    release too, where the directional derivatives of the private forward pass are not available.
+    """
+    params, trace, grads = probe
+    if not isinstance(grads, dict) or sorted(grads) != sorted(PARAM_SHAPES):
+        raise CheckFailure(f"ThreeLayerConvNet.loss(X, y) must return (loss, grads) with grads a dict with the keys "
+                           f"{sorted(PARAM_SHAPES)}")
+    with _blaming(lambda: _blame_cnn(t, params, X, y, trace)):
+        for k in sorted(PARAM_SHAPES):
+            t.assert_close(grads.get(k), trace[f"d{k}"], tol=1e-7, atol=1e-12, factors={"N, the batch size": len(X)},
+                           name=f"grads[{k!r}] (against the reference gradients of a batch of {len(X)})")
 
 
 def _directional_derivatives(t, trusted, params, grads, X, y):
@@ -72,10 +129,13 @@ def training_smoke(t):
     y = t.rng.integers(0, NUM_CLASSES, size=NUM_TRAIN)
     trusted = getattr(ref, "_three_layer_convnet", None)       # None in the student release
     model = solver = initial = None
-    with t.part("initial loss on 10 random examples is about log(10), gradients against the reference"):
+    forward_ok, probe = False, None
+    with t.part(FIRST_PART):
         model = t.call("models.ThreeLayerConvNet", input_dim=INPUT_DIM, num_filters=NUM_FILTERS,
                        filter_size=FILTER_SIZE, hidden_dim=HIDDEN_DIM, weight_scale=1e-2, dtype="float64", seed=0)
         initial = _params(t, model)
+        probe = _forward_of_a_batch(t, X, y)
+        forward_ok = True
         loss, grads = h.unpack(t.call_method(model, "loss", X[:10], y[:10]), "loss, grads", "ThreeLayerConvNet.loss")
         if not isinstance(loss, float) or not isinstance(grads, dict):
             raise CheckFailure("ThreeLayerConvNet.loss(X, y) must return (loss as a float, grads as a dict)")
@@ -91,7 +151,10 @@ def training_smoke(t):
             raise CheckFailure(f"initial loss is {loss:.4f}; with small random weights it should be about "
                                f"log(10) = {math.log(NUM_CLASSES):.4f}")
         if trusted is not None:
-            _directional_derivatives(t, trusted, initial, grads, X[:10], y[:10])
+            # A wrong gradient is first looked for in the layers' backward passes, on the check's own inputs.
+            with _blaming(lambda: _blame_cnn(t, probe[0], X, y, probe[1])):
+                _directional_derivatives(t, trusted, initial, grads, X[:10], y[:10])
+        _gradients_of_a_batch(t, probe, X, y)
     trained = None
     with t.part(f"the Solver (adam) overfits {NUM_TRAIN} examples: training accuracy >= 0.9"):
         if model is None:
@@ -109,8 +172,21 @@ def training_smoke(t):
             trained = _params(t, model)
             acc = float(np.mean(np.argmax(trusted(trained, X, y)[1], axis=1) == y))
             if abs(reported - acc) > 1e-9:
-                raise CheckFailure(f"Solver.check_accuracy reports {reported:.3f}, but the reference forward pass of "
-                                   f"the trained model.params classifies {acc:.3f} of the examples correctly")
+                claim = (f"Solver.check_accuracy reports {reported:.3f}, but the reference forward pass of the trained "
+                         f"model.params classifies {acc:.3f} of the examples correctly")
+                # check_accuracy classifies with the model's own forward pass: unless that pass is known to be
+                # right, a disagreement is the model's, not the Solver's.
+                if not forward_ok:
+                    raise FollowOnFailure(f"see [{FIRST_PART}] first: the model failed there, so its forward pass "
+                                          f"cannot be trusted here\nthis part's own result: {claim}", FIRST_PART)
+                scores = t.assert_array(t.call_method(model, "loss", X), shape=(len(X), NUM_CLASSES),
+                                        name="ThreeLayerConvNet.loss(X) (scores of the trained model)")
+                own = float(np.mean(np.argmax(scores, axis=1) == y))
+                if own != acc:
+                    raise CheckFailure(f"ThreeLayerConvNet.loss(X) with the trained model.params classifies {own:.3f} "
+                                       f"of the examples correctly, the reference forward pass {acc:.3f}: the "
+                                       f"model's forward pass is wrong for these parameters\n{claim}")
+                raise CheckFailure(claim)
         if not acc >= 0.9:
             raise CheckFailure(f"training accuracy after 40 epochs is {acc:.3f}; expected >= 0.9 when overfitting "
                                f"{NUM_TRAIN} examples")

@@ -385,7 +385,7 @@ def test_softmax_dx_without_the_mean(monkeypatch):
         return loss, dx * x.shape[0]
 
     result = _run(monkeypatch, "softmax_loss", "softmax_loss", no_mean)
-    assert "dx is 6x the expected values (an extra factor of 6?)" in result.headline()
+    assert "dx is 6x the expected values (an extra factor of 6 = N, the batch size?)" in result.headline()
 
 
 def test_an_unimplemented_layer_says_so_once(monkeypatch):

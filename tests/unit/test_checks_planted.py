@@ -22,7 +22,6 @@ import cs231n_cnn.layers.conv as conv
 import cs231n_cnn.layers.dropout as dropout
 import cs231n_cnn.layers.norm as norm
 import cs231n_cnn.layers.pool as pool
-import cs231n_cnn.models as models
 import cs231n_cnn.optim as optim
 from cs231n_cnn.grading import load_checks, run_checks
 
@@ -33,17 +32,6 @@ def planted(module, name: str, old: str, new: str, count: int = 1):
     assert source.count(old) == count, f"{old!r} is not {count} time(s) in {module.__name__}.{name}"
     namespace = dict(vars(module))
     exec(compile(source.replace(old, new), f"<{name} with a planted bug>", "exec"), namespace)
-    return namespace[name]
-
-
-def planted_method(cls, name: str, *edits: tuple[str, str]):
-    """Method ``cls.name`` with each ``(old, new)`` source edit made (``old`` found exactly once)."""
-    source = textwrap.dedent(inspect.getsource(vars(cls)[name]))
-    for old, new in edits:
-        assert source.count(old) == 1, f"{old!r} is not once in {cls.__name__}.{name}"
-        source = source.replace(old, new)
-    namespace = dict(vars(inspect.getmodule(cls)))
-    exec(compile(source, f"<{cls.__name__}.{name} with a planted bug>", "exec"), namespace)
     return namespace[name]
 
 
@@ -118,84 +106,6 @@ def softmax_loss_log_of_probabilities(x, y):
     return loss, dx / len(y)
 
 
-def softmax_loss_not_divided_by_n(x, y):
-    """The right loss, but dx is the gradient of the summed loss, not the mean."""
-    shifted = x - x.max(axis=1, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    dx = np.exp(logp)
-    dx[np.arange(len(y)), y] -= 1
-    return float(-logp[np.arange(len(y)), y].mean()), dx
-
-
-CNN, FCN = models.ThreeLayerConvNet, models.FullyConnectedNet
-CNN_INIT = "__init__: parameter names, shapes, dtype, zero biases, weights N(0, weight_scale^2), seeded"
-CNN_HE = "__init__ with weight_scale=None: He initialisation, std sqrt(2 / fan_in)"
-CNN_LOSS = "loss with small weights (std 1e-3), reg 0: about log(10), equal to the reference; test-mode scores"
-CNN_GRADS = "gradients (float64, reg 0) against centred differences of the reference loss"
-CNN_REG = "reg=0.7 adds 0.5 * reg * sum(W**2) over W1, W2, W3 (not biases) and reg * W to their gradients"
-FC_REG = ("reg=0.7 adds 0.5 * reg * sum(W**2) over the weights only (not b, gamma, beta), reg * W to their "
-          "gradients")
-FC_BN = "batch norm: loss and gradients (float64, reg 0) against the reference"
-FC_DROPOUT = ("dropout (keep 0.5, seeded): test mode leaves it out, train mode applies layers.dropout_forward's "
-              "masks")
-FC_PLAIN = "no normalization: loss and gradients (float64, reg 0) against the reference"
-REG_LOSS = "loss (reference loss + 0.5 * reg * sum of squares of the weights)"
-
-
-def _model_cases():
-    """Mistakes students make assembling the two models (same tuple layout as :func:`_planted_cases`)."""
-    return [
-        ("cnn-reg-on-biases", "three_layer_convnet", CNN_REG,
-         [(CNN, "loss", planted_method(CNN, "loss", ("for k in weights)", "for k in p)")))], REG_LOSS),
-        ("cnn-reg-without-half", "three_layer_convnet", CNN_REG,
-         [(CNN, "loss", planted_method(CNN, "loss", ("loss += 0.5 * self.reg", "loss += self.reg")))], REG_LOSS),
-        ("cnn-reg-missing-from-grads", "three_layer_convnet", CNN_REG,
-         [(CNN, "loss", planted_method(CNN, "loss", ("grads[k] + self.reg * p[k]", "grads[k]")))],
-         "grads['W1'] (reference + reg * W)"),
-        ("cnn-missing-hidden-relu", "three_layer_convnet", CNN_LOSS,
-         [(CNN, "loss", planted_method(CNN, "loss", ("L.relu_forward(hidden)", "(hidden, None)"),
-                                       ("L.relu_backward(drelu2, relu2_cache)", "drelu2")))], "loss"),
-        ("cnn-softmax-grad-not-over-n", "three_layer_convnet", CNN_GRADS,
-         [(L, "softmax_loss", softmax_loss_not_divided_by_n)], "4x the expected values"),
-        ("cnn-init-uniform", "three_layer_convnet", CNN_INIT,
-         [(CNN, "__init__", planted_method(CNN, "__init__", ("rng.standard_normal(shape)", "rng.random(shape)")))],
-         "expected draws from N(0, s^2)"),
-        ("cnn-init-xavier-not-he", "three_layer_convnet", CNN_HE,
-         [(CNN, "__init__", planted_method(CNN, "__init__", ("np.sqrt(2.0 / fan_in)", "np.sqrt(1.0 / fan_in)")))],
-         "expected draws from N(0, s^2)"),
-        ("cnn-init-random-biases", "three_layer_convnet", CNN_INIT,
-         [(CNN, "__init__", planted_method(CNN, "__init__", (
-             "np.zeros(shape[0] if i == 1 else shape[1], dtype=dtype)",
-             "(std * rng.standard_normal(shape[0] if i == 1 else shape[1])).astype(dtype)")))],
-         "should start at 0"),
-        # float64 weights in a float32 model: every layer then computes in float64, twice the memory.
-        ("cnn-init-forgets-dtype", "three_layer_convnet", CNN_INIT,
-         [(CNN, "__init__", planted_method(CNN, "__init__", ("(std * rng.standard_normal(shape)).astype(dtype)",
-                                                             "std * rng.standard_normal(shape)")))],
-         "model.params['W1']"),
-        ("cnn-init-ignores-seed", "three_layer_convnet", CNN_INIT,
-         [(CNN, "__init__", planted_method(CNN, "__init__", ("rng.standard_normal(shape)",
-                                                             "np.random.standard_normal(shape)")))],
-         "two models built with seed=0 have different parameters"),
-        ("fc-reg-on-every-parameter", "fully_connected_net", FC_REG,
-         [(FCN, "loss", planted_method(FCN, "loss", ('sum(float(np.sum(p[f"W{i}"] ** 2)) for i in range(1, last + 1))',
-                                                     "sum(float(np.sum(v ** 2)) for v in p.values())")))], REG_LOSS),
-        ("fc-reg-without-half", "fully_connected_net", FC_REG,
-         [(FCN, "loss", planted_method(FCN, "loss", ("loss += 0.5 * self.reg", "loss += self.reg")))], REG_LOSS),
-        ("fc-reg-missing-from-grads", "fully_connected_net", FC_REG,
-         [(FCN, "loss", planted_method(FCN, "loss", ('grads[f"W{i}"] + self.reg * p[f"W{i}"]', 'grads[f"W{i}"]')))],
-         "grads['W1'] (reference + reg * W)"),
-        ("fc-batchnorm-ignored", "fully_connected_net", FC_BN,
-         [(FCN, "loss", planted_method(FCN, "loss", ("bn_param, self.normalization)", "bn_param, None)")))], "loss"),
-        ("fc-dropout-ignored", "fully_connected_net", FC_DROPOUT,
-         [(FCN, "loss", planted_method(FCN, "loss", ("out, drop_cache = L.dropout_forward(out, self.dropout_param)",
-                                                     "drop_cache = None")))],
-         "loss (with the masks of layers.dropout_forward)"),
-        ("fc-softmax-grad-not-over-n", "fully_connected_net", FC_PLAIN,
-         [(L, "softmax_loss", softmax_loss_not_divided_by_n)], "6x the expected values"),
-    ]
-
-
 def _planted_cases():
     """(id, check, part label, [(target, attribute, replacement)], text the part's message must contain)."""
     return [
@@ -255,7 +165,7 @@ def _planted_cases():
     ]
 
 
-CASES = _planted_cases() + _model_cases()
+CASES = _planted_cases()
 
 
 @pytest.mark.parametrize("name, label, patches, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
