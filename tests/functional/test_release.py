@@ -858,6 +858,17 @@ def _named_bugs():
         sys.path.remove(str(REPO / "tests" / "unit"))
 
 
+# Where the release judges a model and the Solver by the student's own numbers (see
+# test_public_checks_replay_to_full_marks_on_the_repository_solution), its line says so in a note and may score
+# the parts it cannot recompute differently: for these checks the score and the note are left out of a comparison.
+OWN_NUMBERS = ("three_layer_convnet", "fully_connected_net", "training_smoke")
+_SCORE = re.compile(r" \(\d+(?:\.\d+)?/\d+\)( \[in this release [^\]]*\])?$", re.MULTILINE)
+
+
+def _comparable(check: str, line: str) -> str:
+    return _SCORE.sub("", line, count=1) if check in OWN_NUMBERS else line
+
+
 def _public_bugs():
     return [b for b in _named_bugs().all_bugs() if b.check in PUBLIC]
 
@@ -869,10 +880,16 @@ def test_every_planted_bug_of_a_public_check_gets_the_graders_first_message_from
     bugs = _public_bugs()
     assert len(bugs) >= 20
     ids = [b.id for b in bugs]
+    check = {b.id: b.check for b in bugs}
     grader = _first_lines(tmp_path, _env(PYTHONPATH=str(REPO)), ids, plant=True)
     student = _first_lines(tmp_path, _env(PYTHONPATH=str(REPO), CS231N_CHECKS_DIR=str(release / "checks")), ids,
                            plant=True)
-    differ = {i: (grader[i], student[i]) for i in ids if grader[i] != student[i]}
+    student = {i: _comparable(check[i], line) for i, line in student.items()}
+    grader = {i: _comparable(check[i], line) for i, line in grader.items()}
+    # The dropout masks of a model are the student's own draws: the release has no reference for them and
+    # says what it can see instead (the loss with dropout equals the loss without).
+    assert "equals the loss without it: is dropout_forward called" in student.pop("fc-dropout-ignored")
+    differ = {i: (grader[i], student[i]) for i in student if grader[i] != student[i]}
     # A bug that draws unseeded random numbers (a redrawn dropout mask) gets another count on every run, from
     # the grader too: for those, the text naming the bug must agree.
     again = _first_lines(tmp_path, _env(PYTHONPATH=str(REPO)), sorted(differ), plant=True) if differ else {}
@@ -906,7 +923,8 @@ def test_bugs_planted_into_the_files_of_a_solved_release_get_the_graders_first_m
         finally:
             for path, text in originals.items():
                 path.write_text(text, encoding="utf-8")
-        assert got == grader[bug.id], f"{bug.id}:\n  grader:  {grader[bug.id]}\n  release: {got}"
+        got, want = _comparable(bug.check, got), _comparable(bug.check, grader[bug.id])
+        assert got == want, f"{bug.id}:\n  grader:  {want}\n  release: {got}"
         assert bug.says in got.split("\n", 1)[0]
 
 
