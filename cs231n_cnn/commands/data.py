@@ -13,7 +13,6 @@ import json
 import sys
 from pathlib import Path
 
-from ..cli import CommandError
 from ..data.cifar10 import DATA_DIR_ENV, DATASET_DIRNAME, TEST_BATCH, TRAIN_BATCHES, default_data_dir, load_CIFAR_batch
 from ..data.download import (
     DEFAULT_MD5,
@@ -26,6 +25,7 @@ from ..data.download import (
     read_source_info,
     verify_dataset,
 )
+from .errors import CommandError
 
 _DEST_HELP = (f"directory that holds {DATASET_DIRNAME}/ (default: ${DATA_DIR_ENV} if set, else the "
               "repository's data/ directory)")
