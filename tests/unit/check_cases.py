@@ -12,7 +12,7 @@ Each topic file (one per ``checks/<topic>.py``) lists, for its checks:
 * ``STUBS``: ``(check, (owner, attribute))``: that function raising
   ``NotImplementedError`` scores 0.
 
-and builds its tests with the functions below. The in-process student
+and builds its tests with :func:`check_tests`. The in-process student
 resolves ``cs231n_cnn.<module>.<name>`` at call time, so patching the module
 attribute is exactly what a student's wrong code looks like to it. That the
 reference solution scores full marks on every check is
@@ -30,8 +30,7 @@ import cs231n_cnn.layers as L
 import cs231n_cnn.optim as optim
 from cs231n_cnn.grading import load_checks, run_checks
 
-__all__ = ["REAL", "REAL_OPTIM", "planted", "checks_in", "wrong_implementation_tests",
-           "every_check_has_a_wrong_implementation", "planted_bug_tests", "not_implemented_tests"]
+__all__ = ["REAL", "REAL_OPTIM", "planted", "checks_in", "check_tests"]
 
 # The real functions, captured before any test patches them (this module is imported at collection).
 REAL = {name: getattr(L, name) for name in dir(L) if not name.startswith("_")}
@@ -116,3 +115,21 @@ def not_implemented_tests(topic: str, stubs):
         assert result.line().startswith(f"FAIL {name}:")
         assert "NotImplementedError" in result.line(), result.line()
     return test_not_implemented_scores_zero
+
+
+def check_tests(topic: str, *, wrong=(), planted=(), stubs=(), complete: bool = True) -> dict:
+    """The tests of ``test_checks_<topic>.py``, by name: its module does ``globals().update(check_tests(...))``.
+
+    ``complete``: every check of ``checks/<topic>.py`` must have a ``wrong`` entry.
+    """
+    tests = {}
+    if wrong:
+        tests["test_check_fails_on_a_subtly_wrong_implementation"] = wrong_implementation_tests(wrong)
+        if complete:
+            tests["test_every_check_has_a_wrong_implementation_below"] = every_check_has_a_wrong_implementation(
+                topic, wrong)
+    if planted:
+        tests["test_planted_bug_loses_the_named_part"] = planted_bug_tests(planted)
+    if stubs:
+        tests["test_not_implemented_scores_zero"] = not_implemented_tests(topic, stubs)
+    return tests

@@ -1,22 +1,18 @@
-"""checks/conv.py, conv layers (naive, im2col/col2im, fast): its checks fail where they should.
+"""checks/conv.py (conv layers (naive, im2col/col2im, fast)): its checks fail on planted bugs.
 
-Each planted bug (from an instructor's planted-bug run) loses points in the
-named part of its check, with a message that says so.
-
-The shared machinery is in ``check_cases.py``.
+The lists' formats and the tests built from them: ``check_cases.py``.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from check_cases import planted, planted_bug_tests
+from check_cases import check_tests, planted
 
 import cs231n_cnn.layers as L
 import cs231n_cnn.layers.conv as conv
 from cs231n_cnn.grading import load_checks, run_checks
 
-# (id, check, part label, [(target, attribute, replacement)], text the part's message must contain)
 PLANTED = [
     ("conv-dx-unflipped", "conv_backward_fast",
      "stride 1, pad 1, more channels than filters (dx as a transposed convolution): dx",
@@ -24,7 +20,7 @@ PLANTED = [
 ]
 
 
-test_planted_bug_loses_the_named_part = planted_bug_tests(PLANTED)
+globals().update(check_tests("conv", planted=PLANTED))
 
 
 def test_only_the_new_conv_case_takes_the_transposed_convolution_path(monkeypatch):

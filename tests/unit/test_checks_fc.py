@@ -1,26 +1,12 @@
-"""checks/fc.py, fully connected layers and ReLU: its checks fail where they should.
+"""checks/fc.py (fully connected layers and ReLU): its checks fail on plausible wrong code, planted bugs, unwritten functions.
 
-Each wrong implementation below is a mistake students make (its docstring says
-which); the check that covers it must not pass.
-
-Each planted bug (from an instructor's planted-bug run) loses points in the
-named part of its check, with a message that says so.
-
-A function that is not written yet scores 0 with NotImplementedError in the line.
-
-The shared machinery is in ``check_cases.py``.
+The lists' formats and the tests built from them: ``check_cases.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from check_cases import (
-    REAL,
-    every_check_has_a_wrong_implementation,
-    not_implemented_tests,
-    planted_bug_tests,
-    wrong_implementation_tests,
-)
+from check_cases import REAL, check_tests
 
 import cs231n_cnn.layers as L
 
@@ -62,7 +48,6 @@ def relu_backward_at_zero(dout, x):
     return dout * (x >= 0)
 
 
-# (check, [(module, attribute, replacement)], why)
 WRONG = [
     ("affine_forward", [(L, "affine_forward", affine_forward_fortran)], "Fortran-order flatten"),
     ("affine_backward", [(L, "affine_backward", affine_backward_flat_dx)], "dx not reshaped"),
@@ -70,7 +55,6 @@ WRONG = [
     ("relu_backward", [(L, "relu_backward", relu_backward_leaky)], "leaky"),
 ]
 
-# (id, check, part label, [(target, attribute, replacement)], text the part's message must contain)
 PLANTED = [
     ("relu-in-place", "relu_forward", "x is not modified in place (the cache is x itself)",
      [(L, "relu_forward", relu_forward_in_place)], "relu_forward changed its input x in place"),
@@ -78,13 +62,9 @@ PLANTED = [
      [(L, "relu_backward", relu_backward_at_zero)], "relu_backward passes the gradient where x == 0"),
 ]
 
-# (check, (module, attribute)): that attribute raising NotImplementedError
 STUBS = [
     ("affine_forward", (L, "affine_forward")),
 ]
 
 
-test_check_fails_on_a_subtly_wrong_implementation = wrong_implementation_tests(WRONG)
-test_every_check_has_a_wrong_implementation_below = every_check_has_a_wrong_implementation("fc", WRONG)
-test_planted_bug_loses_the_named_part = planted_bug_tests(PLANTED)
-test_not_implemented_scores_zero = not_implemented_tests("fc", STUBS)
+globals().update(check_tests("fc", wrong=WRONG, planted=PLANTED, stubs=STUBS))

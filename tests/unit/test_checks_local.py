@@ -1,17 +1,12 @@
-"""checks/local.py, the locally connected layer: its checks fail where they should.
+"""checks/local.py (the locally connected layer): its checks fail on plausible wrong code, unwritten functions.
 
-Each wrong implementation below is a mistake students make (its docstring says
-which); the check that covers it must not pass.
-
-A function that is not written yet scores 0 with NotImplementedError in the line.
-
-The shared machinery is in ``check_cases.py``.
+The lists' formats and the tests built from them: ``check_cases.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from check_cases import REAL, every_check_has_a_wrong_implementation, not_implemented_tests, wrong_implementation_tests
+from check_cases import REAL, check_tests
 
 import cs231n_cnn.layers as L
 
@@ -28,18 +23,14 @@ def local_backward_mean_db(dout, cache):
     return dx, dw, db / dout.shape[0]
 
 
-# (check, [(module, attribute, replacement)], why)
 WRONG = [
     ("locally_connected_forward", [(L, "locally_connected_forward", local_forward_no_bias)], "bias dropped"),
     ("locally_connected_backward", [(L, "locally_connected_backward", local_backward_mean_db)], "db averaged"),
 ]
 
-# (check, (module, attribute)): that attribute raising NotImplementedError
 STUBS = [
     ("locally_connected_forward", (L, "locally_connected_forward")),
 ]
 
 
-test_check_fails_on_a_subtly_wrong_implementation = wrong_implementation_tests(WRONG)
-test_every_check_has_a_wrong_implementation_below = every_check_has_a_wrong_implementation("local", WRONG)
-test_not_implemented_scores_zero = not_implemented_tests("local", STUBS)
+globals().update(check_tests("local", wrong=WRONG, stubs=STUBS))

@@ -1,26 +1,12 @@
-"""checks/losses.py, softmax and SVM losses: its checks fail where they should.
+"""checks/losses.py (softmax and SVM losses): its checks fail on plausible wrong code, planted bugs, unwritten functions.
 
-Each wrong implementation below is a mistake students make (its docstring says
-which); the check that covers it must not pass.
-
-Each planted bug (from an instructor's planted-bug run) loses points in the
-named part of its check, with a message that says so.
-
-A function that is not written yet scores 0 with NotImplementedError in the line.
-
-The shared machinery is in ``check_cases.py``.
+The lists' formats and the tests built from them: ``check_cases.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from check_cases import (
-    REAL,
-    every_check_has_a_wrong_implementation,
-    not_implemented_tests,
-    planted_bug_tests,
-    wrong_implementation_tests,
-)
+from check_cases import REAL, check_tests
 
 import cs231n_cnn.layers as L
 
@@ -71,14 +57,12 @@ def softmax_loss_log_of_probabilities(x, y):
     return loss, dx / len(y)
 
 
-# (check, [(module, attribute, replacement)], why)
 WRONG = [
     ("softmax_loss", [(L, "softmax_loss", softmax_loss_no_mean_in_dx)], "dx missing 1/N"),
     ("svm_loss", [(L, "svm_loss", svm_loss_with_correct_class)], "correct class counted"),
     ("losses_large_scores", [(L, "softmax_loss", softmax_loss_unstable)], "no max subtraction"),
 ]
 
-# (id, check, part label, [(target, attribute, replacement)], text the part's message must contain)
 PLANTED = [
     ("softmax-overflow", "softmax_loss", "scores of order 1000 give a finite, correct loss and dx",
      [(L, "softmax_loss", softmax_loss_no_max_subtraction)], "subtract each row's max before exp"),
@@ -86,13 +70,9 @@ PLANTED = [
      [(L, "softmax_loss", softmax_loss_log_of_probabilities)], "not log(p) (p underflows to 0)"),
 ]
 
-# (check, (module, attribute)): that attribute raising NotImplementedError
 STUBS = [
     ("softmax_loss", (L, "softmax_loss")),
 ]
 
 
-test_check_fails_on_a_subtly_wrong_implementation = wrong_implementation_tests(WRONG)
-test_every_check_has_a_wrong_implementation_below = every_check_has_a_wrong_implementation("losses", WRONG)
-test_planted_bug_loses_the_named_part = planted_bug_tests(PLANTED)
-test_not_implemented_scores_zero = not_implemented_tests("losses", STUBS)
+globals().update(check_tests("losses", wrong=WRONG, planted=PLANTED, stubs=STUBS))

@@ -1,27 +1,12 @@
-"""checks/norm.py, LRN, batch, layer and group norm, dropout: its checks fail where they should.
+"""checks/norm.py (LRN, batch, layer and group norm, dropout): its checks fail on plausible wrong code, planted bugs, unwritten functions.
 
-Each wrong implementation below is a mistake students make (its docstring says
-which); the check that covers it must not pass.
-
-Each planted bug (from an instructor's planted-bug run) loses points in the
-named part of its check, with a message that says so.
-
-A function that is not written yet scores 0 with NotImplementedError in the line.
-
-The shared machinery is in ``check_cases.py``.
+The lists' formats and the tests built from them: ``check_cases.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from check_cases import (
-    REAL,
-    every_check_has_a_wrong_implementation,
-    not_implemented_tests,
-    planted,
-    planted_bug_tests,
-    wrong_implementation_tests,
-)
+from check_cases import REAL, check_tests, planted
 
 import cs231n_cnn.layers as L
 import cs231n_cnn.layers.dropout as dropout
@@ -129,7 +114,6 @@ def dropout_backward_redraws_the_mask(dout, cache):
     return dout * redrawn
 
 
-# (check, [(module, attribute, replacement)], why)
 WRONG = [
     ("lrn", [(L, "lrn_forward", lrn_forward_alexnet_alpha)], "alpha not divided by size"),
     ("batchnorm_forward", [(L, "batchnorm_forward", batchnorm_forward_unbiased)], "unbiased variance"),
@@ -152,7 +136,6 @@ WRONG = [
     ("dropout", [(L, "dropout_forward", dropout_forward_drop_probability)], "p as drop probability"),
 ]
 
-# (id, check, part label, [(target, attribute, replacement)], text the part's message must contain)
 PLANTED = [
     ("dropout-constant-seed", "dropout", "train: another seed, or no seed, gives another mask",
      [(L, "dropout_forward", planted(dropout, "dropout_forward", "np.random.default_rng(seed)",
@@ -185,13 +168,9 @@ PLANTED = [
      "a group is C/G = 3 consecutive channels of one example"),
 ]
 
-# (check, (module, attribute)): that attribute raising NotImplementedError
 STUBS = [
     ("batchnorm_forward", (L, "batchnorm_forward")),
 ]
 
 
-test_check_fails_on_a_subtly_wrong_implementation = wrong_implementation_tests(WRONG)
-test_every_check_has_a_wrong_implementation_below = every_check_has_a_wrong_implementation("norm", WRONG)
-test_planted_bug_loses_the_named_part = planted_bug_tests(PLANTED)
-test_not_implemented_scores_zero = not_implemented_tests("norm", STUBS)
+globals().update(check_tests("norm", wrong=WRONG, planted=PLANTED, stubs=STUBS))

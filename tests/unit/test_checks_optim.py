@@ -1,26 +1,12 @@
-"""checks/optim.py, update rules: its checks fail where they should.
+"""checks/optim.py (update rules): its checks fail on plausible wrong code, planted bugs, unwritten functions.
 
-Each wrong implementation below is a mistake students make (its docstring says
-which); the check that covers it must not pass.
-
-Each planted bug (from an instructor's planted-bug run) loses points in the
-named part of its check, with a message that says so.
-
-A function that is not written yet scores 0 with NotImplementedError in the line.
-
-The shared machinery is in ``check_cases.py``.
+The lists' formats and the tests built from them: ``check_cases.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from check_cases import (
-    REAL_OPTIM,
-    every_check_has_a_wrong_implementation,
-    not_implemented_tests,
-    planted_bug_tests,
-    wrong_implementation_tests,
-)
+from check_cases import REAL_OPTIM, check_tests
 
 import cs231n_cnn.optim as optim
 
@@ -70,7 +56,6 @@ def sgd_not_implemented(w, dw, config=None):
     raise NotImplementedError("sgd is not implemented yet: write it in cs231n_cnn/optim.py")
 
 
-# (check, [(module, attribute, replacement)], why)
 WRONG = [
     ("sgd", [(optim, "sgd", sgd_ascent)], "gradient ascent"),
     ("sgd_momentum", [(optim, "sgd_momentum", sgd_momentum_opposite_sign)], "velocity sign"),
@@ -79,19 +64,14 @@ WRONG = [
     ("adam", [(optim, "adam", adam_t_after_use)], "t incremented after use"),
 ]
 
-# (id, check, part label, [(target, attribute, replacement)], text the part's message must contain)
 PLANTED = [
     ("sgd-stub", "sgd", "next_w after two steps", [(optim, "sgd", sgd_not_implemented)],
      "optim.sgd is not implemented yet"),
 ]
 
-# (check, (module, attribute)): that attribute raising NotImplementedError
 STUBS = [
     ("adam", (optim, "adam")),
 ]
 
 
-test_check_fails_on_a_subtly_wrong_implementation = wrong_implementation_tests(WRONG)
-test_every_check_has_a_wrong_implementation_below = every_check_has_a_wrong_implementation("optim", WRONG)
-test_planted_bug_loses_the_named_part = planted_bug_tests(PLANTED)
-test_not_implemented_scores_zero = not_implemented_tests("optim", STUBS)
+globals().update(check_tests("optim", wrong=WRONG, planted=PLANTED, stubs=STUBS))

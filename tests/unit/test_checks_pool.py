@@ -1,27 +1,12 @@
-"""checks/pool.py, pooling (max, average, L2): its checks fail where they should.
+"""checks/pool.py (max, average and L2 pooling): its checks fail on plausible wrong code, planted bugs, unwritten functions.
 
-Each wrong implementation below is a mistake students make (its docstring says
-which); the check that covers it must not pass.
-
-Each planted bug (from an instructor's planted-bug run) loses points in the
-named part of its check, with a message that says so.
-
-A function that is not written yet scores 0 with NotImplementedError in the line.
-
-The shared machinery is in ``check_cases.py``.
+The lists' formats and the tests built from them: ``check_cases.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from check_cases import (
-    REAL,
-    every_check_has_a_wrong_implementation,
-    not_implemented_tests,
-    planted,
-    planted_bug_tests,
-    wrong_implementation_tests,
-)
+from check_cases import REAL, check_tests, planted
 
 import cs231n_cnn.layers as L
 import cs231n_cnn.layers.pool as pool
@@ -126,7 +111,6 @@ def avg_pool_forward_float64(x, pool_param):
     return out, (x, pool_param)
 
 
-# (check, [(module, attribute, replacement)], why)
 WRONG = [
     ("max_pool_forward_naive", [(L, "max_pool_forward_naive", max_pool_forward_tiles)], "stride taken as PH"),
     ("max_pool_backward_naive", [(L, "max_pool_backward_naive", max_pool_backward_last_max)], "last max wins ties"),
@@ -138,7 +122,6 @@ WRONG = [
     ("pool_output_size_error", [(L, "max_pool_forward_naive", max_pool_forward_no_validation)], "floors"),
 ]
 
-# (id, check, part label, [(target, attribute, replacement)], text the part's message must contain)
 PLANTED = [
     ("l2-pool-0/0", "l2_pool", "an all-zero window (as after a ReLU) gets gradient 0, not NaN",
      [(L, "l2_pool_backward", l2_pool_backward_divides_by_zero)], "dx has NaN or inf where a window is all zeros"),
@@ -153,13 +136,9 @@ PLANTED = [
      "inputs that no window covers (stride 3 > window 2) have a nonzero gradient"),
 ]
 
-# (check, (module, attribute)): that attribute raising NotImplementedError
 STUBS = [
     ("max_pool_forward_naive", (L, "max_pool_forward_naive")),
 ]
 
 
-test_check_fails_on_a_subtly_wrong_implementation = wrong_implementation_tests(WRONG)
-test_every_check_has_a_wrong_implementation_below = every_check_has_a_wrong_implementation("pool", WRONG)
-test_planted_bug_loses_the_named_part = planted_bug_tests(PLANTED)
-test_not_implemented_scores_zero = not_implemented_tests("pool", STUBS)
+globals().update(check_tests("pool", wrong=WRONG, planted=PLANTED, stubs=STUBS))

@@ -1,23 +1,12 @@
-"""checks/training.py, a short training run: its checks fail where they should.
+"""checks/training.py (a short training run): its checks fail on plausible wrong code, unwritten functions.
 
-Each wrong implementation below is a mistake students make (its docstring says
-which); the check that covers it must not pass.
-
-A function that is not written yet scores 0 with NotImplementedError in the line.
-
-The shared machinery is in ``check_cases.py``.
+The lists' formats and the tests built from them: ``check_cases.py``.
 """
 
 from __future__ import annotations
 
 import pytest
-from check_cases import (
-    REAL,
-    REAL_OPTIM,
-    every_check_has_a_wrong_implementation,
-    not_implemented_tests,
-    wrong_implementation_tests,
-)
+from check_cases import REAL, REAL_OPTIM, check_tests
 
 import cs231n_cnn.layers as L
 import cs231n_cnn.optim as optim
@@ -35,7 +24,6 @@ def adam_ascent(w, dw, config=None):
     return REAL_OPTIM["adam"](w, -dw, config)
 
 
-# (check, [(module, attribute, replacement)], why)
 WRONG = [
     # Each of these trains the net (seconds; far more when BLAS threads compete for the cores).
     pytest.param("training_smoke", [(L, "softmax_loss", softmax_loss_summed)], "loss summed, not averaged",
@@ -44,12 +32,9 @@ WRONG = [
                  marks=pytest.mark.slow),
 ]
 
-# (check, (module, attribute)): that attribute raising NotImplementedError
 STUBS = [
     ("training_smoke", (L, "conv_forward_fast")),
 ]
 
 
-test_check_fails_on_a_subtly_wrong_implementation = wrong_implementation_tests(WRONG)
-test_every_check_has_a_wrong_implementation_below = every_check_has_a_wrong_implementation("training", WRONG)
-test_not_implemented_scores_zero = not_implemented_tests("training", STUBS)
+globals().update(check_tests("training", wrong=WRONG, stubs=STUBS))
