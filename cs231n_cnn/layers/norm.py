@@ -192,7 +192,7 @@ def lrn_backward(dout, cache):
 # ---------------------------------------------------------------------------
 
 
-def _bn_params(bn_param, D: int, dtype, *, layer: str):
+def batchnorm_settings(bn_param, D: int, dtype, *, layer: str):
     """Return ``(mode, eps, momentum, running_mean, running_var)``, validated.
 
     Running statistics absent from ``bn_param`` are returned as ``None``.
@@ -220,7 +220,7 @@ def _bn_params(bn_param, D: int, dtype, *, layer: str):
     return mode, eps, momentum, running[0], running[1]
 
 
-def _check_bn_inputs(x, gamma, beta, *, ndim: int, layer: str) -> int:
+def check_bn_inputs(x, gamma, beta, *, ndim: int, layer: str) -> int:
     """Validate x and per-feature gamma, beta; return the number of features D (or C)."""
     check_array(x, "x", ndim, layer=layer)
     D = x.shape[1]
@@ -284,8 +284,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     Training by Reducing Internal Covariate Shift", ICML 2015.
     """
     layer = "batchnorm_forward"
-    D = _check_bn_inputs(x, gamma, beta, ndim=2, layer=layer)
-    mode, eps, momentum, running_mean, running_var = _bn_params(bn_param, D, x.dtype, layer=layer)
+    D = check_bn_inputs(x, gamma, beta, ndim=2, layer=layer)
+    mode, eps, momentum, running_mean, running_var = batchnorm_settings(bn_param, D, x.dtype, layer=layer)
     if mode == "train" and x.shape[0] == 0:
         raise ValueError(f"{layer}: train mode needs at least one example to compute batch statistics, "
                          f"got shape {x.shape}")
@@ -436,8 +436,8 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
         call of :func:`batchnorm_forward`.
     """
     layer = "spatial_batchnorm_forward"
-    C = _check_bn_inputs(x, gamma, beta, ndim=4, layer=layer)
-    _bn_params(bn_param, C, x.dtype, layer=layer)
+    C = check_bn_inputs(x, gamma, beta, ndim=4, layer=layer)
+    batchnorm_settings(bn_param, C, x.dtype, layer=layer)
     out = bn_cache = None
     ### BEGIN SOLUTION
     N, C, H, W = x.shape
@@ -536,7 +536,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     Ba, Kiros and Hinton, "Layer Normalization", arXiv:1607.06450, 2016.
     """
     layer = "layernorm_forward"
-    D = _check_bn_inputs(x, gamma, beta, ndim=2, layer=layer)
+    D = check_bn_inputs(x, gamma, beta, ndim=2, layer=layer)
     if D == 0:
         raise ValueError(f"{layer}: layer norm needs at least one feature per example, got x of shape {x.shape}")
     eps = _eps(ln_param, "ln_param", layer=layer)

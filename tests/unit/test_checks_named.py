@@ -16,7 +16,7 @@ from named_bugs import all_bugs, patches
 
 from cs231n_cnn.grading import load_checks, run_check_def, run_checks
 from cs231n_cnn.grading.mistakes import SEPARATION, computing_every_variant, separated, showing
-from cs231n_cnn.grading.student import InProcessStudent
+from cs231n_cnn.grading.runtime.student import InProcessStudent
 
 BUGS = all_bugs()
 _FIRST: dict[str, str] = {}
