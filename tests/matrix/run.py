@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,15 +53,14 @@ REPO = HERE.parents[1]
 
 # What each end runs (besides the notebooks): the library, checks and grader tests, the grader's
 # sandbox in the bubblewrap mode only, and the kernel tests of edits reaching a running kernel.
-# Left to the main environment (make test and its own CI steps): tests/functional's CLI, bench, data
-# download, cluster-files, README and committed-notebook tests, and the container, cluster and
-# browser suites, the learner walk and lint.
+# Left to the main environment (make test and its own CI steps): the rest of tests/functional (the CLI,
+# bench, data download, cluster files, shards, README and committed-notebook tests, and test_release.py,
+# whose build-check-run the release step below does across versions), the learner walk, the container,
+# cluster and browser suites, and lint.
 TESTS = [
     "tests/unit",
     "tests/functional/test_grader.py",
     "tests/functional/test_adversarial.py",
-    "tests/functional/test_shards.py",
-    "tests/functional/test_release.py",
     "tests/functional/test_notebook_extension.py",
 ]
 NBVAL = ["--nbval-lax", "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg", "--nbval-current-env"]
@@ -208,19 +208,24 @@ def _check_pins(end: End) -> None:
 # --------------------------------------------------------------------------- tests and notebooks at one end
 
 def run_tests(end: End, work: Path) -> Outcome:
+    """The test subset and the notebooks at ``end``; pytest's output goes to ``results/<end>.log``."""
     junit = work / f"junit-{end.name}.xml"
+    log = RESULTS / f"{end.name}.log"
     env = {**os.environ, **TEST_ENV}
+    # A temporary directory of its own: the other end's session runs at the same time.
     cmd = [end.python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE", f"--junitxml={junit}",
-           *TESTS, "notebooks", *NBVAL]
-    say(f"{end.name}: {' '.join(map(str, cmd[1:]))}")
+           f"--basetemp={work / ('pytest-' + end.name)}", *TESTS, "notebooks", *NBVAL]
+    say(f"{end.name}: {' '.join(map(str, cmd[1:]))} > {log.relative_to(REPO)}")
     start = time.monotonic()
-    proc = _run(cmd, cwd=REPO, env=env)
+    with open(log, "w") as out:
+        proc = _run(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - start
     tests, notebooks = _junit_counts(junit)
     detail = (f"tests {tests['passed']} passed, {tests['failed']} failed, {tests['skipped']} skipped; "
-              f"notebooks {notebooks['passed']}/{notebooks['total']} passed "
-              f"({notebooks['cells']} cells compared or run)")
-    return Outcome(f"{end.name}: tests and notebooks", proc.returncode == 0, detail, seconds)
+              f"notebooks {notebooks['passed']}/{notebooks['total']} passed ({notebooks['cells']} cells)")
+    # pytest's short summary (-rfE): the failures, one line each.
+    lines = [x for x in log.read_text().splitlines() if x.startswith(("FAILED", "ERROR"))]
+    return Outcome(f"{end.name}: tests and notebooks", proc.returncode == 0, detail, seconds, lines)
 
 
 def _junit_counts(junit: Path) -> tuple[dict, dict]:
@@ -278,8 +283,9 @@ def _stand_in_venv(end: End, where: Path) -> Path:
 
 
 def _release_env(solved: Path) -> dict[str, str]:
+    # As a learner's shell has it: none of this run's settings, nor those of the make that started it.
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CS231N_", "PYTHON", "JUPYTER", "IPYTHON", "MPL", "PYTEST"))}
+           if not k.startswith(("CS231N_", "PYTHON", "JUPYTER", "IPYTHON", "MPL", "PYTEST", "MAKE", "MFLAGS"))}
     env.update(PYTHONPATH=str(solved), MPLBACKEND="Agg", CS231N_SMALL="1", CS231N_PROGRESS="0",
                CS231N_DATA_DIR=str(REPO / "data"), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     return env
@@ -333,7 +339,21 @@ def versions_line(end: End, full_version: str) -> str:
     return f"Python {full_version}, " + ", ".join(f"{n} {have[n]}" for n in REPORTED if n in have)
 
 
+def _both(function, *arguments):
+    """``function(*args)`` for each tuple of ``arguments`` at the same time (one core each on 2 cores)."""
+    with ThreadPoolExecutor(max_workers=len(arguments) or 1) as pool:
+        return list(pool.map(lambda args: function(*args), arguments))
+
+
+def _report(outcome: Outcome) -> Outcome:
+    say(f"{outcome.what}: {'ok' if outcome.ok else 'FAILED'}: {outcome.detail} ({outcome.seconds:.0f} s)")
+    for line in outcome.lines:
+        print("    " + line, flush=True)
+    return outcome
+
+
 def run_matrix(ends: list[str], release: bool) -> int:
+    """Both ends' tests at once, then both releases, then each checked at the other end at once."""
     chosen = [e for e in ENDS if e.name in ends]
     under_ci = bool(os.environ.get("CI"))
     outcomes: list[Outcome] = []
@@ -348,30 +368,25 @@ def run_matrix(ends: list[str], release: bool) -> int:
             say(message)
             continue
         found[end.name] = python
+    ready = [e for e in chosen if e.name in found]
+    RESULTS.mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="cs231n-matrix-"))
     header = []
+    started = time.monotonic()
     try:
-        for end in chosen:
-            if end.name not in found:
-                continue
+        for end in ready:                    # one pip at a time: they share the download cache
             start = time.monotonic()
             ensure_venv(end, *found[end.name])
             header.append(f"- {end.name}: {versions_line(end, found[end.name][1])} "
                           f"(venv ready in {time.monotonic() - start:.0f} s)")
             say(header[-1][2:])
-            outcomes.append(run_tests(end, work))
-            say(f"{outcomes[-1].what}: {outcomes[-1].detail} ({outcomes[-1].seconds:.0f} s)")
-        if release and len(found) == 2:
-            built = {}
-            for end in chosen:
-                start = time.monotonic()
-                built[end.name] = build_release(end, work)
-                say(f"release built on {end.name} in {time.monotonic() - start:.0f} s")
-            for a, b in ((chosen[0], chosen[1]), (chosen[1], chosen[0])):
-                outcomes.append(check_release(built[a.name], a, b, work))
-                say(f"{outcomes[-1].what}: {outcomes[-1].detail} ({outcomes[-1].seconds:.0f} s)")
-                for line in outcomes[-1].lines:
-                    print("    " + line)
+        outcomes += [_report(o) for o in _both(run_tests, *[(e, work) for e in ready])]
+        if release and len(ready) == 2:
+            start = time.monotonic()
+            built = dict(zip([e.name for e in ready], _both(build_release, *[(e, work) for e in ready])))
+            say(f"releases built on {' and '.join(built)} in {time.monotonic() - start:.0f} s")
+            pairs = [(built[a.name], a, b, work) for a, b in ((ready[0], ready[1]), (ready[1], ready[0]))]
+            outcomes += [_report(o) for o in _both(check_release, *pairs)]
         elif release:
             outcomes.append(Outcome("release across the ends", not under_ci,
                                     "needs both ends' interpreters" + (" (CI is set: this fails)" if under_ci
@@ -380,16 +395,16 @@ def run_matrix(ends: list[str], release: bool) -> int:
         outcomes.append(Outcome("setup", False, str(exc), 0.0))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return _summarize(header, outcomes)
+    return _summarize(header, outcomes, time.monotonic() - started)
 
 
-def _summarize(header: list[str], outcomes: list[Outcome]) -> int:
+def _summarize(header: list[str], outcomes: list[Outcome], wall: float) -> int:
     rev = _run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True).stdout.strip() or "?"
     text = [f"# make test-matrix ({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
             f"commit {rev})", "", *header, "", "| step | result | s |", "|---|---|---|"]
     text += [f"| {o.what} | {'ok' if o.ok else 'FAILED'}: {o.detail} | {o.seconds:.0f} |" for o in outcomes]
-    total = sum(o.seconds for o in outcomes)
-    text += ["", f"{sum(o.ok for o in outcomes)}/{len(outcomes)} steps ok, {total:.0f} s of steps.", ""]
+    text += ["", f"{sum(o.ok for o in outcomes)}/{len(outcomes)} steps ok; {wall:.0f} s from start to end "
+             "(the two ends run at the same time).", ""]
     RESULTS.mkdir(exist_ok=True)
     atomic_write_text(RESULTS / "matrix.md", "\n".join(text))
     print("\n" + "\n".join(text))
