@@ -52,13 +52,15 @@ test: $(STAMP) data lint
 # interpreter pyenv (or PATH) has for that version; a missing one is said, and fails under CI:
 #   oldest  Python 3.10, every declared lower bound pinned exactly (tests/matrix/oldest.txt);
 #   newest  Python 3.13, the newest releases frozen in tests/matrix/newest.txt (make update-newest).
-# Each end runs tests/unit, the grader's tests in the bubblewrap mode only (tests/functional/test_grader.py,
-# test_adversarial.py, test_shards.py, test_release.py), tests/functional/test_notebook_extension.py (edits
-# reaching a running kernel) and the notebooks under nbval in small mode (the flags of `make test`). Then the
-# student release built at each end runs its `make check` (reference solution restored) and its notebooks on
-# the other end's Python; every check must pass ("was not recorded" fails). Not run here: the other
-# functional tests, the learner walk, the browser, container and cluster suites, lint (make test and their
-# own CI steps). Budget about 10 minutes on 2 cores; the summary is in tests/matrix/results/matrix.md.
+# The test subset, at each end: tests/unit (library, checks, grader units), tests/functional/test_grader.py and
+# test_adversarial.py in the bubblewrap mode only (CS231N_SANDBOX_MODES=bwrap), test_notebook_extension.py
+# (edits reaching a running kernel: same size within a second, syntax error, new helper and import), and the
+# notebooks under nbval in small mode (the flags of `make test`); the two ends run at the same time. Then the
+# student release built at each end runs its `make check` (reference solution restored) and its notebooks
+# on the other end's Python: every check must pass ("was not recorded" fails). Not here (make test and
+# their own CI steps): the rest of tests/functional, the learner walk, the browser, container and cluster
+# suites, lint. Budget about 10 minutes on 2 cores (venvs cached; creating both adds about 2 minutes);
+# the summary is in tests/matrix/results/matrix.md.
 test-matrix: $(STAMP) data
 	$(PY) tests/matrix/run.py
 

@@ -389,7 +389,7 @@ def run_matrix(ends: list[str], release: bool) -> int:
             outcomes += [_report(o) for o in _both(check_release, *pairs)]
         elif release:
             outcomes.append(Outcome("release across the ends", not under_ci,
-                                    "needs both ends' interpreters" + (" (CI is set: this fails)" if under_ci
+                                    "needs both ends (an interpreter is missing, or --end chose one)" + (" (CI is set: this fails)" if under_ci
                                                                        else " (skipped)"), 0.0))
     except MatrixError as exc:
         outcomes.append(Outcome("setup", False, str(exc), 0.0))
