@@ -106,6 +106,11 @@ class Outcome:
     detail: str
     seconds: float
     lines: list[str] = field(default_factory=list)
+    skipped: bool = False
+
+    @property
+    def status(self) -> str:
+        return "FAILED" if not self.ok else "skipped" if self.skipped else "ok"
 
 
 def say(message: str) -> None:
@@ -346,7 +351,7 @@ def _both(function, *arguments):
 
 
 def _report(outcome: Outcome) -> Outcome:
-    say(f"{outcome.what}: {'ok' if outcome.ok else 'FAILED'}: {outcome.detail} ({outcome.seconds:.0f} s)")
+    say(f"{outcome.what}: {outcome.status}: {outcome.detail} ({outcome.seconds:.0f} s)")
     for line in outcome.lines:
         print("    " + line, flush=True)
     return outcome
@@ -364,7 +369,7 @@ def run_matrix(ends: list[str], release: bool) -> int:
             message = (f"{end.name}: no Python {end.version} here (looked in `pyenv versions` and for "
                        f"python{end.version} on PATH); install it, e.g. `pyenv install {end.version}`")
             outcomes.append(Outcome(end.name, not under_ci, message + (" (CI is set: this fails)" if under_ci
-                                                                      else " (skipped)"), 0.0))
+                                                                      else ""), 0.0, skipped=True))
             say(message)
             continue
         found[end.name] = python
@@ -389,21 +394,25 @@ def run_matrix(ends: list[str], release: bool) -> int:
             outcomes += [_report(o) for o in _both(check_release, *pairs)]
         elif release:
             outcomes.append(Outcome("release across the ends", not under_ci,
-                                    "needs both ends (an interpreter is missing, or --end chose one)" + (" (CI is set: this fails)" if under_ci
-                                                                       else " (skipped)"), 0.0))
+                                    "needs both ends (an interpreter is missing, or --end chose one)"
+                                    + (" (CI is set: this fails)" if under_ci else ""), 0.0, skipped=True))
     except MatrixError as exc:
         outcomes.append(Outcome("setup", False, str(exc), 0.0))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return _summarize(header, outcomes, time.monotonic() - started)
+        code = _summarize(header, outcomes, time.monotonic() - started)
+        # Tens of thousands of small files (two pytest sessions, four release copies): removed by a process of
+        # their own, which the target does not wait for (on a loaded disk that took minutes).
+        subprocess.Popen(["rm", "-rf", "--", str(work)], start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return code
 
 
 def _summarize(header: list[str], outcomes: list[Outcome], wall: float) -> int:
     rev = _run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True).stdout.strip() or "?"
     text = [f"# make test-matrix ({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
             f"commit {rev})", "", *header, "", "| step | result | s |", "|---|---|---|"]
-    text += [f"| {o.what} | {'ok' if o.ok else 'FAILED'}: {o.detail} | {o.seconds:.0f} |" for o in outcomes]
-    text += ["", f"{sum(o.ok for o in outcomes)}/{len(outcomes)} steps ok; {wall:.0f} s from start to end "
+    text += [f"| {o.what} | {o.status}: {o.detail} | {o.seconds:.0f} |" for o in outcomes]
+    text += ["", f"{sum(o.status == 'ok' for o in outcomes)}/{len(outcomes)} steps ok; {wall:.0f} s from start to end "
              "(the two ends run at the same time).", ""]
     RESULTS.mkdir(exist_ok=True)
     atomic_write_text(RESULTS / "matrix.md", "\n".join(text))
