@@ -45,7 +45,10 @@ class KernelSession:
         self.kc.wait_for_ready(timeout=120)
 
     def run(self, code: str) -> CellRun:
-        msg_id = self.kc.execute(code, store_history=True)
+        # Each cell is judged by its own status, sent only after the one before has replied. With the default
+        # stop_on_error, ipykernel 6.25 (the lower bound) aborts an execute request that reaches it before it
+        # has cleared its abort flag after an error, which on a loaded machine the next cell can: "aborted".
+        msg_id = self.kc.execute(code, store_history=True, stop_on_error=False)
         outputs: list[tuple[str, str]] = []
         while True:
             msg = self.kc.get_iopub_msg(timeout=self.timeout)

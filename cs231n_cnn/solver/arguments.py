@@ -1,7 +1,9 @@
 """What the Solver accepts: its keyword options (a misspelt one is named), the model and the data.
 
-:class:`RejectsUnknownOptions` is the Solver's metaclass: Python rejects an
-option the keyword-only constructor does not have, and this turns that
+:func:`names_unknown_options` decorates the Solver's ``__init__``, an
+ordinary method whose options are keyword-only parameters (so ``help()``
+and :func:`inspect.signature` show them on every Python): Python rejects
+an option that ``__init__`` does not have, and this turns that
 ``TypeError`` into the course's message with a suggestion.
 :func:`check_model` and :func:`check_data` validate the constructor's
 inputs; :func:`all_finite` is the divergence test on parameters.
@@ -10,54 +12,58 @@ inputs; :func:`all_finite` is the divergence test on parameters.
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 
 import numpy as np
 
 from ..shapes import ArgumentTypeError
 
-__all__ = ["RejectsUnknownOptions", "check_model", "check_data", "all_finite"]
+__all__ = ["names_unknown_options", "check_model", "check_data", "all_finite"]
 
 # Update-rule hyperparameters: passed to the Solver itself, they belong in optim_config.
 _HYPERPARAMETERS = ("learning_rate", "momentum", "decay_rate", "epsilon", "beta1", "beta2")
 
 
-class RejectsUnknownOptions(type):
-    """Metaclass of :class:`Solver`: a misspelt option names the options there are.
+def names_unknown_options(init):
+    """Decorate a keyword-only ``__init__``: a misspelt option names the options there are.
 
-    Python itself rejects a keyword argument the keyword-only constructor
-    does not have (``TypeError``). This re-raises that error as an
+    Python itself rejects a keyword argument ``init`` does not have
+    (``TypeError``). The wrapper re-raises that error as an
     :class:`~cs231n_cnn.shapes.ArgumentTypeError` (a ``TypeError`` and a
     ``ValueError``, as the course-style ``**kwargs`` Solver raised), chained
-    to Python's, with the course's message and a suggestion.
+    to Python's, with the course's message and a suggestion. A ``TypeError``
+    raised inside ``init`` (its traceback entered ``init``) passes through
+    unchanged. ``functools.wraps`` sets ``__wrapped__``, which is what
+    :func:`inspect.signature` and ``help()`` follow to ``init``'s parameters.
+    (A metaclass with a ``__signature__`` did this before; Python 3.13's
+    ``help()`` no longer showed the options through it.)
     """
+    signature = inspect.signature(init)
 
-    @property
-    def __signature__(cls) -> inspect.Signature:
-        # What help() and inspect show: the constructor's parameters, not __call__'s (*args, **kwargs).
-        sig = inspect.signature(cls.__init__)
-        return sig.replace(parameters=list(sig.parameters.values())[1:])
-
-    def __call__(cls, *args, **kwargs):
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
         try:
-            return super().__call__(*args, **kwargs)
+            return init(self, *args, **kwargs)
         except TypeError as exc:
-            unknown = _unknown_options(cls, kwargs)
+            # Raised by the call itself, before init ran: the traceback holds this frame only.
+            unknown = _unknown_options(signature, kwargs) if exc.__traceback__.tb_next is None else []
             if not unknown:
                 raise
-            raise ArgumentTypeError(_unknown_options_message(cls, unknown)) from exc
+            raise ArgumentTypeError(_unknown_options_message(signature, unknown)) from exc
+
+    return __init__
 
 
-def _unknown_options(cls, kwargs) -> list[str]:
-    params = inspect.signature(cls.__init__).parameters
+def _unknown_options(signature: inspect.Signature, kwargs) -> list[str]:
+    params = signature.parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return []
     return [k for k in kwargs if k not in params or params[k].kind is inspect.Parameter.POSITIONAL_ONLY]
 
 
-def _unknown_options_message(cls, unknown: list[str]) -> str:
-    options = [name for name, p in inspect.signature(cls.__init__).parameters.items()
-               if p.kind is inspect.Parameter.KEYWORD_ONLY]
+def _unknown_options_message(signature: inspect.Signature, unknown: list[str]) -> str:
+    options = [name for name, p in signature.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
     hints = []
     for name in unknown:
         if name in _HYPERPARAMETERS:
@@ -69,6 +75,7 @@ def _unknown_options_message(cls, unknown: list[str]) -> str:
     extra = ", ".join(repr(k) for k in unknown)
     hint = f" ({'; '.join(hints)})" if hints else ""
     return f"Solver: unrecognized arguments {extra}{hint}; the options are {', '.join(options)}"
+
 
 def check_model(model) -> None:
     params = getattr(model, "params", None)

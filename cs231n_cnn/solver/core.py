@@ -58,7 +58,7 @@ import numpy as np
 from .. import optim
 from ..augment import get_augmentation
 from ..shapes import NonFiniteError, check_int, check_real
-from .arguments import RejectsUnknownOptions, all_finite, check_data, check_model
+from .arguments import all_finite, check_data, check_model, names_unknown_options
 from .checkpoint import HISTORY_NAMES, checkpoint_info, load_checkpoint, restore_solver, save_checkpoint, solver_state
 from .progress import Progress
 
@@ -95,7 +95,7 @@ def _holds(path: str, iteration: int, elapsed: float) -> bool:
     return (info["iteration"], info["elapsed"]) == (iteration, elapsed)
 
 
-class Solver(metaclass=RejectsUnknownOptions):
+class Solver:
     """Train a classification model with minibatch gradient descent.
 
     Parameters
@@ -220,6 +220,14 @@ class Solver(metaclass=RejectsUnknownOptions):
     #: Model attributes that are state but not parameters (checkpointed, snapshotted).
     MODEL_STATE_ATTRS: tuple[str, ...] = ("bn_params", "dropout_state")
 
+    def __init_subclass__(cls, **kwargs):
+        # A subclass's own constructor names a misspelt option the same way (one with **options
+        # passes it on to this one, which names it).
+        super().__init_subclass__(**kwargs)
+        if "__init__" in vars(cls):
+            cls.__init__ = names_unknown_options(cls.__init__)
+
+    @names_unknown_options
     def __init__(self, model, data, *, update_rule="sgd", optim_config=None, lr_decay=1.0, batch_size=100,
                  num_epochs=10, num_train_samples=1000, num_val_samples=None, checkpoint_name=None,
                  checkpoint_every=None, print_every=10, verbose=True, progress="auto", stream=None,

@@ -10,6 +10,7 @@ connected and loss checks: 7 checks, one hidden) with short time limits and
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import re
 import signal
@@ -98,6 +99,8 @@ REQUIRE_SANDBOX = os.environ.get("CS231N_REQUIRE_SANDBOX", "") not in ("", "0")
 
 def require(mode: str) -> str:
     """``mode`` if this machine can run it; else skip, or fail where every mode is required."""
+    if mode not in _PROBED:
+        pytest.skip(f"the {mode} mode is not under test here (CS231N_SANDBOX_MODES={','.join(AVAILABLE)})")
     if mode not in SANDBOXES:
         message = f"the {mode} sandbox cannot run here: {_PROBED[mode][1]}"
         if REQUIRE_SANDBOX and mode in ISOLATING:
@@ -179,6 +182,18 @@ def test_spinning_past_the_cpu_time_limit_is_stopped_by_it(mode, tmp_path, trust
     relu = by_name(results)["relu_forward"]["output"]
     assert "used up its CPU-time limit of 2 s" in relu, relu
     assert results["score"] == full_marks - points(trusted, *RELU)
+
+
+def test_a_grader_larger_than_the_memory_limit_still_starts_its_workers(tmp_path, trusted, full_marks):
+    # The worker's address-space limit applies to the worker, not to the grader's fork before it runs it.
+    # A grader that has grown past the limit (a long grade-batch; here 1 GiB of address space, reserved and
+    # never touched) once crashed every child between fork and exec: "NOT GRADED ... the trial run failed".
+    reserved = mmap.mmap(-1, 2**30, prot=mmap.PROT_READ)
+    try:
+        results = grade(reference_submission(tmp_path), trusted, tmp_path, memory_mb=768)
+    finally:
+        reserved.close()
+    assert results["score"] == full_marks, results["output"]
 
 
 def test_huge_allocation_hits_the_memory_limit(tmp_path, trusted, full_marks):

@@ -20,6 +20,7 @@ import zipfile
 import pytest
 from grading_fixtures import (
     CHECKS,
+    REPO,
     append,
     build_release,
     by_name,
@@ -410,6 +411,39 @@ def test_setup_script_is_valid_bash_and_can_skip_installs(tmp_path, bundle):
         assert subprocess.run(["bash", "-n", str(root / "source" / script)]).returncode == 0
     done = _run(root / "source" / "setup.sh", root, CS231N_SKIP_INSTALL="1")
     assert done.returncode == 0 and "not installing anything" in done.stdout
+
+
+def test_bundle_pins_what_the_matrix_tested_at_its_oldest_end(bundle):
+    # tests/matrix/oldest.txt, read here independently of the bundle's code: each runtime dependency's pin.
+    pins = dict(line.split("==") for line in (REPO / "tests/matrix/oldest.txt").read_text().splitlines()
+                if line and not line.startswith("#"))
+    with zipfile.ZipFile(bundle) as zf:
+        requirements = zf.read("requirements.txt").decode().split()
+        tested = zf.read("tested-python.txt").decode()
+    assert requirements == [f"{name}=={pins[name]}" for name in ("numpy", "scipy", "matplotlib", "tqdm")]
+    assert tested == "3.10\n" and 'requires-python = ">=3.10"' in (REPO / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize("found, refused", [("3.12.3", True), ("3.10.12", False)], ids=["other-python", "tested"])
+def test_setup_installs_the_pins_only_on_the_python_they_were_tested_on(tmp_path, bundle, found, refused):
+    root = _autograder_tree(tmp_path, bundle, reference_submission(tmp_path))
+    # Stand-ins for apt-get and for the image's python3, which reports `found` and else stops the script.
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "apt-get").write_text("#!/bin/sh\nexit 0\n")
+    (tools / "python3").write_text(f'#!/bin/sh\n[ "$1" = --version ] && echo "Python {found}" && exit 0\n'
+                                   'echo "python3 $*: stand-in reached" >&2\nexit 9\n')
+    for tool in tools.iterdir():
+        tool.chmod(0o755)
+    done = _run(root / "source" / "setup.sh", root, PATH=f"{tools}:{os.environ['PATH']}")
+    if refused:
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.strip() == ("setup.sh: requirements.txt pins the versions tested on Python 3.10, but this "
+                                       "image's python3 is 3.12; choose a base image whose python3 is 3.10 (Ubuntu "
+                                       "22.04 for 3.10)")
+    else:
+        # Past the check: the next step, creating the venv, runs (the stand-in stops there).
+        assert done.returncode == 9 and "python3 -m venv" in done.stderr, done.stderr
 
 
 @pytest.mark.slow

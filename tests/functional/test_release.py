@@ -158,7 +158,10 @@ def _stand_in_venv(tmp_path, python: str | None = None) -> Path:
     for name in ("jupyter", "python"):
         script = venv_dir / "bin" / name
         if name == "python" and python is not None:
-            script.symlink_to(python)
+            # A script, not a symlink: Python 3.10 follows a symlink to the interpreter it names and, finding
+            # no pyvenv.cfg there, leaves the venv of `python` (and its NumPy) behind.
+            script.write_text(f'#!/bin/sh\nexec "{python}" "$@"\n')
+            script.chmod(0o755)
             continue
         script.write_text(f'#!/bin/sh\necho "{name} $* ${{CS231N_CIFAR10_URL:-}}"\n')
         script.chmod(0o755)

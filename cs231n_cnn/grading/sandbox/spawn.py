@@ -198,7 +198,6 @@ class Sandbox:
             mem = limits.memory_mb * 2**20
             cpu = int(limits.cpu_seconds or limits.total_timeout) + 1
             fsize = limits.file_size_mb * 2**20
-            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -215,6 +214,10 @@ class Sandbox:
                 os.setgroups([])
                 os.setgid(slot.gid)
                 os.setuid(slot.uid)
+            # Last: until exec this child is a copy of the grader, whose address space may already exceed the
+            # worker's limit (a long grade-batch); any allocation after this line could fail, and Python 3.10's
+            # setgroups crashed the child there ("the trial run failed"). Lowering a limit needs no privilege.
+            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
 
         try:
             proc = subprocess.Popen(

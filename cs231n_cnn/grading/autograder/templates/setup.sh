@@ -15,6 +15,18 @@ apt-get update
 # so and what that mode lacks. bubblewrap is installed for a machine that allows namespaces, where
 # auto prefers it. Nothing here changes a permission: the container mode needs none.
 apt-get install -y --no-install-recommends bubblewrap python3 python3-venv python3-pip
+# requirements.txt pins what `make test-matrix` tested on one Python, named in tested-python.txt (the oldest
+# the package supports; python3 of Gradescope's Ubuntu 22.04 base image is 3.10). On another Python the pins
+# were never tested and may have no wheels: stop here, saying which base image to choose.
+if [ -f "$SOURCE/tested-python.txt" ]; then
+    TESTED="$(tr -d '[:space:]' < "$SOURCE/tested-python.txt")"
+    FOUND="$(python3 --version 2>&1 | sed -n 's/^Python \([0-9]*\.[0-9]*\).*/\1/p')"
+    if [ "$FOUND" != "$TESTED" ]; then
+        echo "setup.sh: requirements.txt pins the versions tested on Python $TESTED, but this image's python3 is" \
+             "${FOUND:-missing}; choose a base image whose python3 is $TESTED (Ubuntu 22.04 for 3.10)" >&2
+        exit 1
+    fi
+fi
 python3 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --upgrade pip
 "$ROOT/venv/bin/python" -m pip install -r "$SOURCE/requirements.txt"
