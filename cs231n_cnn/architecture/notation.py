@@ -10,7 +10,8 @@ Grammar (case-insensitive; whitespace separates tokens and is otherwise ignored)
 
 ``HEAD`` is one of ``INPUT[HxWxD]``, ``CONV{F}-{K}``, ``LOCAL{F}-{K}``,
 ``RELU``, ``NORM``, ``BN``, ``DROPOUT{p}``, ``POOL{F}`` (also ``MAXPOOL``),
-``AVGPOOL{F}``, ``L2POOL{F}``, ``FC-{N}`` or ``FC``; ``OPTION`` is ``S{s}``
+``AVGPOOL{F}``, ``L2POOL{F}``, ``FC-{N}`` or ``FC`` (the pool modes and the
+keywords without numbers are :mod:`.vocabulary`'s tables); ``OPTION`` is ``S{s}``
 (stride: CONV, LOCAL, pools) or ``P{p}`` (padding: CONV, LOCAL). ``COUNT`` is
 a non-negative integer: ``*0`` removes the block, which is what the course's
 "``M >= 0``" in ``[[CONV -> RELU]*N -> POOL?]*M`` allows. A bracket without a
@@ -45,11 +46,23 @@ from .specs import (
     SpecError,
     resolve,
 )
+from .vocabulary import BARE_POOL_MODE, POOL_MODES, SIMPLE_LAYERS, pool_keyword
 
-__all__ = ["parse", "tokenize", "Token"]
+__all__ = ["parse", "tokenize", "Token", "known_layers"]
 
-KNOWN_LAYERS = ("INPUT[HxWxD]", "CONV{F}-{K}", "LOCAL{F}-{K}", "RELU", "NORM", "BN", "DROPOUT{p}",
-                "POOL{F}", "AVGPOOL{F}", "L2POOL{F}", "FC-{N}", "FC")
+
+
+def known_layers() -> tuple[str, ...]:
+    """Every layer head the parser accepts, as error messages list them (built from the vocabulary)."""
+    pools = tuple(f"{pool_keyword(mode)}POOL{{F}}" for mode in POOL_MODES)
+    return ("INPUT[HxWxD]", "CONV{F}-{K}", "LOCAL{F}-{K}", *SIMPLE_LAYERS, "DROPOUT{p}", *pools, "FC-{N}", "FC")
+
+
+def __getattr__(name: str):
+    # KNOWN_LAYERS is computed on each access, so it lists a pool mode registered after import.
+    if name == "KNOWN_LAYERS":
+        return known_layers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -204,10 +217,20 @@ class _Parser:
 _INPUT = re.compile(r"INPUT\s*\[\s*(\d+)\s*[xX×*]\s*(\d+)\s*[xX×*]\s*(\d+)\s*\]", re.I)
 _CONV = re.compile(r"(CONV|LOCAL)(\d+)-(\d+)")
 _CONV_LOOSE = re.compile(r"(CONV|LOCAL)\d*(-\d*)?")
-_POOL = re.compile(r"(MAX|AVG|L2)?POOL(\d+)?")
+_SIMPLE_SPECS = {spec.kind: spec for spec in (ReluSpec, NormSpec, BatchNormSpec)}
 _FC = re.compile(r"FC(?:-(\d+))?")
 _DROPOUT = re.compile(r"DROPOUT-?(\d*\.?\d+)?")
 _OPTION = re.compile(r"([SP])(\d+)")
+
+
+def _pool_head(text: str):
+    """``(mode, size or None)`` if ``text`` is a pool head of a registered mode (``AVGPOOL3``), else None."""
+    keywords = {mode.keyword: name for name, mode in POOL_MODES.items()}
+    alternatives = "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
+    m = re.fullmatch(rf"({alternatives})?POOL(\d+)?", text)
+    if m is None:
+        return None
+    return (BARE_POOL_MODE if m.group(1) is None else keywords[m.group(1)]), m.group(2)
 
 
 def _positive(tok: Token, value: int, what: str) -> int:
@@ -280,10 +303,10 @@ def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
         raise _error(head, f"{kind} needs a filter size F and a number of filters K: "
                            f"{kind}{{F}}-{{K}}, e.g. {kind}3-64 (3x3 filters, 64 of them)")
 
-    m = _POOL.fullmatch(text)
-    if m:
-        mode = {None: "max", "MAX": "max", "AVG": "avg", "L2": "l2"}[m.group(1)]
-        size = _positive(head, int(m.group(2)), "the pool size F") if m.group(2) else 2
+    pool = _pool_head(text)
+    if pool:
+        mode, size = pool
+        size = _positive(head, int(size), "the pool size F") if size else 2
         opts = take_options("S", text)
         return PoolSpec(mode=mode, pool_size=size, stride=opts.get("S", size), **where)
 
@@ -304,10 +327,9 @@ def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
                                f"0 < p <= 1, got p={p:g}")
         return DropoutSpec(p=p, **where)
 
-    simple = {"RELU": ReluSpec, "NORM": NormSpec, "BN": BatchNormSpec}
-    if text in simple:
+    if text in SIMPLE_LAYERS:
         take_options("", text)
-        return simple[text](**where)
+        return _SIMPLE_SPECS[SIMPLE_LAYERS[text]](**where)
 
     if text in ("SOFTMAX", "SVM", "LOSS"):
         raise _error(head, "the loss is not a layer of the spec: end with FC (the class scores); "
@@ -317,7 +339,7 @@ def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
     hint = ""
     if lookup(head.text) is not None:
         hint = f"; {head.text!r} is a ready spec: use ZOO[{lookup(head.text)!r}] or `cs231n-cnn describe {head.text}`"
-    raise _error(head, f"unknown layer; expected one of {', '.join(KNOWN_LAYERS)}{hint}")
+    raise _error(head, f"unknown layer; expected one of {', '.join(known_layers())}{hint}")
 
 
 def _expand(items: list, out: list[LayerSpec]) -> list[LayerSpec]:
