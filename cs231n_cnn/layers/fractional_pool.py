@@ -159,9 +159,7 @@ def fractional_max_pool_backward(dout, cache):
     top, bottom = rows[:-1], rows[1:] - 1
     left, right = cols[:-1], cols[1:] - 1
     corners = ((top, left), (top, right), (bottom, left), (bottom, right))   # row-major order in a region
-    out = x[:, :, top[:, None], left]
-    for r, c in corners[1:]:
-        out = np.maximum(out, x[:, :, r[:, None], c])
+    out = np.maximum.reduce([x[:, :, r[:, None], c] for r, c in corners])   # each region's maximum
     dx = np.zeros_like(x)
     # pending: the regions whose maximum has not been found at an earlier corner. A region 1 row or column
     # wide lists an entry twice; the first visit finds it, so the second adds nothing.
