@@ -299,6 +299,12 @@ def adam_ascent(w, dw, config=None):
     return REAL_OPTIM["adam"](w, -dw, config)
 
 
+def fractional_max_pool_forward_first_entry(x, pool_param):
+    """Each region's first entry x[rows[i], cols[j]], not its maximum."""
+    rows, cols = np.asarray(pool_param["rows"]), np.asarray(pool_param["cols"])
+    return x[:, :, rows[:-1, None], cols[:-1]].copy(), (x, pool_param)
+
+
 # (check, [(module, attribute, replacement)], why)
 WRONG = [
     ("max_pool_forward_naive", [(L, "max_pool_forward_naive", max_pool_forward_tiles)], "stride taken as PH"),
@@ -309,6 +315,8 @@ WRONG = [
     ("avg_pool", [(L, "avg_pool_backward", avg_pool_backward_no_accumulate)], "overlaps not accumulated"),
     ("l2_pool", [(L, "l2_pool_backward", l2_pool_backward_half)], "missing factor 2"),
     ("pool_output_size_error", [(L, "max_pool_forward_naive", max_pool_forward_no_validation)], "floors"),
+    ("fractional_max_pool", [(L, "fractional_max_pool_forward", fractional_max_pool_forward_first_entry)],
+     "first entry for the maximum"),
     ("affine_forward", [(L, "affine_forward", affine_forward_fortran)], "Fortran-order flatten"),
     ("affine_backward", [(L, "affine_backward", affine_backward_flat_dx)], "dx not reshaped"),
     ("relu_forward", [(L, "relu_forward", relu_forward_leaky)], "leaky"),
