@@ -239,37 +239,31 @@ def _positive(tok: Token, value: int, what: str) -> int:
     return value
 
 
-def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
-    """Build the (unresolved) LayerSpec for ``head`` with its option tokens."""
-    text = head.text.upper()
-    source = " ".join([head.text] + [o.text for o in options])
-    where = dict(source=source, token=head.index, column=head.column)
+def _take_options(options: list[Token], allowed: str, layer_text: str) -> dict:
+    """Parse a layer's S/P option tokens into ``{'S': s, 'P': p}``; ``allowed`` is a subset of 'SP'."""
+    found: dict[str, int] = {}
+    for opt in options:
+        m = _OPTION.fullmatch(opt.text.upper())
+        if m is None or m.group(1) not in allowed:
+            if allowed:
+                names = " or ".join({"S": "S{stride}", "P": "P{pad}"}[c] for c in allowed)
+                what = f"{layer_text} takes the options {names}"
+            else:
+                what = f"{layer_text} takes no options"
+            raise _error(opt, f"{what}; if this is the next layer, put '->' before it")
+        if m.group(1) in found:
+            raise _error(opt, f"{layer_text} is given {m.group(1)} twice")
+        value = int(m.group(2))
+        if m.group(1) == "S":
+            _positive(opt, value, "the stride S")
+        found[m.group(1)] = value
+    return found
 
-    if "?" in text:
-        raise _error(head, "'?' marks an optional layer in the course's abstract patterns such as "
-                           "INPUT -> [[CONV -> RELU]*N -> POOL?]*M; a concrete spec decides: write the "
-                           "layer (e.g. POOL2) or leave it out")
 
-    def take_options(allowed: str, layer_text: str) -> dict:
-        """Parse S/P options; ``allowed`` is a subset of 'SP'."""
-        found: dict[str, int] = {}
-        for opt in options:
-            m = _OPTION.fullmatch(opt.text.upper())
-            if m is None or m.group(1) not in allowed:
-                if allowed:
-                    names = " or ".join({"S": "S{stride}", "P": "P{pad}"}[c] for c in allowed)
-                    what = f"{layer_text} takes the options {names}"
-                else:
-                    what = f"{layer_text} takes no options"
-                raise _error(opt, f"{what}; if this is the next layer, put '->' before it")
-            if m.group(1) in found:
-                raise _error(opt, f"{layer_text} is given {m.group(1)} twice")
-            value = int(m.group(2))
-            if m.group(1) == "S":
-                _positive(opt, value, "the stride S")
-            found[m.group(1)] = value
-        return found
+# One builder per layer head, tried in order by _make_layer: each returns the (unresolved) LayerSpec of
+# ``head`` when its text is that layer, None when it is not, and raises for a near miss (e.g. FC100).
 
+def _input_layer(head, text, options, where):
     if head.kind == "input":
         m = _INPUT.fullmatch(head.text)
         if m is None:
@@ -277,17 +271,20 @@ def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
         h, w, d = (int(g) for g in m.groups())
         for value, name in ((h, "height H"), (w, "width W"), (d, "depth D")):
             _positive(head, value, f"the input {name}")
-        take_options("", "INPUT")
+        _take_options(options, "", "INPUT")
         return InputSpec(height=h, width=w, depth=d, **where)
     if text == "INPUT":
         raise _error(head, "INPUT needs its volume size, e.g. INPUT[32x32x3] (height x width x depth)")
+    return None
 
+
+def _conv_layer(head, text, options, where):
     m = _CONV.fullmatch(text)
     if m:
         kind, f, k = m.group(1), int(m.group(2)), int(m.group(3))
         _positive(head, f, "the filter size F")
         _positive(head, k, "the number of filters K")
-        opts = take_options("SP", f"{kind}{f}-{k}")
+        opts = _take_options(options, "SP", f"{kind}{f}-{k}")
         if "P" in opts:
             pad = opts["P"]
         elif f % 2 == 0:
@@ -302,34 +299,66 @@ def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
         kind = _CONV_LOOSE.fullmatch(text).group(1)
         raise _error(head, f"{kind} needs a filter size F and a number of filters K: "
                            f"{kind}{{F}}-{{K}}, e.g. {kind}3-64 (3x3 filters, 64 of them)")
+    return None
 
+
+def _pool_layer(head, text, options, where):
     pool = _pool_head(text)
-    if pool:
-        mode, size = pool
-        size = _positive(head, int(size), "the pool size F") if size else 2
-        opts = take_options("S", text)
-        return PoolSpec(mode=mode, pool_size=size, stride=opts.get("S", size), **where)
+    if not pool:
+        return None
+    mode, size = pool
+    size = _positive(head, int(size), "the pool size F") if size else 2
+    opts = _take_options(options, "S", text)
+    return PoolSpec(mode=mode, pool_size=size, stride=opts.get("S", size), **where)
 
+
+def _fc_layer(head, text, options, where):
     m = _FC.fullmatch(text)
     if m:
-        take_options("", text)
+        _take_options(options, "", text)
         n = None if m.group(1) is None else _positive(head, int(m.group(1)), "the number of outputs N")
         return FCSpec(num_outputs=n, **where)
     if re.fullmatch(r"FC\d+", text):
         raise _error(head, f"write the number of outputs after a dash: FC-{text[2:]}")
+    return None
 
+
+def _dropout_layer(head, text, options, where):
     m = _DROPOUT.fullmatch(text)
-    if m:
-        take_options("", "DROPOUT")
-        p = 0.5 if m.group(1) is None else float(m.group(1))
-        if not 0.0 < p <= 1.0:
-            raise _error(head, f"DROPOUT{{p}} takes the probability of keeping an activation, "
-                               f"0 < p <= 1, got p={p:g}")
-        return DropoutSpec(p=p, **where)
+    if not m:
+        return None
+    _take_options(options, "", "DROPOUT")
+    p = 0.5 if m.group(1) is None else float(m.group(1))
+    if not 0.0 < p <= 1.0:
+        raise _error(head, f"DROPOUT{{p}} takes the probability of keeping an activation, "
+                           f"0 < p <= 1, got p={p:g}")
+    return DropoutSpec(p=p, **where)
 
-    if text in SIMPLE_LAYERS:
-        take_options("", text)
-        return _SIMPLE_SPECS[SIMPLE_LAYERS[text]](**where)
+
+def _simple_layer(head, text, options, where):
+    if text not in SIMPLE_LAYERS:
+        return None
+    _take_options(options, "", text)
+    return _SIMPLE_SPECS[SIMPLE_LAYERS[text]](**where)
+
+
+_BUILDERS = (_input_layer, _conv_layer, _pool_layer, _fc_layer, _dropout_layer, _simple_layer)
+
+
+def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
+    """Build the (unresolved) LayerSpec for ``head`` with its option tokens."""
+    text = head.text.upper()
+    source = " ".join([head.text] + [o.text for o in options])
+    where = dict(source=source, token=head.index, column=head.column)
+
+    if "?" in text:
+        raise _error(head, "'?' marks an optional layer in the course's abstract patterns such as "
+                           "INPUT -> [[CONV -> RELU]*N -> POOL?]*M; a concrete spec decides: write the "
+                           "layer (e.g. POOL2) or leave it out")
+    for build in _BUILDERS:
+        layer = build(head, text, options, where)
+        if layer is not None:
+            return layer
 
     if text in ("SOFTMAX", "SVM", "LOSS"):
         raise _error(head, "the loss is not a layer of the spec: end with FC (the class scores); "
