@@ -82,6 +82,8 @@ class LayerKind:
     fresh_output : bool
         Its output is a new array that no cache refers to, so a ReLU after it
         may rectify in place.
+    running_stats : bool
+        It keeps running statistics, ``net.bn_params[str(idx)]`` (batch norm).
     """
 
     forward: Callable
@@ -91,6 +93,7 @@ class LayerKind:
     params: tuple[str, ...] = ()
     init: Callable | None = None
     fresh_output: bool = False
+    running_stats: bool = False
 
 
 def _weights_init(layer, rng, weight_scale, dtype):
@@ -176,7 +179,7 @@ LAYER_KINDS: dict[str, LayerKind] = {
         forward_cm=lambda net, layer, idx, x, mode, owned: CM.spatial_batchnorm_forward_cm(
             x, *net.layer_params(layer, idx), _bn_param(net, idx, mode)),
         backward_cm=lambda net, layer, dout, cache, x_ndim, first: CM.spatial_batchnorm_backward_cm(dout, cache),
-        params=("gamma", "beta"), init=_bn_init, fresh_output=True),
+        params=("gamma", "beta"), init=_bn_init, fresh_output=True, running_stats=True),
     # ReLU and pooling act on each (H, W) plane alone: their NCHW functions take a (C, N, H, W) array as it is.
     "relu": LayerKind(forward=_relu_forward, backward=_relu_backward,
                       forward_cm=_relu_forward, backward_cm=_relu_backward),
@@ -271,26 +274,8 @@ class ConvNet:
             )
         if seed is not None and not isinstance(seed, (int, np.integer)):
             raise ValueError(f"ConvNet: seed must be an int or None, got {seed!r}")
-        rng = init_generator(seed)
         self.dropout_seed: int | None = None
-        self.params: dict[str, np.ndarray] = {}
-        self.bn_params: dict[int, dict] = {}
-        # (layer spec, index of its parameters or None) for every layer after INPUT
-        self._plan: list[tuple[object, int | None]] = []
-        n = 0
-        for layer in arch.layers[1:]:
-            kind = LAYER_KINDS.get(layer.kind)
-            if kind is None:
-                raise ValueError(f"ConvNet: layer {layer.notation} is not supported by the model builder")
-            idx = None
-            if kind.params:
-                n += 1
-                idx = n
-                for name, value in zip(kind.params, kind.init(layer, rng, weight_scale, dtype)):
-                    self.params[f"{name}{n}"] = value
-                if layer.kind == "bn":
-                    self.bn_params[str(n)] = {"mode": "train"}
-            self._plan.append((layer, idx))
+        self._build(init_generator(seed), weight_scale)
         # Dropout masks come from (entropy, call number), so the model's whole
         # random state is this small dict: the Solver checkpoints it and a
         # resumed run draws exactly the masks an uninterrupted one would.
@@ -304,6 +289,27 @@ class ConvNet:
         else:
             entropy = None
         self.dropout_state = {"entropy": entropy, "calls": 0}
+
+    def _build(self, rng, weight_scale):
+        """``params``, ``bn_params`` and ``_plan``, the (layer spec, index of its parameters or None) of every
+        layer after INPUT; the weights drawn from ``rng`` layer by layer."""
+        self.params: dict[str, np.ndarray] = {}
+        self.bn_params: dict[str, dict] = {}
+        self._plan: list[tuple[object, int | None]] = []
+        n = 0
+        for layer in self.architecture.layers[1:]:
+            kind = LAYER_KINDS.get(layer.kind)
+            if kind is None:
+                raise ValueError(f"ConvNet: layer {layer.notation} is not supported by the model builder")
+            idx = None
+            if kind.params:
+                n += 1
+                idx = n
+                for name, value in zip(kind.params, kind.init(layer, rng, weight_scale, self.dtype)):
+                    self.params[f"{name}{n}"] = value
+                if kind.running_stats:
+                    self.bn_params[str(n)] = {"mode": "train"}
+            self._plan.append((layer, idx))
 
     def __repr__(self) -> str:
         return f"ConvNet('{self.architecture}', dtype={self.dtype.name}, params={self.num_params:,})"
@@ -390,6 +396,19 @@ class ConvNet:
         mode = "test" if y is None else "train"
         if mode == "train":
             self.dropout_state["calls"] += 1
+        scores, caches = self._forward(X, mode)
+        if y is None:
+            return scores
+
+        loss, dout = L.softmax_loss(scores, np.asarray(y))
+        weights = [k for k in self.params if k.startswith("W")]
+        if self.reg:  # with reg = 0 the sums of squares would cost a pass over every weight for nothing
+            loss += 0.5 * self.reg * sum(float(np.sum(self.params[k] ** 2)) for k in weights)
+        return loss, self._backward(dout, caches)
+
+    def _forward(self, X, mode):
+        """``(scores, caches)``: the forward pass of images ``X`` (N, D, H, W) in ``mode``; in 'train' mode one
+        ``(cache, input ndim, channel-major)`` per layer of ``_plan``, in 'test' mode none."""
         out = X
         owned = False  # whether `out` is ours to overwrite (never the caller's X)
         # The fused path keeps every 4-d volume channel-major (C, N, H, W);
@@ -413,14 +432,10 @@ class ConvNet:
                 # to (their caches hold their inputs, or x_hat), so a ReLU
                 # after them may rectify in place.
                 owned = LAYER_KINDS[layer.kind].fresh_output
-        scores = out
-        if y is None:
-            return scores
+        return out, caches
 
-        loss, dout = L.softmax_loss(scores, np.asarray(y))
-        weights = [k for k in self.params if k.startswith("W")]
-        if self.reg:  # with reg = 0 the sums of squares would cost a pass over every weight for nothing
-            loss += 0.5 * self.reg * sum(float(np.sum(self.params[k] ** 2)) for k in weights)
+    def _backward(self, dout, caches):
+        """The gradients of every parameter (plus ``reg * W`` for weights), from ``dout`` (N, num_classes)."""
         grads: dict[str, np.ndarray] = {}
         first = len(self._plan) - 1
         for i, ((layer, idx), (cache, x_ndim, layer_cm)) in enumerate(zip(reversed(self._plan), reversed(caches))):
@@ -432,7 +447,7 @@ class ConvNet:
             for name, grad in zip(LAYER_KINDS[layer.kind].params, dparams):
                 key = f"{name}{idx}"
                 grads[key] = grad + self.reg * self.params[key] if self.reg and name == "W" else grad
-        return loss, grads
+        return grads
 
     def predict(self, X, batch_size: int = 100):
         """Predicted class of each image: the argmax of the test-mode scores.
