@@ -174,7 +174,7 @@ def _softmax_layer(t, scores, y, tr, role: str) -> None:
                  mistakes=_output(lambda: ref.softmax_loss_mistakes(scores, y), 1))
 
 
-def _blame_cnn(t, params, X, y, tr, *, backward: bool = True) -> None:
+def blame_cnn(t, params, X, y, tr, *, backward: bool = True) -> None:
     """ThreeLayerConvNet.loss's layers, one at a time on the reference's inputs; CheckFailure at the first wrong one."""
     p, n = params, len(X)
     conv_param = {"stride": 1, "pad": (p["W1"].shape[2] - 1) // 2}
@@ -250,7 +250,7 @@ def _blame_fc(t, params, y, tr, normalization, *, backward: bool = True) -> None
 
 
 @contextlib.contextmanager
-def _blaming(blame):
+def blame_first(blame):
     """Inside: a CheckFailure first runs ``blame()``, which raises its own failure if a layer is wrong.
 
     Under ``computing_every_variant`` (the release build records reference results; the tests check every
@@ -309,14 +309,14 @@ def _initial_loss(t, model, params, X, y, expected, fn: str, mistakes, blame) ->
     """``model.loss`` at the grader's small weights, reg 0: the reference loss, about log(10), and the scores.
 
     ``mistakes``: the model's known wrong versions (``{description: [loss, scores]}``) on these inputs;
-    ``blame``: what checks the layers when a result is wrong (:func:`_blaming`).
+    ``blame``: what checks the layers when a result is wrong (:func:`blame_first`).
     """
     _set_params(t, model, params)
     loss, _ = _loss_and_grads(t, model, X, y, fn)
     want_loss, want_scores = expected
     # Small weights give nearly equal scores, so each class has probability ~1/10.
     assert abs(want_loss - math.log(NUM_CLASSES)) < 0.01, "the grader's weights are not small"
-    with _blaming(blame):
+    with blame_first(blame):
         # The scores first: at small weights every mistake moves the loss by little, the scores by much.
         scores = t.call_method(model, "loss", X)
         t.assert_close(scores, want_scores, tol=1e-7, name=f"{fn}(X) (scores, no labels: test mode)",
@@ -463,12 +463,12 @@ def _cnn_model_parts(t, cls: str) -> None:
         trace = ref.three_layer_convnet_trace(small, X, y)
         _initial_loss(t, model, small, X, y, ref.three_layer_convnet(small, X, y), fn,
                       lambda: ref.three_layer_convnet_mistakes(small, X, y),
-                      lambda: _blame_cnn(t, small, X, y, trace, backward=False))
+                      lambda: blame_cnn(t, small, X, y, trace, backward=False))
     params = _random_params(t, shapes)
     trace = ref.three_layer_convnet_trace(params, X, y)
     expected_grads = None
     with t.part("gradients (float64, reg 0) against centred differences of the reference loss"), \
-            _blaming(lambda: _blame_cnn(t, params, X, y, trace)):
+            blame_first(lambda: blame_cnn(t, params, X, y, trace)):
         model = t.call(cls, **CNN_DIMS, dtype="float64", seed=0)
         _set_params(t, model, params)
         loss, grads = _loss_and_grads(t, model, X, y, fn)
@@ -478,7 +478,7 @@ def _cnn_model_parts(t, cls: str) -> None:
         expected_grads = ref.three_layer_convnet_grads(params, X, y)
         _compare_grads(t, grads, expected_grads, "against centred differences", CNN_N)
     with t.part("reg=0.7 adds 0.5 * reg * sum(W**2) over W1, W2, W3 (not biases) and reg * W to their gradients"), \
-            _blaming(lambda: _blame_cnn(t, params, X, y, trace)):
+            blame_first(lambda: blame_cnn(t, params, X, y, trace)):
         reg = 0.7
         model = t.call(cls, **CNN_DIMS, reg=reg, dtype="float64", seed=0)
         _set_params(t, model, params)
@@ -578,7 +578,7 @@ def fully_connected_net(t):
         params = _random_params(t, _fc_shapes(normalization))
         trace = ref.fully_connected_net_trace(params, X, y, normalization)
         with t.part(f"{label}: loss and gradients (float64, reg 0) against the reference"), \
-                _blaming(lambda: _blame_fc(t, params, y, trace, normalization)):
+                blame_first(lambda: _blame_fc(t, params, y, trace, normalization)):
             model = _fc_model(t, cls, normalization=normalization)
             _set_params(t, model, params)
             loss, grads = _loss_and_grads(t, model, X, y, fn)
@@ -591,7 +591,7 @@ def fully_connected_net(t):
     params = _random_params(t, _fc_shapes("batchnorm"))
     trace = ref.fully_connected_net_trace(params, X, y, "batchnorm")
     with t.part("reg=0.7 adds 0.5 * reg * sum(W**2) over the weights only (not b, gamma, beta), reg * W to their "
-                "gradients"), _blaming(lambda: _blame_fc(t, params, y, trace, "batchnorm")):
+                "gradients"), blame_first(lambda: _blame_fc(t, params, y, trace, "batchnorm")):
         reg = 0.7
         model = _fc_model(t, cls, normalization="batchnorm", reg=reg)
         _set_params(t, model, params)

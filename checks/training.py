@@ -25,7 +25,7 @@ from cs231n_cnn.grading.framework import FollowOnFailure
 
 from . import _helpers as h
 from . import _reference as ref
-from .models import _blame_cnn, _blaming
+from .models import blame_cnn, blame_first
 
 NUM_CLASSES = 10
 NUM_TRAIN = 30
@@ -66,7 +66,7 @@ def _forward_of_a_batch(t, X, y) -> tuple:
 
     What the Solver and ``check_accuracy`` see is this forward pass on batches of 30, where
     ``conv_forward_fast`` works on blocks of several images; a wrong result blames the first wrong layer
-    (``_blame_cnn``), else the model, never the Solver. Returns the parameters and the reference's trace.
+    (``blame_cnn``), else the model, never the Solver. Returns the parameters and the reference's trace.
     """
     fn = "ThreeLayerConvNet.loss"
     params = _probe_params(t)
@@ -76,7 +76,7 @@ def _forward_of_a_batch(t, X, y) -> tuple:
     for k in sorted(params):
         t.set_item(model, "params", k, params[k])
     mistakes = ref.three_layer_convnet_mistakes
-    with _blaming(lambda: _blame_cnn(t, params, X, y, trace, backward=False)):
+    with blame_first(lambda: blame_cnn(t, params, X, y, trace, backward=False)):
         loss, grads = h.unpack(t.call_method(model, "loss", X, y), "loss, grads", fn)
         t.assert_close(loss, trace["loss"], tol=1e-8, factors={"N, the batch size": len(X)},
                        name=f"loss (against the reference forward pass of model.params) of a batch of {len(X)}",
@@ -97,7 +97,7 @@ def _gradients_of_a_batch(t, probe, X, y) -> None:
     if not isinstance(grads, dict) or sorted(grads) != sorted(PARAM_SHAPES):
         raise CheckFailure(f"ThreeLayerConvNet.loss(X, y) must return (loss, grads) with grads a dict with the keys "
                            f"{sorted(PARAM_SHAPES)}")
-    with _blaming(lambda: _blame_cnn(t, params, X, y, trace)):
+    with blame_first(lambda: blame_cnn(t, params, X, y, trace)):
         for k in sorted(PARAM_SHAPES):
             t.assert_close(grads.get(k), trace[f"d{k}"], tol=1e-7, atol=1e-12, factors={"N, the batch size": len(X)},
                            name=f"grads[{k!r}] (against the reference gradients of a batch of {len(X)})")
@@ -152,7 +152,7 @@ def training_smoke(t):
                                f"log(10) = {math.log(NUM_CLASSES):.4f}")
         if trusted is not None:
             # A wrong gradient is first looked for in the layers' backward passes, on the check's own inputs.
-            with _blaming(lambda: _blame_cnn(t, probe[0], X, y, probe[1])):
+            with blame_first(lambda: blame_cnn(t, probe[0], X, y, probe[1])):
                 _directional_derivatives(t, trusted, initial, grads, X[:10], y[:10])
         _gradients_of_a_batch(t, probe, X, y)
     trained = None

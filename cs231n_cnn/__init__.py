@@ -4,9 +4,7 @@ Modules
 -------
 shapes          the output-size formula and every input validation rule
 im2col          im2col / col2im (patch extraction and its adjoint)
-im2col_indices  the course's fancy-index im2col, for comparison
 layers          forward/backward pairs: conv, pool, fully connected, losses, norms, dropout
-fast_layers     the course's fast-layer names, aliases of ours
 gradient_check  numerical gradients and relative errors
 architecture    the notes' layer-pattern notation: parser, budget calculator, ZOO
 models          ConvNet(spec), ThreeLayerConvNet, FullyConnectedNet
@@ -15,7 +13,7 @@ augment, vis    flips and crops; training curves, filters, confusion matrices
 explorer        notebook 02's convolution explorer and receptive-field picture
 screenfig       figures for a screen: 2x PNGs (sharp on HiDPI), points as CSS points, palette-compressed
 data            CIFAR-10 download and loading
-compat          the CS231n course's module names
+compat          the CS231n course's module names (and its fast-layer aliases and fancy-index im2col)
 grading         graded checks, student release and the sandboxed grader
 workspace       reusable scratch buffers for the fast layers
 notebook        the notebooks' IPython extension (%load_ext cs231n_cnn.notebook)

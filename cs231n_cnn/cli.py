@@ -15,6 +15,7 @@ import os
 import sys
 
 from . import __version__
+from .commands.errors import EXIT_INTERRUPTED, EXIT_USAGE, CommandError, UsageError
 
 # name -> (module in commands/, one-line help). The help lives here, not in the modules, so `--help` imports none.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -31,17 +32,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cluster-files": ("cluster_files", "write a Slurm job-array script and a Kubernetes Indexed Job for a batch"),
     "gradescope-bundle": ("gradescope_bundle", "build the Gradescope autograder zip (setup.sh, run_autograder)"),
 }
-
-
-class CommandError(Exception):
-    """An error for the user: printed as one line, exit code 1, no traceback."""
-
-
-class UsageError(CommandError):
-    """A command line the command itself refuses (a ``--resume`` file that does not exist): one line, exit code 2.
-
-    2 is what argparse returns for the command lines it refuses itself.
-    """
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,12 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
 #: Exit status when the reader of stdout went away (``cs231n-cnn describe vgg16 | head -5``): 128 + SIGPIPE,
 #: what a shell reports for a command killed by the broken pipe.
 EXIT_BROKEN_PIPE = 141
-
-#: Exit status after Ctrl-C (SIGINT): 128 + 2, what a shell reports for a command the signal ended.
-EXIT_INTERRUPTED = 130
-
-#: Exit status of a refused command line (:class:`UsageError`), the same as argparse's.
-EXIT_USAGE = 2
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,9 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..cli import CommandError
 from ..grading.release.layout import MANIFEST
 from ..paths import checkout_root
+from .errors import CommandError
 
 SUITE = Path("benchmarks", "suite.py")  # in the checkout
 

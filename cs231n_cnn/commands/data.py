@@ -2,7 +2,7 @@
 
 ``cs231n-cnn data download [--dest DIR] [--url URL] [--md5 MD5] [--quiet]``
 fetches, verifies and unpacks the dataset into ``DIR/cifar-10-batches-py``
-(see :mod:`cs231n_cnn.data.download`); ``data/get_datasets.sh`` is a thin
+(see :mod:`cs231n_cnn.data.download` and the modules it names); ``data/get_datasets.sh`` is a thin
 wrapper around it. ``cs231n-cnn data info [--dest DIR] [--json]`` reports
 what is there and exits with 1 if no complete dataset is present.
 """
@@ -13,19 +13,12 @@ import json
 import sys
 from pathlib import Path
 
-from ..cli import CommandError
 from ..data.cifar10 import DATA_DIR_ENV, DATASET_DIRNAME, TEST_BATCH, TRAIN_BATCHES, default_data_dir, load_CIFAR_batch
-from ..data.download import (
-    DEFAULT_MD5,
-    DEFAULT_TIMEOUT,
-    DEFAULT_URL,
-    MD5_ENV,
-    URL_ENV,
-    DownloadError,
-    download_cifar10,
-    read_source_info,
-    verify_dataset,
-)
+from ..data.download import download_cifar10
+from ..data.errors import DownloadError
+from ..data.fetch import DEFAULT_MD5, DEFAULT_TIMEOUT, DEFAULT_URL, MD5_ENV, URL_ENV
+from ..data.verify import read_source_info, verify_dataset
+from .errors import CommandError
 
 _DEST_HELP = (f"directory that holds {DATASET_DIRNAME}/ (default: ${DATA_DIR_ENV} if set, else the "
               "repository's data/ directory)")

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..architecture import NOTES, ZOO, describe
-    from ..cli import CommandError
+    from .errors import CommandError
 
     if args.list:
         width = max(map(len, ZOO))

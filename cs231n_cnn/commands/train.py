@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..augment import AUGMENTATIONS
-from ..cli import EXIT_INTERRUPTED, UsageError
+from .errors import EXIT_INTERRUPTED, UsageError
 
 _RULES = ("sgd", "sgd_momentum", "nesterov", "rmsprop", "adam")
 NUM_CLASSES = 10

@@ -15,7 +15,7 @@ error messages. Change only the import lines::
 course module               compat module                         where the code lives
 ==========================  ====================================  ===========================================
 cs231n.layers               cs231n_cnn.compat.layers              cs231n_cnn.layers (fc, losses, norm, ...)
-cs231n.fast_layers          cs231n_cnn.compat.fast_layers         cs231n_cnn.fast_layers
+cs231n.fast_layers          cs231n_cnn.compat.fast_layers         cs231n_cnn.layers (conv, pool: aliases)
 cs231n.layer_utils          cs231n_cnn.compat.layer_utils         cs231n_cnn.layers.sandwich
 cs231n.classifiers.cnn      cs231n_cnn.compat.classifiers.cnn     cs231n_cnn.models.ThreeLayerConvNet
 cs231n.classifiers.fc_net   cs231n_cnn.compat.classifiers.fc_net  cs231n_cnn.models.FullyConnectedNet
@@ -23,9 +23,14 @@ cs231n.solver               cs231n_cnn.compat.solver              cs231n_cnn.sol
 cs231n.gradient_check       cs231n_cnn.compat.gradient_check      cs231n_cnn.gradient_check
 cs231n.vis_utils            cs231n_cnn.compat.vis_utils           cs231n_cnn.vis
 cs231n.data_utils           cs231n_cnn.compat.data_utils          cs231n_cnn.data
-cs231n.im2col               cs231n_cnn.compat.im2col              cs231n_cnn.im2col_indices
+cs231n.im2col               cs231n_cnn.compat.im2col              cs231n_cnn.compat.im2col (itself)
 cs231n.optim                cs231n_cnn.compat.optim               cs231n_cnn.optim
 ==========================  ====================================  ===========================================
+
+Two modules hold code of their own, because only a reader coming from the
+course needs it: ``fast_layers`` (the course's several fast-layer names, each an
+alias of our one fast path per layer) and ``im2col`` (the course's fancy-index
+im2col, to compare with :mod:`cs231n_cnn.im2col`).
 
 Every name is imported explicitly, so a name missing from the package makes
 the import fail at once rather than a notebook cell much later. The package

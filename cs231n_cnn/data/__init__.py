@@ -3,7 +3,11 @@
 Modules
 -------
 cifar10   ``load_CIFAR10``, ``get_CIFAR10_data`` and the batch validator
-download  ``download_cifar10``: fetch, resume, check the MD5, extract safely
+download  ``download_cifar10``: make sure a verified dataset is in place, from the three parts below
+fetch     where the archive comes from, and a resumable download
+verify    checksums, what a dataset directory lacks, the record of its installation
+extract   safe unpacking, and moving the dataset into place once it loads
+errors    the one-line errors of all three
 fake      tiny random datasets in the official layout, for tests
 
 ``cs231n-cnn data download`` (or ``data/get_datasets.sh``) fetches the data;
@@ -21,19 +25,11 @@ from .cifar10 import (
                       load_CIFAR10,
                       load_CIFAR_batch,
 )
-from .download import (
-                      DEFAULT_MD5,
-                      DEFAULT_URL,
-                      MD5_ENV,
-                      URL_ENV,
-                      ChecksumError,
-                      DownloadError,
-                      DownloadResult,
-                      UnsafeArchiveError,
-                      dataset_problems,
-                      download_cifar10,
-)
+from .download import DownloadResult, download_cifar10
+from .errors import ChecksumError, DownloadError, UnsafeArchiveError
+from .fetch import DEFAULT_MD5, DEFAULT_URL, MD5_ENV, URL_ENV
 from .utils import load_pickle
+from .verify import dataset_problems
 
 __all__ = [
     "class_names",

@@ -16,7 +16,7 @@ import os
 from .. import livesource
 from .framework import REGISTRY, Check, CheckFailure, CheckResult, PartResult, Tester, check, run_check_def
 from .loader import find_checks_dir, load_checks
-from .student import Handle, InProcessStudent, StudentError
+from .runtime.student import Handle, InProcessStudent, StudentError
 
 __all__ = [
     "REGISTRY", "check", "Check", "CheckFailure", "CheckResult", "PartResult", "Tester", "Handle", "StudentError",

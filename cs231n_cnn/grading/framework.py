@@ -85,10 +85,10 @@ from .diagnose import (
     values_message,
 )
 from .mistakes import Site, eager, matching, report, variants_of
-from .student import CHECK_UNMODIFIED, StudentError
+from .runtime.student import CHECK_UNMODIFIED, StudentError
 
 __all__ = ["check", "Check", "CheckFailure", "FollowOnFailure", "Tester", "PartResult", "CheckResult", "REGISTRY",
-           "run_check_def"]
+           "run_check_def", "format_points"]
 
 
 class CheckFailure(AssertionError):
@@ -210,7 +210,7 @@ class CheckResult:
         yet``, ``raised ValueError``) and does not repeat the check's name; the
         exception's text is the first detail line of :meth:`line`.
         """
-        score = f"{_fmt(self.score)}/{_fmt(self.max_score)}"
+        score = f"{format_points(self.score)}/{format_points(self.max_score)}"
         note = f" [{self.note}]" if self.note else ""
         if self.passed:
             return f"PASS {self.name} {score}{note}"
@@ -230,7 +230,7 @@ class CheckResult:
         for p in self.parts:
             mark = "ok " if p.passed else "ERR"
             msg = f": {p.headline}" if p.message and not p.passed else ""
-            lines.append(f"  [{mark}] {p.label} ({_fmt(p.score)}/{_fmt(p.max_score)}){msg}")
+            lines.append(f"  [{mark}] {p.label} ({format_points(p.score)}/{format_points(p.max_score)}){msg}")
             if not p.passed:
                 lines += [f"        {d}" for d in p.details]
         return "\n".join(lines)
@@ -259,7 +259,7 @@ def _shorten_student_error(headline: str, check_name: str) -> tuple[str, str]:
     return f"{subject}raised {m['exc']}", f"{m['exc']}: {m['text']}"
 
 
-def _fmt(x: float) -> str:
+def format_points(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
 
 

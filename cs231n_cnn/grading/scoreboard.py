@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .framework import CheckResult, _fmt
+from .framework import CheckResult, format_points
 
 __all__ = ["CheckPlace", "notebook_order", "order_checks", "check_line", "scoreboard_line"]
 
@@ -95,7 +95,7 @@ def scoreboard_line(results: list[tuple[CheckResult, CheckPlace]]) -> str:
     passed = sum(r.passed for r, _ in results)
     score = sum(r.score for r, _ in results)
     top = sum(r.max_score for r, _ in results)
-    head = f"{passed}/{len(results)} public checks pass ({_fmt(score)}/{_fmt(top)} points)"
+    head = f"{passed}/{len(results)} public checks pass ({format_points(score)}/{format_points(top)} points)"
     failing = next(((r, p) for r, p in results if not r.passed), None)
     if failing is None:
         return f"{head}; all pass: `make submit` writes the zip to upload"

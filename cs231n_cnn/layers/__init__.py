@@ -48,14 +48,16 @@ from .losses import (
     softmax_loss,
     svm_loss,
 )
+from .lrn import (
+    lrn_backward,
+    lrn_forward,
+)
 from .norm import (
     batchnorm_backward,
     batchnorm_backward_alt,
     batchnorm_forward,
     layernorm_backward,
     layernorm_forward,
-    lrn_backward,
-    lrn_forward,
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
     spatial_groupnorm_backward,

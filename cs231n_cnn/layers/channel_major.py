@@ -42,7 +42,7 @@ from .. import workspace
 from ..im2col import col2im, im2col
 from ..shapes import check_array, check_conv_inputs, check_finite, check_same_dtype
 from .conv import _dx_as_convolution, _image_blocks
-from .norm import _bn_params, _check_bn_inputs
+from .norm import batchnorm_settings, check_bn_inputs
 
 __all__ = [
     "fast_paths_present",
@@ -226,8 +226,8 @@ def spatial_batchnorm_forward_cm(x, gamma, beta, bn_param):
     """
     layer = "spatial_batchnorm_forward_cm"
     check_array(x, "x", 4, layer=layer)
-    C = _check_bn_inputs(_nchw(x), gamma, beta, ndim=4, layer=layer)
-    mode, eps, momentum, running_mean, running_var = _bn_params(bn_param, C, x.dtype, layer=layer)
+    C = check_bn_inputs(_nchw(x), gamma, beta, ndim=4, layer=layer)
+    mode, eps, momentum, running_mean, running_var = batchnorm_settings(bn_param, C, x.dtype, layer=layer)
     M = x.size // C if C else 0
     if mode == "train" and M == 0:
         raise ValueError(f"{layer}: train mode needs at least one example to compute batch statistics, "

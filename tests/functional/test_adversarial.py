@@ -31,7 +31,9 @@ from grading_fixtures import (
 )
 
 from cs231n_cnn.grading import load_checks
-from cs231n_cnn.grading.grader import LOG_FOOTER, LOG_HEADER, grade_batch, grade_to_file
+from cs231n_cnn.grading.autograder.batch import grade_batch
+from cs231n_cnn.grading.autograder.grade import grade_to_file
+from cs231n_cnn.grading.autograder.report import LOG_FOOTER, LOG_HEADER
 from cs231n_cnn.grading.sandbox import ISOLATING, MODES, Limits, Sandbox, SandboxUnavailable
 from cs231n_cnn.grading.sandbox.isolation import UID_BASE
 
@@ -1131,7 +1133,7 @@ def test_zip_names_cannot_inject_report_lines_and_folders_count(tmp_path, truste
     require(DEFAULT_MODE)
     import zipfile
 
-    from cs231n_cnn.grading.grader import SubmissionError, extract_zip
+    from cs231n_cnn.grading.autograder.staging import SubmissionError, extract_zip
 
     src = reference_submission(tmp_path, "submission-zip-names")
     archive = tmp_path / "names.zip"

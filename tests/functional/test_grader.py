@@ -33,8 +33,8 @@ from grading_fixtures import (
 from cs231n_cnn.cli import main
 from cs231n_cnn.grading import load_checks
 from cs231n_cnn.grading.autograder import grade as grader_module
-from cs231n_cnn.grading.autograder.batch import batch_summary
-from cs231n_cnn.grading.grader import grade_batch, grade_to_file
+from cs231n_cnn.grading.autograder.batch import batch_summary, grade_batch
+from cs231n_cnn.grading.autograder.grade import grade_to_file
 from cs231n_cnn.grading.sandbox import ISOLATING, Limits, Sandbox, SandboxUnavailable
 
 FAST_MODULES = ("fc", "losses")
@@ -382,7 +382,7 @@ def test_bundle_holds_the_scripts_the_package_and_every_check(bundle):
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
         conv_checks = zf.read("checks/conv.py").decode()
     assert {"setup.sh", "run_autograder", "requirements.txt", "cs231n_cnn/__init__.py",
-            "cs231n_cnn/grading/worker.py", "checks/_reference.py"} <= names
+            "cs231n_cnn/grading/runtime/worker.py", "checks/_reference.py"} <= names
     assert {f"checks/{p.name}" for p in CHECKS.glob("*.py")} <= names
     assert "BEGIN HIDDEN TESTS" in conv_checks                                  # hidden checks included
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111

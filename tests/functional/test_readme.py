@@ -49,3 +49,32 @@ def test_the_rule_itself():
     assert unreachable_examples(bare + block.format("source .venv/bin/activate")) != []   # too late
     # Prose mentioning the activation does not count: it must be a line to type.
     assert unreachable_examples("Run `source .venv/bin/activate` first.\n" + bare) != []
+
+
+def library_tree(text: str) -> set[str]:
+    """The paths the README's library tree lists: ``name.py`` lines and ``dir/`` lines (its ``__init__.py``)."""
+    block = text.split("## The library", 1)[1].split("```", 2)[1]
+    listed, stack = set(), []
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        depth = (len(line) - len(line.lstrip(" "))) // 2
+        name = line.split()[0]
+        del stack[depth:]
+        if name.endswith("/"):
+            stack.append(name.rstrip("/"))
+            if stack[0] == "cs231n_cnn":
+                listed.add("/".join(stack) + "/__init__.py")
+        elif name.endswith(".py"):
+            listed.add("/".join([*stack, name]))
+    return listed
+
+
+def test_the_library_tree_lists_every_module_once():
+    # One line per module, so a new module is described where a new maintainer reads first.
+    root = README.parent
+    modules = {p.relative_to(root).as_posix() for p in (root / "cs231n_cnn").rglob("*.py")
+               if "__pycache__" not in p.parts}
+    listed = library_tree(README.read_text(encoding="utf-8"))
+    assert sorted(modules - listed) == [], "modules the README's library tree does not list"
+    assert sorted(listed - modules) == [], "the README's library tree lists files that do not exist"

@@ -15,8 +15,8 @@ import pytest
 from grading_fixtures import append, checks_subset, reference_submission, zip_tree
 
 from cs231n_cnn.cli import main
+from cs231n_cnn.grading.autograder.batch import grade_batch
 from cs231n_cnn.grading.autograder.shards import ShardError, merge_shards, parse_shard, shard_of, sidecar_for
-from cs231n_cnn.grading.grader import grade_batch
 from cs231n_cnn.grading.sandbox import Limits
 
 LIMITS = Limits(memory_mb=1024)

@@ -22,7 +22,7 @@ import pytest
 import cs231n_cnn
 import cs231n_cnn.layers.conv as conv
 from cs231n_cnn.grading import load_checks, run_check_def
-from cs231n_cnn.grading.student import InProcessStudent
+from cs231n_cnn.grading.runtime.student import InProcessStudent
 
 PACKAGE = Path(cs231n_cnn.__file__).resolve().parent
 FILES = ["layers/conv.py", "im2col.py", "layers/pool.py"]

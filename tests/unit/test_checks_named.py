@@ -16,7 +16,7 @@ from named_bugs import all_bugs, patches
 
 from cs231n_cnn.grading import load_checks, run_check_def, run_checks
 from cs231n_cnn.grading.mistakes import SEPARATION, computing_every_variant, separated, showing
-from cs231n_cnn.grading.student import InProcessStudent
+from cs231n_cnn.grading.runtime.student import InProcessStudent
 
 BUGS = all_bugs()
 _FIRST: dict[str, str] = {}
@@ -55,6 +55,9 @@ def test_at_least_120_bugs_across_every_graded_function_and_80_percent_named():
     assert len(BUGS) >= 120, len(BUGS)
     unknown = {b.check for b in BUGS} - set(checks)
     assert not unknown, unknown
+    # Every public check grades a function a student writes; each has at least one planted bug.
+    untried = {name for name, c in checks.items() if not c.hidden} - {b.check for b in BUGS}
+    assert not untried, f"public checks with no planted bug: {sorted(untried)}"
     named = sum(b.names for b in BUGS)
     assert named / len(BUGS) >= 0.8, f"{named} of {len(BUGS)} bugs are named"
 

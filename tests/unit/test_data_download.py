@@ -20,20 +20,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cs231n_cnn.data import download
+from cs231n_cnn.data import extract, fetch
 from cs231n_cnn.data.cifar10 import EXPECTED_FILES, class_names, get_CIFAR10_data, load_CIFAR10, load_CIFAR_batch
-from cs231n_cnn.data.download import (
-    DEFAULT_MD5,
-    DEFAULT_URL,
-    ChecksumError,
-    DownloadError,
-    UnsafeArchiveError,
-    download_cifar10,
-    read_source_info,
-    resolve_source,
-    verify_dataset,
-)
+from cs231n_cnn.data.download import download_cifar10
+from cs231n_cnn.data.errors import ChecksumError, DownloadError, UnsafeArchiveError
 from cs231n_cnn.data.fake import make_fake_archive
+from cs231n_cnn.data.fetch import DEFAULT_MD5, DEFAULT_URL, resolve_source
+from cs231n_cnn.data.verify import read_source_info, verify_dataset
 
 MINI_MD5 = "9ccea26eb1ab49ef4913197ff00116ef"
 NAME = "cifar-10-python.tar.gz"
@@ -193,7 +186,7 @@ def test_resolve_source_rejects_bad_values(url, md5, message):
 def test_fresh_download_installs_dataset(tmp_path, served, archive, monkeypatch, data_filter):
     if data_filter and not hasattr(tarfile, "data_filter"):
         pytest.skip("this Python has no tarfile data filter")
-    monkeypatch.setattr(download, "_HAS_DATA_FILTER", data_filter)
+    monkeypatch.setattr(extract, "_HAS_DATA_FILTER", data_filter)
     dest = tmp_path / "dest"
     result = _get(dest, served.url(), archive.md5)
     assert result.status == "installed" and result.path == dest / "cifar-10-batches-py"
@@ -520,7 +513,7 @@ def _assert_nothing_escaped(tmp_path, outside, dest):
 @pytest.mark.parametrize("data_filter", [True, False], ids=["with-data-filter", "fallback"])
 @pytest.mark.parametrize("case_id", EVIL_IDS)
 def test_malicious_archive_is_rejected(tmp_path, monkeypatch, case_id, data_filter):
-    monkeypatch.setattr(download, "_HAS_DATA_FILTER", data_filter and hasattr(tarfile, "data_filter"))
+    monkeypatch.setattr(extract, "_HAS_DATA_FILTER", data_filter and hasattr(tarfile, "data_filter"))
     path, md5, message, outside = _build_evil(tmp_path, case_id)
     dest = tmp_path / "dest"
     with pytest.raises(UnsafeArchiveError, match=rf"refusing to extract .*evil\.tar\.gz: member .*{message}"):
@@ -532,7 +525,7 @@ def test_malicious_archive_is_rejected(tmp_path, monkeypatch, case_id, data_filt
 @pytest.mark.parametrize("case_id", [c for c in EVIL_IDS if c != "absolute-path"])
 def test_tarfile_data_filter_is_a_second_line_of_defence(tmp_path, monkeypatch, case_id):
     # Disable our own member check: tarfile's 'data' filter alone must still refuse.
-    monkeypatch.setattr(download, "_check_member", lambda *a: None)
+    monkeypatch.setattr(extract, "_check_member", lambda *a: None)
     path, md5, _, outside = _build_evil(tmp_path, case_id)
     dest = tmp_path / "dest"
     with pytest.raises(UnsafeArchiveError, match=r"refusing to extract .*evil\.tar\.gz"):
@@ -589,7 +582,7 @@ def test_interrupted_extraction_leaves_no_dataset_and_keeps_archive(tmp_path, se
     def interrupt(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(download, "load_CIFAR_batch", interrupt)
+    monkeypatch.setattr(extract, "load_CIFAR_batch", interrupt)
     with pytest.raises(KeyboardInterrupt):
         _get(dest, served.url(), archive.md5)
     assert not (dest / "cifar-10-batches-py").exists()
@@ -651,7 +644,7 @@ def test_quiet_prints_nothing(tmp_path, served, archive):
 ], ids=["fresh", "resumed-at-40pc", "unknown-size"])
 def test_line_progress_steps(start, total, expected):
     stream = io.StringIO()
-    p = download._Progress("downloading x", total, stream, start=start)
+    p = fetch._Progress("downloading x", total, stream, start=start)
     end = total if total else 25_000_000
     for done in range(start, end + 1, max(1, (end - start) // 200)):
         p.update(done)

@@ -1,17 +1,16 @@
-"""Tests for local response, batch, layer and group normalization (cs231n_cnn.layers.norm)."""
+"""Tests for local response, batch, layer and group normalization (cs231n_cnn.layers.lrn and .norm)."""
 
 import numpy as np
 import pytest
 
 from cs231n_cnn.gradient_check import check_gradient, eval_numerical_gradient_array
+from cs231n_cnn.layers.lrn import lrn_backward, lrn_forward
 from cs231n_cnn.layers.norm import (
     batchnorm_backward,
     batchnorm_backward_alt,
     batchnorm_forward,
     layernorm_backward,
     layernorm_forward,
-    lrn_backward,
-    lrn_forward,
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
     spatial_groupnorm_backward,

@@ -7,6 +7,5 @@
 * :mod:`.batch`: grading a directory of submissions into a CSV;
 * :mod:`.gradescope`: the autograder zip Gradescope runs (its scripts in ``templates/``).
 
-Nothing is re-exported here, so ``autograder.grade`` is always the module
-(``cs231n_cnn.grading.grader`` gathers the public names).
+Nothing is re-exported here, so ``autograder.grade`` is always the module.
 """

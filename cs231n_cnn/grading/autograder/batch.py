@@ -19,11 +19,12 @@ from ...paths import PACKAGE, package_dir
 from ..loader import find_checks_dir, load_checks
 from ..sandbox import Limits, Sandbox
 from .command import grade_argv
-from .grade import _protected_paths
+from .grade import protected_paths
 from .report import STATUS_EXIT, error_report, write_results
 from .shards import shard_of, write_sidecar
 
-__all__ = ["grade_batch", "csv_safe", "batch_columns", "batch_summary", "BATCH_COLUMNS", "BATCH_STATUSES"]
+__all__ = ["grade_batch", "csv_safe", "batch_columns", "batch_summary", "BATCH_COLUMNS", "BATCH_STATUSES",
+           "batch_entries"]
 
 #: The first columns of grades.csv; one column per check (its points) follows, named by the check.
 BATCH_COLUMNS = ("submission", "score", "max_score", "status", "sandbox")
@@ -58,7 +59,7 @@ def batch_summary(rows: list[dict]) -> str:
     return ", ".join(f"{s} {sum(r['status'] == s for r in rows)}" for s in BATCH_STATUSES)
 
 
-def _batch_entries(directory: Path) -> list[tuple[str, Path]]:
+def batch_entries(directory: Path) -> list[tuple[str, Path]]:
     """(name, path) of each entry of ``directory`` that is not hidden: folders, zips and links (refused later)."""
     if not directory.is_dir():
         raise FileNotFoundError(f"no directory {directory}")
@@ -118,7 +119,7 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
     checks = load_checks(checks_dir)
     columns = batch_columns(checks)
     max_score = sum(c.points for c in checks.values())
-    entries = _batch_entries(submissions_dir)
+    entries = batch_entries(submissions_dir)
     if not entries:
         raise ValueError(f"no submissions (directories or .zip files) in {submissions_dir}")
     every_entry = [(path.name, csv_safe(name)) for name, path in entries]
@@ -130,7 +131,7 @@ def grade_batch(submissions_dir, out_csv, *, jobs: int = 1, timeout: float = 150
         if not entries:   # nothing to grade here: a header, and no sandbox started for nothing
             _write_csv(out_csv, columns, [], shard, every_entry, None)
             return []
-    probe = Sandbox(sandbox, limits, protected=_protected_paths(checks_dir, out_csv), python=worker_python)
+    probe = Sandbox(sandbox, limits, protected=protected_paths(checks_dir, out_csv), python=worker_python)
     mode = probe.mode
     probe.cleanup()
     if on_mode is not None:

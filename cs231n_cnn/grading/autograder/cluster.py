@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 
 from ...fileio import atomic_write_text
-from .batch import _batch_entries
+from .batch import batch_entries
 
 __all__ = ["write_cluster_files", "IMAGE_PLACEHOLDER", "CLUSTER_FILES"]
 
@@ -85,7 +85,7 @@ def write_cluster_files(out_dir, *, submissions, shards: int, results=None, pyth
         raise ValueError(f"--image-checks must be an absolute path in the image without quotes, spaces or $, "
                          f"got {image_checks!r}")
     submissions = Path(submissions).absolute()
-    count = len(_batch_entries(submissions))     # also: the folder must exist
+    count = len(batch_entries(submissions))     # also: the folder must exist
     if not count:
         raise ValueError(f"no submissions (directories or .zip files) in {submissions}")
     out_dir = Path(out_dir)

@@ -21,20 +21,20 @@ from pathlib import Path
 
 from ... import __version__
 from ...paths import PACKAGE, package_dir
-from ..framework import CheckResult, _fmt, run_check_def
+from ..framework import CheckResult, format_points, run_check_def
 from ..loader import find_checks_dir, load_checks
 from ..sandbox import Limits, Sandbox, SandboxStudent, SandboxUnavailable, SubmissionImportError, clean_text
-from .report import _not_graded, _numbered, _quote_log, _report, _test_entry, error_report, write_results
+from .report import build_report, error_report, not_graded, number_checks, quote_log, test_entry, write_results
 from .staging import SubmissionError, stage_submission
 
-__all__ = ["grade", "grade_to_file", "PRELOAD"]
+__all__ = ["grade", "grade_to_file", "PRELOAD", "protected_paths"]
 
 # The submission's modules the checks call into, imported when the worker
 # starts: a package that does not import is reported once, clearly.
 PRELOAD = ("im2col", "layers", "optim", "models", "solver")
 
 
-def _protected_paths(checks_dir: Path, out) -> list[Path]:
+def protected_paths(checks_dir: Path, out) -> list[Path]:
     """The grader's own files: never visible to the student's process."""
     package = package_dir()
     paths = [package, checks_dir]
@@ -71,15 +71,15 @@ def grade(submission, *, checks_dir=None, sandbox: str = "auto", limits: Limits 
     limits = limits or Limits()
     checks_dir = find_checks_dir(checks_dir)
     checks = list(load_checks(checks_dir).values())
-    numbered = _numbered(checks)
-    box = Sandbox(sandbox, limits, protected=_protected_paths(checks_dir, out), python=python)
+    numbered = number_checks(checks)
+    box = Sandbox(sandbox, limits, protected=protected_paths(checks_dir, out), python=python)
     header = [f"cs231n_cnn autograder {__version__}",
               f"sandbox: {box.description} (seccomp filter: {box.seccomp}; limits: {limits.describe()})",
               *(clean_text(n, 600) for n in box.notes)]
     student = None
 
     def report(tests, output, status, elapsed=None):
-        return _report(tests, output, time.monotonic() - started if elapsed is None else elapsed, status=status,
+        return build_report(tests, output, time.monotonic() - started if elapsed is None else elapsed, status=status,
                        sandbox=box.mode, lacks=box.lacks)
 
     try:
@@ -90,14 +90,14 @@ def grade(submission, *, checks_dir=None, sandbox: str = "auto", limits: Limits 
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
         except SubmissionError as exc:
-            return report(*_not_graded(numbered, header, f"the submission could not be read: {exc}", "", ""),
+            return report(*not_graded(numbered, header, f"the submission could not be read: {exc}", "", ""),
                           "unreadable")
         header += [f"note: {clean_text(n, 200)}" for n in notes[:10]]
         student = SandboxStudent(box, preload=PRELOAD)
         try:
             student.start()
         except SubmissionImportError as exc:
-            return report(*_not_graded(numbered, header, exc.message, exc.details, student.take_log()),
+            return report(*not_graded(numbered, header, exc.message, exc.details, student.take_log()),
                           "not_importable")
         import_log = student.take_log()
         # Hidden checks run last: whatever the student's code keeps from their
@@ -125,16 +125,16 @@ def grade(submission, *, checks_dir=None, sandbox: str = "auto", limits: Limits 
         if public_elapsed is None:
             public_elapsed, public_restarts = time.monotonic() - started, student.starts - 1
         results = [done[i][0] for i in range(len(numbered))]
-        tests = [_test_entry(number, chk, *done[i]) for i, (number, chk) in enumerate(numbered)]
+        tests = [test_entry(number, chk, *done[i]) for i, (number, chk) in enumerate(numbered)]
         public = [r for r in results if not r.hidden]
-        header.append(f"graded {len(results)} checks: public checks {_fmt(sum(r.score for r in public))}/"
-                      f"{_fmt(sum(r.max_score for r in public))} points; {len(results) - len(public)} hidden "
+        header.append(f"graded {len(results)} checks: public checks {format_points(sum(r.score for r in public))}/"
+                      f"{format_points(sum(r.max_score for r in public))} points; {len(results) - len(public)} hidden "
                       f"checks are shown when grades are published")
         if public_restarts:
             header.append(f"the student's process was restarted {public_restarts} time(s) during the public "
                           f"checks after a crash or a timeout (see the checks marked ERR)")
         if import_log:
-            header += ["", "While importing the package:", _quote_log(import_log)]
+            header += ["", "While importing the package:", quote_log(import_log)]
         # The report's time is the public checks' time: the hidden ones' would tell how long they took.
         return report(tests, header, "graded", elapsed=public_elapsed)
     finally:

@@ -17,7 +17,9 @@ from ..framework import Check, CheckResult
 from ..sandbox import ISOLATING
 from ..sandbox.text import clean_text, scrub
 
-__all__ = ["LOG_HEADER", "LOG_FOOTER", "STATUS_EXIT", "error_report", "write_results"]
+__all__ = ["LOG_HEADER", "LOG_FOOTER", "STATUS_EXIT", "error_report", "write_results",
+           # for grade.py: the report's parts
+           "number_checks", "quote_log", "test_entry", "build_report", "not_graded"]
 
 LOG_HEADER = "--- printed by the submission's code (untrusted text, truncated) ---"
 LOG_FOOTER = "--- end of the submission's output ---"
@@ -27,7 +29,7 @@ def _module_tag(chk: Check) -> str:
     return chk.module.rsplit(".", 1)[-1]
 
 
-def _numbered(checks: list[Check]) -> list[tuple[str, Check]]:
+def number_checks(checks: list[Check]) -> list[tuple[str, Check]]:
     """Gradescope numbers: ``module.check``, modules in the order their checks were loaded."""
     modules: dict[str, int] = {}
     counts: dict[str, int] = {}
@@ -40,17 +42,17 @@ def _numbered(checks: list[Check]) -> list[tuple[str, Check]]:
     return out
 
 
-def _quote_log(text: str) -> str:
+def quote_log(text: str) -> str:
     lines = text.rstrip("\n").split("\n")
     return "\n".join([LOG_HEADER, *("| " + line for line in lines), LOG_FOOTER])
 
 
-def _test_entry(number: str, chk: Check, result: CheckResult, log: str = "") -> dict:
+def test_entry(number: str, chk: Check, result: CheckResult, log: str = "") -> dict:
     output = result.report()
     if chk.description:
         output = f"{chk.description}\n{output}"
     if log:
-        output += "\n\n" + _quote_log(log)
+        output += "\n\n" + quote_log(log)
     return {
         "name": chk.name,
         "number": number,
@@ -63,7 +65,7 @@ def _test_entry(number: str, chk: Check, result: CheckResult, log: str = "") -> 
     }
 
 
-def _report(tests: list[dict], output: list[str], elapsed: float, *, status: str, sandbox: str | None,
+def build_report(tests: list[dict], output: list[str], elapsed: float, *, status: str, sandbox: str | None,
             lacks: str = "") -> dict:
     """The Gradescope report. ``extra_data`` says how it was graded, for scripts (``grade-batch``):
     ``sandbox`` the mode, ``sandbox_lacks`` what it lacks next to bubblewrap ("" for nothing)."""
@@ -89,18 +91,18 @@ def error_report(message: str, started: float | None = None, tests: list[dict] |
                  status: str = "grader_error", sandbox: str | None = None) -> dict:
     """A valid report for a submission (or a grader run) that could not be graded."""
     started = time.monotonic() if started is None else started
-    return _report(tests or [], [f"cs231n_cnn autograder {__version__}", message], time.monotonic() - started,
+    return build_report(tests or [], [f"cs231n_cnn autograder {__version__}", message], time.monotonic() - started,
                    status=status, sandbox=sandbox)
 
 
 
-def _not_graded(numbered, header: list[str], reason: str, details: str, log: str) -> tuple[list[dict], list[str]]:
+def not_graded(numbered, header: list[str], reason: str, details: str, log: str) -> tuple[list[dict], list[str]]:
     """Every check scores 0 with the reason; the details and the import-time output go in the report."""
     short = clean_text(reason, 300)
     tests = []
     for number, chk in numbered:
         result = CheckResult(chk.name, 0.0, chk.points, chk.hidden, error=f"not graded: {short}")
-        tests.append(_test_entry(number, chk, result))
+        tests.append(test_entry(number, chk, result))
     out = [*header, "", f"NOT GRADED, every check scores 0: {short}"]
     if details.strip():
         # Quoted line by line: a file name in the traceback may hold a newline and a fake score.
@@ -108,7 +110,7 @@ def _not_graded(numbered, header: list[str], reason: str, details: str, log: str
         out += ["", "Traceback (through the submission's files):",
                 *("  | " + line for line in details.rstrip().split("\n"))]
     if log:
-        out += ["", _quote_log(log)]
+        out += ["", quote_log(log)]
     return tests, out
 
 

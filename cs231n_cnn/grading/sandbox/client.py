@@ -11,7 +11,7 @@ from ..runtime.protocol import FRAME_HEADER, EncodeError, ProtocolError, decode,
 from ..runtime.student import Handle, StudentError
 from .errors import SandboxUnavailable, SubmissionImportError, WorkerDied, WorkerTimeout
 from .limits import Limits
-from .pipes import _drain, _kill, _read_frame, _write_all
+from .pipes import drain, kill_worker, read_worker_frame, write_all
 from .spawn import Sandbox
 from .text import clean_lines, clean_text, scrub
 
@@ -114,7 +114,7 @@ class SandboxStudent:
     def take_log(self) -> str:
         """What the student's code printed since the last call, truncated, as untrusted text."""
         if self._fds.get("log") is not None:
-            _drain(self._fds["log"], self._on_log)
+            drain(self._fds["log"], self._on_log)
         data, dropped = bytes(self._log), self._log_dropped
         self._log.clear()
         self._log_dropped = 0
@@ -207,7 +207,7 @@ class SandboxStudent:
         self._handles.clear()
 
     def _read(self, deadline: float, max_bytes: int):
-        raw = _read_frame(self._fds["resp"], self._fds["log"], deadline, max_bytes, self._on_log)
+        raw = read_worker_frame(self._fds["resp"], self._fds["log"], deadline, max_bytes, self._on_log)
         return decode(raw, untrusted=True, handle_factory=self._new_handle)
 
     def _new_handle(self, remote_id: int, type_name: str) -> Handle:
@@ -229,7 +229,7 @@ class SandboxStudent:
             payload = encode(msg, handle_type=Handle, handle_id=self._remote_id)
         except EncodeError as exc:
             raise TypeError(f"the grader cannot send {exc} to the student's process") from None
-        _write_all(self._fds["req"], FRAME_HEADER.pack(len(payload)) + payload, deadline)
+        write_all(self._fds["req"], FRAME_HEADER.pack(len(payload)) + payload, deadline)
         resp = self._read(deadline, self.limits.max_response_mb * 2**20)
         if type(resp) is not dict or resp.get("id") != self._request_id or type(resp.get("ok")) is not bool:
             raise ProtocolError("a response that does not answer the request")
@@ -280,8 +280,8 @@ class SandboxStudent:
         except (ProcessLookupError, PermissionError):
             pass
         # Whatever it printed before dying is part of this check's log.
-        _drain(fds.get("log"), self._on_log, seconds=0.5)
-        rc = _kill(proc, fds)
+        drain(fds.get("log"), self._on_log, seconds=0.5)
+        rc = kill_worker(proc, fds)
         self._fds = {}
         self._epoch += 1
         return rc

@@ -15,7 +15,8 @@ from pathlib import Path
 from ...paths import PACKAGE
 from .errors import SandboxUnavailable
 
-__all__: list[str] = []    # helpers of spawn.py only
+# Helpers of the sandbox package only (spawn.py, modes.py).
+__all__ = ["python_dirs", "installed_copies", "is_inside", "unique_paths", "sample_files"]
 
 
 # Run by the worker's interpreter (the grader's own, or the one given with
@@ -55,17 +56,17 @@ def _interpreter_paths(python: str) -> dict:
     return _PATHS_CACHE[python]
 
 
-def _python_dirs(python: str) -> list[str]:
+def python_dirs(python: str) -> list[str]:
     """The directories the worker's interpreter needs, outermost first, none inside another."""
     dirs = set(_interpreter_paths(python)["dirs"]) | {str(Path(os.path.realpath(python)).parent.parent)}
     out = []
     for d in sorted(dirs, key=len):
-        if d and os.path.isdir(d) and d != "/" and not any(_inside(d, o) for o in out):
+        if d and os.path.isdir(d) and d != "/" and not any(is_inside(d, o) for o in out):
             out.append(os.path.abspath(d))
     return out
 
 
-def _installed_copies(python: str) -> list[str]:
+def installed_copies(python: str) -> list[str]:
     """Copies of the course package on the interpreter's path (e.g. installed in site-packages).
 
     They hold the reference solutions; the sandbox covers them with an empty tmpfs.
@@ -78,12 +79,12 @@ def _installed_copies(python: str) -> list[str]:
     return found
 
 
-def _inside(path: str, parent: str) -> bool:
+def is_inside(path: str, parent: str) -> bool:
     path, parent = os.path.abspath(path), os.path.abspath(parent)
     return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
-def _unique_paths(paths) -> list[str]:
+def unique_paths(paths) -> list[str]:
     out = []
     for p in paths:
         if p is None:
@@ -94,7 +95,7 @@ def _unique_paths(paths) -> list[str]:
     return out
 
 
-def _sample_files(paths: list[str], per_dir: int = 3) -> list[str]:
+def sample_files(paths: list[str], per_dir: int = 3) -> list[str]:
     """The protected paths and a few files inside each, for the trial run to try to read."""
     out = []
     for p in paths:

@@ -23,7 +23,7 @@ from typing import Callable, ClassVar
 
 from . import isolation, rootfs
 from .errors import SandboxUnavailable
-from .interpreter import _inside, _installed_copies, _python_dirs, _unique_paths
+from .interpreter import installed_copies, is_inside, python_dirs, unique_paths
 
 __all__ = ["Mode", "Launch", "BwrapMode", "UserMode", "ContainerMode", "NoneMode", "MODE_CLASSES", "AUTO_ORDER"]
 
@@ -71,12 +71,12 @@ class Mode:
 
     def samples(self) -> list[str]:
         """Paths the trial run tries to read: none may be readable from an isolating mode."""
-        return self.box.protected + _installed_copies(self.box.python)
+        return self.box.protected + installed_copies(self.box.python)
 
     def shown(self) -> list[str]:
         """Directories the worker sees by design: a protected directory holding one may show it (its
         other files are sampled on their own)."""
-        return _python_dirs(self.box.python)
+        return python_dirs(self.box.python)
 
     def launch(self) -> Launch:
         raise NotImplementedError
@@ -128,7 +128,7 @@ class BwrapMode(Mode):
         if box.slot is not None:
             # bubblewrap itself hides the grader's files; the namespace only makes the
             # interpreter reachable for the unprivileged user that starts bubblewrap.
-            needed = _python_dirs(box.python) + [str(box.stage)]
+            needed = python_dirs(box.python) + [str(box.stage)]
             if isolation.reachability_problem(needed, "") is not None:
                 try:
                     plan = isolation.plan_mounts(needed)
@@ -153,7 +153,7 @@ class BwrapMode(Mode):
                 argv += ["--symlink", os.readlink(d), d]
             elif os.path.isdir(d):
                 binds.append(d)
-        binds += [p for p in _python_dirs(box.python) if not any(_inside(p, b) for b in binds)]
+        binds += [p for p in python_dirs(box.python) if not any(is_inside(p, b) for b in binds)]
         for b in binds:
             argv += ["--ro-bind", b, b]
         argv += ["--proc", "/proc", "--dev", "/dev"]
@@ -161,9 +161,9 @@ class BwrapMode(Mode):
         argv += [*size, "--tmpfs", "/dev/shm"]
         # The grader's files that happen to lie inside a bound directory (say, the
         # course package installed into site-packages) are covered by empty tmpfs.
-        hide = [p for p in box.protected + _installed_copies(box.python)
-                if any(_inside(p, b) and p != b for b in binds)]
-        for p in _unique_paths(hide):
+        hide = [p for p in box.protected + installed_copies(box.python)
+                if any(is_inside(p, b) and p != b for b in binds)]
+        for p in unique_paths(hide):
             argv += ["--tmpfs", p]
         argv += ["--ro-bind", str(box.runtime), RUNTIME_MOUNT,
                  "--ro-bind", str(box.submission_dir), SUBMISSION_MOUNT,
@@ -192,8 +192,8 @@ class UserMode(Mode):
     def launch(self) -> Launch:
         box = self.box
         try:
-            plan = isolation.plan_mounts(_python_dirs(box.python) + [str(box.stage)],
-                                         box.protected + _installed_copies(box.python), private_tmp=True,
+            plan = isolation.plan_mounts(python_dirs(box.python) + [str(box.stage)],
+                                         box.protected + installed_copies(box.python), private_tmp=True,
                                          tmp_bytes=box.limits.file_size_mb * 2**20, private_ipc_net=True)
         except OSError as exc:
             raise SandboxUnavailable(f"cannot prepare the sandbox's mounts ({exc})") from None

@@ -11,10 +11,11 @@ import time
 from ..runtime.protocol import FRAME_HEADER, ProtocolError
 from .errors import WorkerDied, WorkerTimeout
 
-__all__: list[str] = []    # helpers of the sandbox package only (spawn.py, client.py)
+# Helpers of the sandbox package only (spawn.py, client.py).
+__all__ = ["read_worker_frame", "write_all", "drain", "kill_worker"]
 
 
-def _read_frame(resp_fd: int, log_fd: int | None, deadline: float, max_bytes: int, on_log) -> bytes:
+def read_worker_frame(resp_fd: int, log_fd: int | None, deadline: float, max_bytes: int, on_log) -> bytes:
     """One frame from the worker, reading its output pipe meanwhile.
 
     Raises WorkerTimeout at ``deadline``, WorkerDied at end of file, and
@@ -71,7 +72,7 @@ def _read_frame(resp_fd: int, log_fd: int | None, deadline: float, max_bytes: in
         sel.close()
 
 
-def _write_all(fd: int, data: bytes, deadline: float) -> None:
+def write_all(fd: int, data: bytes, deadline: float) -> None:
     view = memoryview(data)
     sel = selectors.DefaultSelector()
     sel.register(fd, selectors.EVENT_WRITE)
@@ -93,7 +94,7 @@ def _write_all(fd: int, data: bytes, deadline: float) -> None:
         sel.close()
 
 
-def _drain(fd: int | None, on_log, seconds: float = 0.0) -> None:
+def drain(fd: int | None, on_log, seconds: float = 0.0) -> None:
     """Read what is waiting in the output pipe (up to ``seconds`` for more, until end of file)."""
     if fd is None:
         return
@@ -117,7 +118,7 @@ def _drain(fd: int | None, on_log, seconds: float = 0.0) -> None:
         sel.close()
 
 
-def _kill(proc, fds) -> int | None:
+def kill_worker(proc, fds) -> int | None:
     """Kill the worker's whole process group and close our pipe ends; returns the exit status."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)

@@ -15,10 +15,10 @@ from .. import runtime
 from ..runtime.protocol import ProtocolError, decode
 from . import isolation
 from .errors import SandboxUnavailable, WorkerDied, WorkerTimeout
-from .interpreter import _inside, _sample_files, _unique_paths
+from .interpreter import is_inside, sample_files, unique_paths
 from .limits import Limits
 from .modes import AUTO_ORDER, MODE_CLASSES, RUNTIME_MOUNT, SANDBOX_GID, SANDBOX_UID, SUBMISSION_MOUNT, Mode
-from .pipes import _kill, _read_frame
+from .pipes import kill_worker, read_worker_frame
 
 __all__ = ["Sandbox", "MODES", "ISOLATING", "NO_SANDBOX_HELP", "RUNTIME_MOUNT", "SUBMISSION_MOUNT", "SANDBOX_UID",
            "SANDBOX_GID"]
@@ -47,7 +47,7 @@ class Sandbox:
             raise ValueError(f"sandbox mode must be auto, {', '.join(MODES)}; got {mode!r}")
         self.limits = limits or Limits()
         self.python = python or sys.executable
-        self.protected = _unique_paths(protected)
+        self.protected = unique_paths(protected)
         self.notes: list[str] = []
         self.seccomp = "unknown"
         self.leftovers: list[str] = []
@@ -123,19 +123,19 @@ class Sandbox:
         impl.check(auto=self._auto)
         self.impl = impl
         self._make_stage(impl.stage_parent())
-        samples = _sample_files(_unique_paths(impl.samples()))
+        samples = sample_files(unique_paths(impl.samples()))
         proc, fds = self._spawn(["--probe", *samples])
         deadline = time.monotonic() + max(30.0, self.limits.startup_timeout)
         log = bytearray()
         try:
-            raw = _read_frame(fds["resp"], fds["log"], deadline, 2**20, log.extend)
+            raw = read_worker_frame(fds["resp"], fds["log"], deadline, 2**20, log.extend)
             report = decode(raw, untrusted=True)
         except (WorkerTimeout, WorkerDied, ProtocolError) as exc:
             text = bytes(log).decode("utf-8", "replace").strip().splitlines()
             raise SandboxUnavailable(f"the trial run failed ({type(exc).__name__}"
                                      f"{': ' + text[-1][:200] if text else ''})") from None
         finally:
-            _kill(proc, fds)
+            kill_worker(proc, fds)
         if type(report) is not dict or report.get("kind") != "probe":
             raise SandboxUnavailable("the trial run sent an unexpected report")
         self.seccomp = str(report.get("seccomp"))
@@ -144,7 +144,7 @@ class Sandbox:
         # in the sandbox as a path to it; only its files matter, and those are sampled
         # and checked on their own.
         shown = impl.shown()
-        visible = [p for p in visible if not (os.path.isdir(p) and any(_inside(b, p) for b in shown))]
+        visible = [p for p in visible if not (os.path.isdir(p) and any(is_inside(b, p) for b in shown))]
         if impl.isolating and visible:
             raise SandboxUnavailable(f"the sandbox could read the grader's {visible[0]}")
         impl.verify(report)

@@ -1,4 +1,4 @@
-"""Normalization layers (checks/norm.py): the mistakes students make in cs231n_cnn/layers/norm.py."""
+"""Normalization layers (checks/norm.py): the mistakes students make in cs231n_cnn/layers/norm.py and lrn.py."""
 
 from . import Bug, Edit
 
@@ -23,7 +23,8 @@ STD = "std = np.sqrt(var + eps)"
 
 
 def _e(function, old, new, count=1):
-    return Edit(M, function, old, new, count)
+    # Local response normalization has a module of its own.
+    return Edit("cs231n_cnn.layers.lrn" if function.startswith("lrn_") else M, function, old, new, count)
 
 
 BUGS = [

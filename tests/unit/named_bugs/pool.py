@@ -1,8 +1,8 @@
 """Pooling layers (checks/pool.py): the mistakes students make in cs231n_cnn/layers/pool.py.
 
 Sources: the course's own warnings (stride in the window start, the tie rule,
-overlapping windows accumulating, float32 kept float32), the planted bugs of
-tests/unit/test_checks_fail.py and test_checks_planted.py, and the forums'
+overlapping windows accumulating, float32 kept float32), the wrong
+implementations and planted bugs of tests/unit/test_checks_pool.py, and the forums'
 usual suspects (np.mean for np.max, dx = dout * x for L2 pooling, the
 gradient spread over the window, ``=`` for ``+=``).
 """

@@ -1,10 +1,10 @@
-"""cs231n_cnn.im2col_indices: the course's fancy-index im2col, against a loop, ours and its adjoint."""
+"""cs231n_cnn.compat.im2col: the course's fancy-index im2col, against a loop, ours and its adjoint."""
 
 import numpy as np
 import pytest
 
+from cs231n_cnn.compat.im2col import col2im_indices, get_im2col_indices, im2col_indices
 from cs231n_cnn.im2col import im2col
-from cs231n_cnn.im2col_indices import col2im_indices, get_im2col_indices, im2col_indices
 
 # (N, C, H, W, fh, fw, padding, stride)
 CASES = [

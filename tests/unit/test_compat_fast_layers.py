@@ -1,9 +1,9 @@
-"""cs231n_cnn.fast_layers: the course's fast-layer names are our fast paths."""
+"""cs231n_cnn.compat.fast_layers: the course's fast-layer names are our fast paths."""
 
 import numpy as np
 import pytest
 
-from cs231n_cnn import fast_layers
+from cs231n_cnn.compat import fast_layers
 from cs231n_cnn.gradient_check import rel_error
 from cs231n_cnn.layers import (
     conv_backward_fast,
