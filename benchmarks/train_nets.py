@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE.parent))  # the checkout's package, also when it is 
 
 import numpy as np  # noqa: E402
 
-from cs231n_cnn import models  # noqa: E402
+from cs231n_cnn import convnet  # noqa: E402
 from cs231n_cnn.fileio import atomic_write_text  # noqa: E402
 from cs231n_cnn.optim import adam, adam_inplace  # noqa: E402
 from cs231n_cnn.timing import Timing, repeat_times  # noqa: E402
@@ -67,7 +67,7 @@ def our_step(spec: str, batch: int, dtype: str, seed: int = 0, *, fused: bool = 
     ``fused=True``: the fast paths (channel-major layers) and ``adam_inplace``;
     False: the plain student-facing layers and ``adam`` (the "plain" column).
     """
-    model = models.ConvNet(spec, dtype=dtype, seed=seed, fused=fused)
+    model = convnet.ConvNet(spec, dtype=dtype, seed=seed, fused=fused)
     rng = np.random.default_rng(seed)
     H, W, D = model.architecture.input_shape
     X = rng.standard_normal((batch, D, H, W)).astype(dtype)
@@ -83,7 +83,7 @@ def our_step(spec: str, batch: int, dtype: str, seed: int = 0, *, fused: bool = 
 
 
 class _TimedLayers:
-    """Stands in for cs231n_cnn.layers inside models: every layer call adds its seconds to ``totals[kind]``."""
+    """Stands in for a layers module inside cs231n_cnn.convnet: each call adds its seconds to ``totals[kind]``."""
 
     def __init__(self, layers, totals):
         self._layers = layers
@@ -110,15 +110,10 @@ def _timed(fn, kind, totals):
 def breakdown(spec: str, batch: int, dtype: str, steps: int) -> dict[str, float]:
     """Seconds per step by layer kind (mean over ``steps`` steps after one warm-up step)."""
     totals: dict[str, float] = defaultdict(float)
-    saved_layers, saved_pools, saved_adam = models.L, dict(models._POOL_LAYERS), adam_inplace
-    # layer functions models imported by name (the fused paths)
-    saved_names = {name: fn for name, fn in vars(models).items()
-                   if callable(fn) and getattr(fn, "__module__", "").startswith("cs231n_cnn.layers") and _kind(name)}
-    models.L = _TimedLayers(saved_layers, totals)
-    models._POOL_LAYERS.update({k: (_timed(f, "pool", totals), _timed(b, "pool", totals))
-                                for k, (f, b) in saved_pools.items()})
-    for name, fn in saved_names.items():
-        setattr(models, name, _timed(fn, _kind(name), totals))
+    # ConvNet looks every layer function up in these modules when it calls it (cs231n_cnn/convnet.py)
+    saved_modules, saved_adam = {name: getattr(convnet, name) for name in ("L", "CM", "FC")}, adam_inplace
+    for name, module in saved_modules.items():
+        setattr(convnet, name, _TimedLayers(module, totals))
     try:
         step, model = our_step(spec, batch, dtype)
         globals()["adam_inplace"] = _timed(saved_adam, "update", totals)
@@ -129,10 +124,8 @@ def breakdown(spec: str, batch: int, dtype: str, steps: int) -> dict[str, float]
             step()
         total = (time.perf_counter() - start) / steps
     finally:
-        models.L = saved_layers
-        models._POOL_LAYERS.update(saved_pools)
-        for name, fn in saved_names.items():
-            setattr(models, name, fn)
+        for name, module in saved_modules.items():
+            setattr(convnet, name, module)
         globals()["adam_inplace"] = saved_adam
     result = {k: totals.get(k, 0.0) / steps for k in KINDS if k != "other"}
     result["other"] = max(0.0, total - sum(result.values()))

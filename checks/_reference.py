@@ -1592,6 +1592,128 @@ def l2_pool_backward_mistakes(x, dout, ph, pw, stride):
     return _told_apart(found, _pool_scatter(G, x.shape, stride))
 
 
+# Fractional max pooling (checks/pool.py, fractional_max_pool): region (i, j) of x is
+# x[:, :, rows[i]:rows[i+1], cols[j]:cols[j+1]], 1 or 2 rows by 1 or 2 columns. The reference loops over the
+# regions; each known mistake is one common wrong version, computed from x, dout, rows and cols only.
+
+_FRACTIONAL_FIX_REGION = "fix: region (i, j) is x[n, c, rows[i]:rows[i+1], cols[j]:cols[j+1]]"
+_FRACTIONAL_FIX_FIRST = ("fix: dout[n, c, i, j] goes to the FIRST maximum of region (i, j) in row-major order, "
+                         "and only to it")
+
+
+def _fractional_reduce(x, rows, cols, reduce, *, end=lambda start, stop: stop, end_cols=None):
+    """``reduce`` ('max' or 'mean') over each region x[rows[i]:end(rows[i], rows[i+1]), cols[j]:end_cols(cols[j],
+    cols[j+1])] (``end_cols`` defaults to ``end``), cut at the border."""
+    end_cols = end if end_cols is None else end_cols
+    out = np.empty(x.shape[:2] + (len(rows) - 1, len(cols) - 1))
+    for i in range(len(rows) - 1):
+        for j in range(len(cols) - 1):
+            region = x[:, :, rows[i]:end(rows[i], rows[i + 1]), cols[j]:end_cols(cols[j], cols[j + 1])]
+            out[:, :, i, j] = getattr(region, reduce)(axis=(2, 3))
+    return out
+
+
+def fractional_max_pool(x, rows, cols):
+    """Fractional max pooling by loops: the maximum of every region, (N, C, len(rows) - 1, len(cols) - 1)."""
+    return _fractional_reduce(np.asarray(x, dtype=np.float64), rows, cols, "max")
+
+
+def _fractional_route(x, dout, rows, cols, pick):
+    """dx from ``pick(region, g) -> gradient of the region`` for every region, in float64."""
+    x, dout = np.asarray(x, dtype=np.float64), np.asarray(dout, dtype=np.float64)
+    dx = np.zeros(x.shape)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for i in range(len(rows) - 1):
+                for j in range(len(cols) - 1):
+                    rs, cs = slice(rows[i], rows[i + 1]), slice(cols[j], cols[j + 1])
+                    dx[n, c, rs, cs] += pick(x[n, c, rs, cs], dout[n, c, i, j])
+    return dx
+
+
+def _first_max(region, g):
+    """g at the region's first maximum in row-major order (found by scanning), 0 elsewhere."""
+    grad = np.zeros(region.shape)
+    best = None
+    for a in range(region.shape[0]):
+        for b in range(region.shape[1]):
+            if best is None or region[a, b] > region[best]:
+                best = (a, b)
+    grad[best] = g
+    return grad
+
+
+def fractional_max_pool_backward(x, dout, rows, cols):
+    """Fractional max pooling's dx by loops, with the tie rule: the first maximum in row-major order."""
+    return _fractional_route(x, dout, rows, cols, _first_max)
+
+
+def _corners_hit(region, g):
+    """g added at each of the region's four corners (top-left, top-right, bottom-left, bottom-right, repeated
+    when the region is 1 row or column wide) that equals its maximum."""
+    grad = np.zeros(region.shape)
+    h, w = region.shape
+    for a, b in ((0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1)):
+        if region[a, b] == region.max():
+            grad[a, b] += g
+    return grad
+
+
+def fractional_max_pool_forward_mistakes(x, rows, cols):
+    """The common wrong versions of fractional max pooling's forward pass on x: ``{description: out}``."""
+    x = np.asarray(x, dtype=np.float64)
+    found = {
+        "only the first row of each region is used: a region 2 rows high has a second row, rows[i] + 1"
+        f"\n{_FRACTIONAL_FIX_REGION}": _fractional_reduce(x, rows, cols, "max", end=lambda start, stop: start + 1,
+                                                          end_cols=lambda start, stop: stop),
+        "every region is taken as 2 rows by 2 columns (x[rows[i]:rows[i] + 2, cols[j]:cols[j] + 2]), but a step "
+        f"of 1 in rows or cols makes a region 1 row high or 1 column wide\n{_FRACTIONAL_FIX_REGION}":
+        _fractional_reduce(x, rows, cols, "max", end=lambda start, stop: start + 2),
+        "region (i, j) ends at row rows[i+1] and column cols[j+1] inclusive, so neighbouring regions overlap"
+        f"\n{_FRACTIONAL_FIX_REGION} (rows[i+1] is the first row of the next region)":
+        _fractional_reduce(x, rows, cols, "max", end=lambda start, stop: stop + 1),
+        "out[i, j] is the region's first entry x[rows[i], cols[j]], not its maximum"
+        "\nfix: out[n, c, i, j] = np.max(region)": x[:, :, np.asarray(rows[:-1])[:, None], np.asarray(cols[:-1])],
+        "each region's mean is taken, not its maximum\nfix: out[n, c, i, j] = np.max(region)":
+        _fractional_reduce(x, rows, cols, "mean"),
+    }
+    return _told_apart(found, fractional_max_pool(x, rows, cols))
+
+
+def fractional_max_pool_backward_mistakes(x, dout, rows, cols):
+    """The common wrong versions of fractional max pooling's backward pass: ``{description: dx}``."""
+    def last_max(region, g):
+        grad = np.zeros(region.shape)
+        a, b = np.unravel_index(region.size - 1 - np.argmax(region[::-1, ::-1]), region.shape)
+        grad[a, b] = g
+        return grad
+
+    def every_max(region, g):
+        return np.where(region == region.max(), g, 0.0)
+
+    def first_entry(region, g):
+        grad = np.zeros(region.shape)
+        grad[0, 0] = g
+        return grad
+
+    found = {
+        "the LAST maximum of a region in row-major order gets its gradient (a >= comparison, or the corners "
+        f"visited from the bottom-right)\n{_FRACTIONAL_FIX_FIRST}": _fractional_route(x, dout, rows, cols, last_max),
+        f"every tied maximum of a region gets the whole dout\n{_FRACTIONAL_FIX_FIRST}":
+        _fractional_route(x, dout, rows, cols, every_max),
+        "each corner of a region that equals its maximum gets dout, even the same entry twice: a region 1 row "
+        "high or 1 column wide lists an entry as two corners, and the regions already routed are not skipped"
+        f"\n{_FRACTIONAL_FIX_FIRST} (keep a mask of the regions whose maximum was not found yet)":
+        _fractional_route(x, dout, rows, cols, _corners_hit),
+        "the region's first entry x[rows[i], cols[j]] gets dout, whatever the maximum"
+        f"\n{_FRACTIONAL_FIX_FIRST}": _fractional_route(x, dout, rows, cols, first_entry),
+        "dout is shared evenly over the region (average pooling's gradient), not routed to its maximum"
+        f"\n{_FRACTIONAL_FIX_FIRST}": _fractional_route(x, dout, rows, cols, lambda region, g: np.full(
+            region.shape, g / region.size)),
+    }
+    return _told_apart(found, fractional_max_pool_backward(x, dout, rows, cols))
+
+
 # ---------------------------------------------------------------- whole models (checks/models.py)
 
 def _weights_penalty(params, reg):

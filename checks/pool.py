@@ -1,4 +1,4 @@
-"""Checks for the pooling layers: max (naive and fast), average and L2, forward and backward."""
+"""Checks for the pooling layers: max (naive and fast), average, L2 and fractional max, forward and backward."""
 
 from __future__ import annotations
 
@@ -320,3 +320,67 @@ def max_pool_hidden_ties(t):
             t.assert_close(dx, ref.max_pool_backward(x, dout, ph, pw, s), tol=1e-12, name="dx",
                            mistakes=lambda: ref.max_pool_backward_mistakes(x, dout, ph, pw, s))
 ### END HIDDEN TESTS
+
+
+# Fractional max pooling (cs231n_cnn/layers/fractional_pool.py): (label, x shape, rows, cols). The regions are
+# given, so the check is deterministic; the second case is Graham's pseudo-random sequence for 10 -> 7, u = 0.5.
+FRACTIONAL_CASES = [
+    ("7x9 -> 4x6, regions 1 or 2 rows high and 1 or 2 columns wide", (2, 3, 7, 9), (0, 2, 3, 5, 7),
+     (0, 1, 3, 5, 6, 8, 9)),
+    ("10x10 -> 7x7, the pseudo-random sequence of u = 0.5", (1, 2, 10, 10), (0, 2, 3, 4, 6, 7, 9, 10),
+     (0, 2, 3, 4, 6, 7, 9, 10)),
+    ("4x6 -> 2x3, steps of 2 only (2x2 max pooling)", (1, 2, 4, 6), (0, 2, 4), (0, 2, 4, 6)),
+]
+
+# The tie rule worked by hand. rows (0, 2), cols (0, 2, 3): region 0 is x[0:2, 0:2], all 1s, so its first entry
+# (0, 0) gets dout = 10; region 1 is x[0:2, 2:3], one column wide, with 4 twice: its first, (0, 2), gets 20.
+FRACTIONAL_TIE_X = np.array([[[[1.0, 1.0, 4.0],
+                               [1.0, 1.0, 4.0]]]])
+FRACTIONAL_TIE_DOUT = np.array([[[[10.0, 20.0]]]])
+FRACTIONAL_TIE_DX = np.array([[[[10.0, 0.0, 20.0],
+                                [0.0, 0.0, 0.0]]]])
+
+
+def _fractional_forward(t, x, rows, cols, *, then=None):
+    """The student's (out, cache) on x; with ``then``, out must be right first (else: see the forward pass)."""
+    fn = "layers.fractional_max_pool_forward"
+    out, cache = h.unpack(t.call(fn, x, {"rows": list(rows), "cols": list(cols)}, check_unmodified=True),
+                          "out, cache", fn)
+    if then is not None:
+        try:
+            t.assert_close(out, ref.fractional_max_pool(x, rows, cols), tol=1e-12, name="out")
+        except CheckFailure as exc:
+            head, _, details = str(exc).partition("\n")
+            raise CheckFailure(f"see fractional_max_pool_forward: its out is wrong on this input ({head}), so "
+                               f"this part cannot check {then}" + (f"\n{details}" if details else "")) from None
+    return out, cache
+
+
+@check("fractional_max_pool", points=5)
+def fractional_max_pool(t):
+    """Fractional max pooling: forward against each region's maximum, backward against numerical gradients,
+    and the tie rule."""
+    w = _weight(5, 2 * len(FRACTIONAL_CASES) + 1)
+    for label, xs, rows, cols in FRACTIONAL_CASES:
+        with t.part(label, w):
+            x = t.rng.standard_normal(xs)
+            out, _ = _fractional_forward(t, x, rows, cols)
+            t.assert_close(out, ref.fractional_max_pool(x, rows, cols), tol=1e-12, name="out",
+                           mistakes=lambda: ref.fractional_max_pool_forward_mistakes(x, rows, cols))
+    for label, xs, rows, cols in FRACTIONAL_CASES:
+        with t.part(f"{label}: dx", w):
+            x = ref.distinct(t.rng, xs)
+            dout = t.rng.standard_normal((*xs[:2], len(rows) - 1, len(cols) - 1))
+            (dx_num,) = ref.numerical_grads(lambda v: ref.fractional_max_pool(v, rows, cols), [x], dout, [0])
+            _, cache = _fractional_forward(t, x, rows, cols, then="the backward pass")
+            dx = t.call("layers.fractional_max_pool_backward", dout, cache)
+            t.assert_close(dx, dx_num, tol=1e-6, name="dx",
+                           mistakes=lambda: ref.fractional_max_pool_backward_mistakes(x, dout, rows, cols))
+    with t.part("ties: the first maximum of a region in row-major order gets the gradient", w):
+        rows, cols = (0, 2), (0, 2, 3)
+        _, cache = _fractional_forward(t, FRACTIONAL_TIE_X, rows, cols, then="the tie rule")
+        dx = t.assert_array(t.call("layers.fractional_max_pool_backward", FRACTIONAL_TIE_DOUT, cache),
+                            shape=FRACTIONAL_TIE_DX.shape, name="dx")
+        t.assert_close(dx, FRACTIONAL_TIE_DX, tol=1e-12, name="dx",
+                       mistakes=lambda: ref.fractional_max_pool_backward_mistakes(
+                           FRACTIONAL_TIE_X, FRACTIONAL_TIE_DOUT, rows, cols))

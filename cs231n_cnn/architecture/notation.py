@@ -10,7 +10,8 @@ Grammar (case-insensitive; whitespace separates tokens and is otherwise ignored)
 
 ``HEAD`` is one of ``INPUT[HxWxD]``, ``CONV{F}-{K}``, ``LOCAL{F}-{K}``,
 ``RELU``, ``NORM``, ``BN``, ``DROPOUT{p}``, ``POOL{F}`` (also ``MAXPOOL``),
-``AVGPOOL{F}``, ``L2POOL{F}``, ``FC-{N}`` or ``FC``; ``OPTION`` is ``S{s}``
+``AVGPOOL{F}``, ``L2POOL{F}``, ``FC-{N}`` or ``FC`` (the pool modes and the
+keywords without numbers are :mod:`.vocabulary`'s tables); ``OPTION`` is ``S{s}``
 (stride: CONV, LOCAL, pools) or ``P{p}`` (padding: CONV, LOCAL). ``COUNT`` is
 a non-negative integer: ``*0`` removes the block, which is what the course's
 "``M >= 0``" in ``[[CONV -> RELU]*N -> POOL?]*M`` allows. A bracket without a
@@ -45,11 +46,23 @@ from .specs import (
     SpecError,
     resolve,
 )
+from .vocabulary import BARE_POOL_MODE, POOL_MODES, SIMPLE_LAYERS, pool_keyword
 
-__all__ = ["parse", "tokenize", "Token"]
+__all__ = ["parse", "tokenize", "Token", "known_layers"]
 
-KNOWN_LAYERS = ("INPUT[HxWxD]", "CONV{F}-{K}", "LOCAL{F}-{K}", "RELU", "NORM", "BN", "DROPOUT{p}",
-                "POOL{F}", "AVGPOOL{F}", "L2POOL{F}", "FC-{N}", "FC")
+
+
+def known_layers() -> tuple[str, ...]:
+    """Every layer head the parser accepts, as error messages list them (built from the vocabulary)."""
+    pools = tuple(f"{pool_keyword(mode)}POOL{{F}}" for mode in POOL_MODES)
+    return ("INPUT[HxWxD]", "CONV{F}-{K}", "LOCAL{F}-{K}", *SIMPLE_LAYERS, "DROPOUT{p}", *pools, "FC-{N}", "FC")
+
+
+def __getattr__(name: str):
+    # KNOWN_LAYERS is computed on each access, so it lists a pool mode registered after import.
+    if name == "KNOWN_LAYERS":
+        return known_layers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -204,10 +217,20 @@ class _Parser:
 _INPUT = re.compile(r"INPUT\s*\[\s*(\d+)\s*[xX×*]\s*(\d+)\s*[xX×*]\s*(\d+)\s*\]", re.I)
 _CONV = re.compile(r"(CONV|LOCAL)(\d+)-(\d+)")
 _CONV_LOOSE = re.compile(r"(CONV|LOCAL)\d*(-\d*)?")
-_POOL = re.compile(r"(MAX|AVG|L2)?POOL(\d+)?")
+_SIMPLE_SPECS = {spec.kind: spec for spec in (ReluSpec, NormSpec, BatchNormSpec)}
 _FC = re.compile(r"FC(?:-(\d+))?")
 _DROPOUT = re.compile(r"DROPOUT-?(\d*\.?\d+)?")
 _OPTION = re.compile(r"([SP])(\d+)")
+
+
+def _pool_head(text: str):
+    """``(mode, size or None)`` if ``text`` is a pool head of a registered mode (``AVGPOOL3``), else None."""
+    keywords = {mode.keyword: name for name, mode in POOL_MODES.items()}
+    alternatives = "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
+    m = re.fullmatch(rf"({alternatives})?POOL(\d+)?", text)
+    if m is None:
+        return None
+    return (BARE_POOL_MODE if m.group(1) is None else keywords[m.group(1)]), m.group(2)
 
 
 def _positive(tok: Token, value: int, what: str) -> int:
@@ -216,37 +239,31 @@ def _positive(tok: Token, value: int, what: str) -> int:
     return value
 
 
-def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
-    """Build the (unresolved) LayerSpec for ``head`` with its option tokens."""
-    text = head.text.upper()
-    source = " ".join([head.text] + [o.text for o in options])
-    where = dict(source=source, token=head.index, column=head.column)
+def _take_options(options: list[Token], allowed: str, layer_text: str) -> dict:
+    """Parse a layer's S/P option tokens into ``{'S': s, 'P': p}``; ``allowed`` is a subset of 'SP'."""
+    found: dict[str, int] = {}
+    for opt in options:
+        m = _OPTION.fullmatch(opt.text.upper())
+        if m is None or m.group(1) not in allowed:
+            if allowed:
+                names = " or ".join({"S": "S{stride}", "P": "P{pad}"}[c] for c in allowed)
+                what = f"{layer_text} takes the options {names}"
+            else:
+                what = f"{layer_text} takes no options"
+            raise _error(opt, f"{what}; if this is the next layer, put '->' before it")
+        if m.group(1) in found:
+            raise _error(opt, f"{layer_text} is given {m.group(1)} twice")
+        value = int(m.group(2))
+        if m.group(1) == "S":
+            _positive(opt, value, "the stride S")
+        found[m.group(1)] = value
+    return found
 
-    if "?" in text:
-        raise _error(head, "'?' marks an optional layer in the course's abstract patterns such as "
-                           "INPUT -> [[CONV -> RELU]*N -> POOL?]*M; a concrete spec decides: write the "
-                           "layer (e.g. POOL2) or leave it out")
 
-    def take_options(allowed: str, layer_text: str) -> dict:
-        """Parse S/P options; ``allowed`` is a subset of 'SP'."""
-        found: dict[str, int] = {}
-        for opt in options:
-            m = _OPTION.fullmatch(opt.text.upper())
-            if m is None or m.group(1) not in allowed:
-                if allowed:
-                    names = " or ".join({"S": "S{stride}", "P": "P{pad}"}[c] for c in allowed)
-                    what = f"{layer_text} takes the options {names}"
-                else:
-                    what = f"{layer_text} takes no options"
-                raise _error(opt, f"{what}; if this is the next layer, put '->' before it")
-            if m.group(1) in found:
-                raise _error(opt, f"{layer_text} is given {m.group(1)} twice")
-            value = int(m.group(2))
-            if m.group(1) == "S":
-                _positive(opt, value, "the stride S")
-            found[m.group(1)] = value
-        return found
+# One builder per layer head, tried in order by _make_layer: each returns the (unresolved) LayerSpec of
+# ``head`` when its text is that layer, None when it is not, and raises for a near miss (e.g. FC100).
 
+def _input_layer(head, text, options, where):
     if head.kind == "input":
         m = _INPUT.fullmatch(head.text)
         if m is None:
@@ -254,17 +271,20 @@ def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
         h, w, d = (int(g) for g in m.groups())
         for value, name in ((h, "height H"), (w, "width W"), (d, "depth D")):
             _positive(head, value, f"the input {name}")
-        take_options("", "INPUT")
+        _take_options(options, "", "INPUT")
         return InputSpec(height=h, width=w, depth=d, **where)
     if text == "INPUT":
         raise _error(head, "INPUT needs its volume size, e.g. INPUT[32x32x3] (height x width x depth)")
+    return None
 
+
+def _conv_layer(head, text, options, where):
     m = _CONV.fullmatch(text)
     if m:
         kind, f, k = m.group(1), int(m.group(2)), int(m.group(3))
         _positive(head, f, "the filter size F")
         _positive(head, k, "the number of filters K")
-        opts = take_options("SP", f"{kind}{f}-{k}")
+        opts = _take_options(options, "SP", f"{kind}{f}-{k}")
         if "P" in opts:
             pad = opts["P"]
         elif f % 2 == 0:
@@ -279,35 +299,66 @@ def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
         kind = _CONV_LOOSE.fullmatch(text).group(1)
         raise _error(head, f"{kind} needs a filter size F and a number of filters K: "
                            f"{kind}{{F}}-{{K}}, e.g. {kind}3-64 (3x3 filters, 64 of them)")
+    return None
 
-    m = _POOL.fullmatch(text)
-    if m:
-        mode = {None: "max", "MAX": "max", "AVG": "avg", "L2": "l2"}[m.group(1)]
-        size = _positive(head, int(m.group(2)), "the pool size F") if m.group(2) else 2
-        opts = take_options("S", text)
-        return PoolSpec(mode=mode, pool_size=size, stride=opts.get("S", size), **where)
 
+def _pool_layer(head, text, options, where):
+    pool = _pool_head(text)
+    if not pool:
+        return None
+    mode, size = pool
+    size = _positive(head, int(size), "the pool size F") if size else 2
+    opts = _take_options(options, "S", text)
+    return PoolSpec(mode=mode, pool_size=size, stride=opts.get("S", size), **where)
+
+
+def _fc_layer(head, text, options, where):
     m = _FC.fullmatch(text)
     if m:
-        take_options("", text)
+        _take_options(options, "", text)
         n = None if m.group(1) is None else _positive(head, int(m.group(1)), "the number of outputs N")
         return FCSpec(num_outputs=n, **where)
     if re.fullmatch(r"FC\d+", text):
         raise _error(head, f"write the number of outputs after a dash: FC-{text[2:]}")
+    return None
 
+
+def _dropout_layer(head, text, options, where):
     m = _DROPOUT.fullmatch(text)
-    if m:
-        take_options("", "DROPOUT")
-        p = 0.5 if m.group(1) is None else float(m.group(1))
-        if not 0.0 < p <= 1.0:
-            raise _error(head, f"DROPOUT{{p}} takes the probability of keeping an activation, "
-                               f"0 < p <= 1, got p={p:g}")
-        return DropoutSpec(p=p, **where)
+    if not m:
+        return None
+    _take_options(options, "", "DROPOUT")
+    p = 0.5 if m.group(1) is None else float(m.group(1))
+    if not 0.0 < p <= 1.0:
+        raise _error(head, f"DROPOUT{{p}} takes the probability of keeping an activation, "
+                           f"0 < p <= 1, got p={p:g}")
+    return DropoutSpec(p=p, **where)
 
-    simple = {"RELU": ReluSpec, "NORM": NormSpec, "BN": BatchNormSpec}
-    if text in simple:
-        take_options("", text)
-        return simple[text](**where)
+
+def _simple_layer(head, text, options, where):
+    if text not in SIMPLE_LAYERS:
+        return None
+    _take_options(options, "", text)
+    return _SIMPLE_SPECS[SIMPLE_LAYERS[text]](**where)
+
+
+_BUILDERS = (_input_layer, _conv_layer, _pool_layer, _fc_layer, _dropout_layer, _simple_layer)
+
+
+def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
+    """Build the (unresolved) LayerSpec for ``head`` with its option tokens."""
+    text = head.text.upper()
+    source = " ".join([head.text] + [o.text for o in options])
+    where = dict(source=source, token=head.index, column=head.column)
+
+    if "?" in text:
+        raise _error(head, "'?' marks an optional layer in the course's abstract patterns such as "
+                           "INPUT -> [[CONV -> RELU]*N -> POOL?]*M; a concrete spec decides: write the "
+                           "layer (e.g. POOL2) or leave it out")
+    for build in _BUILDERS:
+        layer = build(head, text, options, where)
+        if layer is not None:
+            return layer
 
     if text in ("SOFTMAX", "SVM", "LOSS"):
         raise _error(head, "the loss is not a layer of the spec: end with FC (the class scores); "
@@ -317,7 +368,7 @@ def _make_layer(head: Token, options: list[Token]) -> LayerSpec:
     hint = ""
     if lookup(head.text) is not None:
         hint = f"; {head.text!r} is a ready spec: use ZOO[{lookup(head.text)!r}] or `cs231n-cnn describe {head.text}`"
-    raise _error(head, f"unknown layer; expected one of {', '.join(KNOWN_LAYERS)}{hint}")
+    raise _error(head, f"unknown layer; expected one of {', '.join(known_layers())}{hint}")
 
 
 def _expand(items: list, out: list[LayerSpec]) -> list[LayerSpec]:

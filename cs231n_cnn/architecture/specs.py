@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterator
 
 from ..shapes import output_size
+from .vocabulary import POOL_MODES, pool_keyword
 
 __all__ = [
     "SpecError",
@@ -331,17 +332,23 @@ class DropoutSpec(LayerSpec):
 
 @dataclass(frozen=True, kw_only=True)
 class PoolSpec(LayerSpec):
-    """``POOL{F} [S{s}]`` (max), ``AVGPOOL{F}``, ``L2POOL{F}``: F x F windows, stride S."""
+    """``POOL{F} [S{s}]`` (max), ``AVGPOOL{F}``, ``L2POOL{F}``: F x F windows, stride S.
+
+    The modes and their keywords are :data:`.vocabulary.POOL_MODES`.
+    """
 
     kind: ClassVar[str] = "pool"
-    mode: str = "max"  # 'max', 'avg' or 'l2'
+    mode: str = "max"  # a key of POOL_MODES: 'max', 'avg', 'l2', ...
     pool_size: int = 2
     stride: int = 2
 
+    def __post_init__(self):
+        if self.mode not in POOL_MODES:
+            raise ValueError(f"PoolSpec: mode must be one of {', '.join(map(repr, POOL_MODES))}, got {self.mode!r}")
+
     @property
     def notation(self) -> str:
-        prefix = {"max": "", "avg": "AVG", "l2": "L2"}[self.mode]
-        text = f"{prefix}POOL{self.pool_size}"
+        text = f"{pool_keyword(self.mode)}POOL{self.pool_size}"
         if self.stride != self.pool_size:
             text += f" S{self.stride}"
         return text

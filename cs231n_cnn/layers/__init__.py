@@ -35,6 +35,11 @@ from .fc import (
     relu_backward,
     relu_forward,
 )
+from .fractional_pool import (
+    fractional_max_pool_backward,
+    fractional_max_pool_forward,
+    fractional_pool_sequence,
+)
 from .local import (
     locally_connected_backward,
     locally_connected_forward,
@@ -115,6 +120,9 @@ __all__ = [
     "max_pool_backward_naive",
     "max_pool_forward_fast",
     "max_pool_forward_naive",
+    "fractional_max_pool_backward",
+    "fractional_max_pool_forward",
+    "fractional_pool_sequence",
     "locally_connected_backward",
     "locally_connected_forward",
     "NORMALIZATIONS",

@@ -1,4 +1,4 @@
-"""checks/pool.py (max, average and L2 pooling): its checks fail on plausible wrong code, planted bugs, unwritten functions.
+"""checks/pool.py (max, average, L2 and fractional max pooling): its checks fail on plausible wrong code, planted bugs, unwritten functions.
 
 The lists' formats and the tests built from them: ``check_cases.py``.
 """
@@ -86,6 +86,12 @@ def l2_pool_backward_half(dout, cache):
     return REAL["l2_pool_backward"](dout / 2, cache)
 
 
+def fractional_max_pool_forward_first_entry(x, pool_param):
+    """Each region's first entry x[rows[i], cols[j]], not its maximum."""
+    rows, cols = np.asarray(pool_param["rows"]), np.asarray(pool_param["cols"])
+    return x[:, :, rows[:-1, None], cols[:-1]].copy(), (x, pool_param)
+
+
 # ------------------------------------------------------------------ planted bugs
 
 def l2_pool_backward_divides_by_zero(dout, cache):
@@ -120,6 +126,8 @@ WRONG = [
     ("avg_pool", [(L, "avg_pool_backward", avg_pool_backward_no_accumulate)], "overlaps not accumulated"),
     ("l2_pool", [(L, "l2_pool_backward", l2_pool_backward_half)], "missing factor 2"),
     ("pool_output_size_error", [(L, "max_pool_forward_naive", max_pool_forward_no_validation)], "floors"),
+    ("fractional_max_pool", [(L, "fractional_max_pool_forward", fractional_max_pool_forward_first_entry)],
+     "first entry for the maximum"),
 ]
 
 PLANTED = [

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cs231n_cnn import models
-from cs231n_cnn.layers import relu_backward, relu_forward, spatial_batchnorm_backward, spatial_batchnorm_forward
+from cs231n_cnn import convnet, models
+from cs231n_cnn.layers import (
+    channel_major,
+    relu_backward,
+    relu_forward,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+)
 from cs231n_cnn.layers.channel_major import spatial_batchnorm_backward_cm, spatial_batchnorm_forward_cm
 from cs231n_cnn.layers.fc import relu_backward_inplace, relu_forward_inplace
 
@@ -150,9 +156,10 @@ def test_the_fused_path_runs_conv_and_batch_norm_channel_major(monkeypatch, rng)
     """fused=True must not silently fall back to the NCHW layers (the test above would still pass)."""
     seen = []
     for name in ("conv_forward_cm", "conv_backward_cm", "spatial_batchnorm_forward_cm", "spatial_batchnorm_backward_cm"):
-        fn = getattr(models, name)
-        monkeypatch.setattr(models, name, lambda *a, _fn=fn, _name=name, **k: seen.append(_name) or _fn(*a, **k))
+        fn = getattr(channel_major, name)
+        monkeypatch.setattr(channel_major, name, lambda *a, _fn=fn, _name=name, **k: seen.append(_name) or _fn(*a, **k))
     model = models.ConvNet(SPECS[0], dtype=np.float64, seed=0, fused=True)
+    seen.clear()  # the constructor's fast_paths_present() probes spatial_batchnorm_forward_cm once
     model.loss(rng.standard_normal((3, 3, 8, 8)), rng.integers(10, size=3))
     assert seen.count("conv_forward_cm") == seen.count("conv_backward_cm") == 2
     assert seen.count("spatial_batchnorm_forward_cm") == seen.count("spatial_batchnorm_backward_cm") == 2
@@ -168,7 +175,7 @@ def test_a_student_release_stubs_the_fast_paths_and_fused_says_so(monkeypatch):
                                                   r"cs231n_cnn/layers/channel_major\.py"):
         released.conv_forward_cm(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 3, 3)), np.zeros(1),
                                  {"stride": 1, "pad": 1})
-    monkeypatch.setattr(models, "fast_paths_present", released.fast_paths_present)
+    monkeypatch.setattr(convnet, "fast_paths_present", released.fast_paths_present)
     with pytest.raises(ValueError, match=r"fused=True .* a student release leaves out .* use fused=False"):
         models.ConvNet(SPECS[0], fused=True)
     models.ConvNet(SPECS[0])  # the layers students implement are still what fused=False uses

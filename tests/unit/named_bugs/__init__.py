@@ -26,7 +26,7 @@ from pathlib import Path
 
 __all__ = ["Edit", "Bug", "planted", "patches", "plant_in_files", "all_bugs", "TOPICS"]
 
-TOPICS = ("optim", "losses", "fc", "dropout", "norm", "conv", "local", "pool", "models", "training")
+TOPICS = ("optim", "losses", "fc", "dropout", "norm", "conv", "local", "pool", "fractional_pool", "models", "training")
 
 
 @dataclass(frozen=True)
