@@ -24,13 +24,18 @@ SOURCE_FILE = ".cs231n-source.json"
 _CHUNK = 1 << 20
 
 
-def file_md5(path: str | os.PathLike) -> str:
-    """Hex MD5 of a file, read in 1 MiB chunks."""
-    h = hashlib.md5()
+def _file_digest(path: str | os.PathLike, algorithm: str) -> str:
+    """Hex digest of a file by ``hashlib.new(algorithm)``, read in 1 MiB chunks (archives are large)."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def file_md5(path: str | os.PathLike) -> str:
+    """Hex MD5 of a file (what the CIFAR-10 site publishes)."""
+    return _file_digest(path, "md5")
 
 
 def dataset_problems(directory: str | os.PathLike) -> list[str]:
@@ -63,12 +68,8 @@ def dataset_problems(directory: str | os.PathLike) -> list[str]:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """Hex SHA-256 of a file (what an installation records)."""
+    return _file_digest(path, "sha256")
 
 
 def file_records(directory: Path) -> dict[str, dict]:
