@@ -14,12 +14,22 @@ from __future__ import annotations
 import os
 
 from .. import livesource
-from .framework import REGISTRY, Check, CheckFailure, CheckResult, PartResult, Tester, check, run_check_def
+from .framework import (
+    REGISTRY,
+    Check,
+    CheckFailure,
+    CheckResult,
+    KnownMistake,
+    PartResult,
+    Tester,
+    check,
+    run_check_def,
+)
 from .loader import find_checks_dir, load_checks
 from .runtime.student import Handle, InProcessStudent, StudentError
 
 __all__ = [
-    "REGISTRY", "check", "Check", "CheckFailure", "CheckResult", "PartResult", "Tester", "Handle", "StudentError",
+    "REGISTRY", "check", "Check", "CheckFailure", "KnownMistake", "CheckResult", "PartResult", "Tester", "Handle", "StudentError",
     "InProcessStudent", "load_checks", "find_checks_dir", "run_check", "run_checks", "CheckFailed", "STRICT_ENV",
 ]
 

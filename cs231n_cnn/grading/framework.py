@@ -23,6 +23,9 @@ reference solution must score full marks) and the grader.
 Messages. A failure message is a short headline, then detail lines. The
 comparisons write them, so every check gets them without saying anything:
 
+* a known mistake, when the check gave its wrong variants (``mistakes=``)
+  and the result matches one of them: what the code did, then the fix
+  (:mod:`.mistakes`; raised as :class:`KnownMistake`);
 * the worst element, named as the student names the array:
   ``out[1, 0, 2, 3] = 0.512, expected 1.024``;
 * a recognised pattern as the headline when there is one: a constant factor
@@ -87,7 +90,7 @@ from .diagnose import (
 from .mistakes import Site, eager, matching, report, variants_of
 from .runtime.student import CHECK_UNMODIFIED, StudentError
 
-__all__ = ["check", "Check", "CheckFailure", "FollowOnFailure", "Tester", "PartResult", "CheckResult", "REGISTRY",
+__all__ = ["check", "Check", "CheckFailure", "KnownMistake", "FollowOnFailure", "Tester", "PartResult", "CheckResult", "REGISTRY",
            "run_check_def", "format_points"]
 
 
@@ -96,6 +99,10 @@ class CheckFailure(AssertionError):
 
     Its first line is a short headline; any further lines are details.
     """
+
+
+class KnownMistake(CheckFailure):
+    """A failed comparison whose result matched one of the known mistakes it was given (:mod:`.mistakes`)."""
 
 
 class FollowOnFailure(CheckFailure):
@@ -416,7 +423,7 @@ class Tester:
                                           else variants_of(mistakes), expected.astype(np.float64), tol, atol))
             if named is None:
                 raise
-            raise CheckFailure(f"{named}\n{exc}") from None
+            raise KnownMistake(f"{named}\n{exc}") from None
 
     def _compare(self, got, expected, tol, name, atol, step_from, factors) -> float:
         if expected.ndim == 0 and not isinstance(got, np.ndarray):
