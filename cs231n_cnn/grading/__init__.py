@@ -29,8 +29,8 @@ from .loader import find_checks_dir, load_checks
 from .runtime.student import Handle, InProcessStudent, StudentError
 
 __all__ = [
-    "REGISTRY", "check", "Check", "CheckFailure", "KnownMistake", "CheckResult", "PartResult", "Tester", "Handle", "StudentError",
-    "InProcessStudent", "load_checks", "find_checks_dir", "run_check", "run_checks", "CheckFailed", "STRICT_ENV",
+    "REGISTRY", "check", "Check", "CheckFailure", "KnownMistake", "CheckResult", "PartResult", "Tester", "Handle",
+    "StudentError", "InProcessStudent", "load_checks", "find_checks_dir", "run_check", "run_checks", "CheckFailed", "STRICT_ENV",
 ]
 
 STRICT_ENV = "CS231N_STRICT"

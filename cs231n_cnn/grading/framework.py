@@ -90,8 +90,8 @@ from .diagnose import (
 from .mistakes import Site, eager, matching, report, variants_of
 from .runtime.student import CHECK_UNMODIFIED, StudentError
 
-__all__ = ["check", "Check", "CheckFailure", "KnownMistake", "FollowOnFailure", "Tester", "PartResult", "CheckResult", "REGISTRY",
-           "run_check_def", "format_points"]
+__all__ = ["check", "Check", "CheckFailure", "KnownMistake", "FollowOnFailure", "Tester", "PartResult", "CheckResult",
+           "REGISTRY", "run_check_def", "format_points"]
 
 
 class CheckFailure(AssertionError):
