@@ -30,7 +30,8 @@ from .runtime.student import Handle, InProcessStudent, StudentError
 
 __all__ = [
     "REGISTRY", "check", "Check", "CheckFailure", "KnownMistake", "CheckResult", "PartResult", "Tester", "Handle",
-    "StudentError", "InProcessStudent", "load_checks", "find_checks_dir", "run_check", "run_checks", "CheckFailed", "STRICT_ENV",
+    "StudentError", "InProcessStudent", "load_checks", "find_checks_dir", "run_check", "run_checks", "CheckFailed",
+    "STRICT_ENV",
 ]
 
 STRICT_ENV = "CS231N_STRICT"
