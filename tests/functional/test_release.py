@@ -694,6 +694,10 @@ def test_a_method_is_taught_in_the_notebook_that_checks_its_class(release):
                 f'({notebook}.ipynb)")') in models
     readme = (release / "README.md").read_text()
     assert "ThreeLayerConvNet.__init__" in readme and "FullyConnectedNet.loss" in readme
+    # The student README names the file each function is written in, as its stub does (LRN has its own).
+    assert "`lrn_forward`, `lrn_backward` in `cs231n_cnn/layers/lrn.py`" in readme
+    assert "write it in cs231n_cnn/layers/lrn.py (05_fc_losses_normalization.ipynb)" in (
+        release / "cs231n_cnn" / "layers" / "lrn.py").read_text()
 
 
 def test_convnet_and_train_are_library_code_before_the_model_exercises(release, tmp_path):

@@ -137,11 +137,17 @@ def test_the_student_makefile_is_indented_with_tabs():
 
 
 def test_student_files_fill_in_the_readme_and_copy_the_rest():
-    files = student_files({"02_conv.ipynb": ["conv_forward_naive"], "": ["helper"]}, 7)
+    files = student_files({"02_conv.ipynb": [("cs231n_cnn/layers/conv.py", "conv_forward_naive"),
+                                             ("cs231n_cnn/layers/conv.py", "conv_backward_naive"),
+                                             ("cs231n_cnn/im2col.py", "im2col")],
+                           "": [("cs231n_cnn/layers/channel_major.py", "helper")]}, 7)
     assert sorted(files) == [".gitignore", "Makefile", "README.md", "test_public_checks.py"]
     readme = files["README.md"].decode("utf-8")
-    assert "| `notebooks/02_conv.ipynb` | `conv_forward_naive` |\n\nLeft out of this release, with nothing " in readme
-    assert "to write: `helper`. They are fast paths of the complete library" in readme
+    # Each notebook's functions, grouped by the file the student writes them in.
+    assert ("| `notebooks/02_conv.ipynb` | `conv_forward_naive`, `conv_backward_naive` in `cs231n_cnn/layers/conv.py`; "
+            "`im2col` in `cs231n_cnn/im2col.py` |\n\nLeft out of this release, with nothing ") in readme
+    assert ("to write: `helper` in `cs231n_cnn/layers/channel_major.py`. They are fast paths of the complete "
+            "library") in readme
     assert "(no notebook)" not in readme
     assert "`make check` runs all 7 public checks" in readme and "{" not in readme
     compile(files["test_public_checks.py"], "test_public_checks.py", "exec")

@@ -20,13 +20,20 @@ def read_template(name: str) -> str:
     return resources.files(__package__).joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
-def _readme(by_notebook: dict[str, list[str]], n_public: int, submission) -> str:
-    rows = "\n".join(f"| `notebooks/{nb}` | {', '.join(f'`{f}`' for f in funcs)} |"
-                     for nb, funcs in sorted(by_notebook.items()) if nb)
+def _by_file(funcs: list[tuple[str, str]]) -> str:
+    """``a``, ``b`` in ``file``; ... : the functions grouped by the file they are written in."""
+    files: dict[str, list[str]] = {}
+    for rel, name in funcs:
+        files.setdefault(rel, []).append(name)
+    return "; ".join(f"{', '.join(f'`{f}`' for f in names)} in `{rel}`" for rel, names in files.items())
+
+
+def _readme(by_notebook: dict[str, list[tuple[str, str]]], n_public: int, submission) -> str:
+    rows = "\n".join(f"| `notebooks/{nb}` | {_by_file(funcs)} |" for nb, funcs in sorted(by_notebook.items()) if nb)
     if by_notebook.get(""):
         # Solutions no notebook teaches (the complete library's fast paths): removed, not exercises.
         rows += ("\n\nLeft out of this release, with nothing for you to write: "
-                 + ", ".join(f"`{f}`" for f in by_notebook[""])
+                 + _by_file(by_notebook[""])
                  + ". They are fast paths of the complete library whose code would give away "
                    "the solutions above; they raise `NotImplementedError`.")
     what = ("`cs231n_cnn/` (your library code) and `notebooks/` (your notebooks)" if submission.notebooks
@@ -36,11 +43,12 @@ def _readme(by_notebook: dict[str, list[str]], n_public: int, submission) -> str
                                                   upload_note=note)
 
 
-def student_files(by_notebook: dict[str, list[str]], n_public: int, submission=None) -> dict[str, bytes]:
+def student_files(by_notebook: dict[str, list[tuple[str, str]]], n_public: int,
+                  submission=None) -> dict[str, bytes]:
     """Release path -> content of the generated student files.
 
     ``by_notebook`` maps a notebook's file name (``""`` for none) to the
-    functions it teaches; ``n_public`` is the number of public checks;
+    ``(file, function)`` of each function it teaches; ``n_public`` is the number of public checks;
     ``submission`` (a :class:`~cs231n_cnn.grading.submit.SubmissionSettings`,
     default the defaults) says what students upload.
     """

@@ -31,7 +31,8 @@ class Plan:
     stubbed_cells: list[str] = field(default_factory=list)         # "notebooks/x.ipynb: cell 3"
     cleared_check_cells: int = 0
     hidden_regions: int = 0
-    by_notebook: dict[str, list[str]] = field(default_factory=dict)  # notebook ("" for none) -> functions
+    # notebook ("" for none) -> (file, function) of each function it teaches, in file order
+    by_notebook: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def stubbed_modules(self) -> list[str]:
         """The library modules (dotted names) that have stubs: the release must import them."""
@@ -68,7 +69,7 @@ def plan_release(root: Path, checks: dict) -> Plan:
             new = replace_docstring(new, checks_docstring())
         for name in stubbed:
             plan.stubbed_functions.append(f"{rel}:{name}")
-            plan.by_notebook.setdefault(finder(name) or "", []).append(name)
+            plan.by_notebook.setdefault(finder(name) or "", []).append((rel, name))
         files[rel] = new.encode("utf-8") if new != source else path
 
     for path in sorted((root / PACKAGE).rglob("*")):
