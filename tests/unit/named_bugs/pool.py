@@ -7,6 +7,8 @@ usual suspects (np.mean for np.max, dx = dout * x for L2 pooling, the
 gradient spread over the window, ``=`` for ``+=``).
 """
 
+import numpy as np
+
 from . import Bug, Edit
 
 M = "cs231n_cnn.layers.pool"
@@ -195,11 +197,6 @@ BUGS = [
             "dx[_offset_view(a, b, 1, H_out, W_out)] += share"),),
         "avg_pool: [overlapping 3x3 windows, stride 2: dx] dx: the gradient goes to x[i + a, j + b]",
         why="the stride left out of dx's index"),
-    Bug("avgpool-numpy-divisor", "avg_pool",
-        (_e("avg_pool_forward", "out /= PH * PW  # a Python int keeps float32 as float32",
-            "out = out / np.prod((PH, PW))"),),
-        "float32 input gave float64 output: the window sums were float32 and became float64 at the end",
-        names=False, why="divided by a NumPy int64 (the message lists the causes of a late upcast)"),
     Bug("avgpool-backward-not-divided", "avg_pool",
         (_e("avg_pool_backward", "share = (dout / (PH * PW)).astype(x.dtype, copy=False)",
             "share = dout.astype(x.dtype, copy=False)"),),
@@ -251,3 +248,13 @@ BUGS = [
         "out is wrong on this input (out has shape (1, 2, 2, 2), expected (1, 2, 3, 3): the + 1",
         why="output size without the + 1"),
 ]
+
+# Dividing float32 by a NumPy integer scalar upcasts only under NumPy 2's promotion rules (NEP 50); with
+# NumPy 1.26, the oldest version supported, a scalar keeps the array's dtype and there is no bug to catch.
+if int(np.__version__.split(".")[0]) >= 2:
+    BUGS.append(
+        Bug("avgpool-numpy-divisor", "avg_pool",
+            (_e("avg_pool_forward", "out /= PH * PW  # a Python int keeps float32 as float32",
+                "out = out / np.prod((PH, PW))"),),
+            "float32 input gave float64 output: the window sums were float32 and became float64 at the end",
+            names=False, why="divided by a NumPy int64 (the message lists the causes of a late upcast)"))
